@@ -1,0 +1,24 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const include = ["test/**/*.test.ts"];
+
+// One suite, two runtimes: Node, and workerd through the Workers Vitest integration.
+export default defineConfig({
+  test: {
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
+      : ["default"],
+    projects: [
+      { test: { name: "node", include, environment: "node" } },
+      {
+        plugins: [
+          cloudflareTest({
+            miniflare: { compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] },
+          }),
+        ],
+        test: { name: "workerd", include },
+      },
+    ],
+  },
+});

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `pnpm test`: typecheck, lint and every test suite through turbo, then one line that counts
+// every test run across the workspace (each vitest run writes a JSON report under .test-results/).
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const workspaces = ["apps", "packages"].flatMap((dir) =>
+  readdirSync(join(root, dir), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(root, dir, entry.name)),
+);
+const reportOf = (pkg) => join(pkg, ".test-results", "vitest.json");
+for (const pkg of workspaces) rmSync(join(pkg, ".test-results"), { recursive: true, force: true });
+
+const turbo = spawnSync(
+  "turbo",
+  ["run", "typecheck", "lint", "test", "--concurrency=2", "--continue", ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+    env: { ...process.env, CI: process.env.CI ?? "true", TURBO_TELEMETRY_DISABLED: "1" },
+  },
+);
+
+let passed = 0;
+let failed = 0;
+for (const pkg of workspaces) {
+  if (!existsSync(reportOf(pkg))) continue;
+  const report = JSON.parse(readFileSync(reportOf(pkg), "utf8"));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  // A suite that failed to load counts as a failure even though none of its tests ran.
+  failed += report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+}
+const status = turbo.status ?? 1;
+if (status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(status);
