@@ -1,0 +1,98 @@
+import { AbortError } from "./errors.ts";
+import { abortReason, listenAbort } from "./internal/abort.ts";
+
+/** Options for {@link hedge}. */
+export interface HedgeOptions {
+  /** Start another attempt when none has succeeded this long after the latest one started. */
+  delayMs: number;
+  /** Most attempts in total, the first included (default 2). */
+  maxAttempts?: number;
+  /** Aborts every attempt and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Hedged requests against tail latency: starts `fn`, and if it has not succeeded after `delayMs`
+ * starts another attempt alongside it (at once when an attempt fails), up to `maxAttempts`.
+ * The first success wins and the other attempts' signals abort. If every attempt fails, rejects
+ * with an `AggregateError` of their errors in attempt order.
+ *
+ * Only hedge idempotent work: several attempts may reach the server.
+ *
+ * @example
+ * ```ts
+ * import { hedge } from "@edge-async/async-utils";
+ * const response = await hedge(
+ *   (signal, attempt) => fetch(`https://replica-${attempt}.example.com/item/1`, { signal }),
+ *   { delayMs: 200, maxAttempts: 3 },
+ * );
+ * ```
+ */
+export function hedge<T>(
+  fn: (signal: AbortSignal, attempt: number) => Promise<T>,
+  options: HedgeOptions,
+): Promise<T> {
+  const { delayMs, maxAttempts = 2, signal } = options;
+  if (!(delayMs >= 0))
+    return Promise.reject(new RangeError(`delayMs must be >= 0, got ${delayMs}`));
+  if (!(maxAttempts >= 1) || !Number.isInteger(maxAttempts)) {
+    return Promise.reject(
+      new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`),
+    );
+  }
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+
+  return new Promise<T>((resolve, reject) => {
+    const controllers: AbortController[] = [];
+    const errors: unknown[] = [];
+    let failed = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const finish = (reason: unknown): void => {
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
+      detachAbort();
+      for (const controller of controllers) controller.abort(reason);
+    };
+
+    const launch = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      const attempt = controllers.length + 1;
+      const controller = new AbortController();
+      controllers.push(controller);
+      if (attempt < maxAttempts && delayMs <= MAX_TIMER_DELAY) {
+        timer = setTimeout(launch, delayMs);
+      }
+      (async () => fn(controller.signal, attempt))().then(
+        (value) => {
+          if (done) return;
+          finish(new AbortError("Another hedged attempt succeeded first"));
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          errors[attempt - 1] = error;
+          failed++;
+          if (controllers.length < maxAttempts) launch();
+          else if (failed === maxAttempts) {
+            finish(new AbortError("Every hedged attempt failed"));
+            reject(new AggregateError(errors, `All ${maxAttempts} hedged attempts failed`));
+          }
+        },
+      );
+    };
+
+    const detachAbort = listenAbort(signal, () => {
+      if (done) return;
+      const reason = abortReason(signal as AbortSignal);
+      finish(reason);
+      reject(reason);
+    });
+    launch();
+  });
+}
+
+// setTimeout keeps its delay in a signed 32-bit integer (~24.8 days); longer counts as never.
+const MAX_TIMER_DELAY = 2 ** 31 - 1;

@@ -1,0 +1,100 @@
+import { abortReason, linkedController } from "./internal/abort.ts";
+import { abortable } from "./internal/abortable.ts";
+import { sleep } from "./sleep.ts";
+
+/** Options for {@link retry}. */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3, so up to 4 calls). `Infinity` allowed. */
+  retries?: number;
+  /** Backoff base for the first retry (default 100 ms). */
+  minDelayMs?: number;
+  /** Cap on any single delay, `retryAfterMs` hints included (default 30 000 ms). */
+  maxDelayMs?: number;
+  /** Growth of the backoff per attempt (default 2). */
+  factor?: number;
+  /** Full jitter: wait a uniformly random time up to the backoff (default true). */
+  jitter?: boolean;
+  /** Decides whether an error is worth another attempt (default: every error is). */
+  shouldRetry?: (error: unknown, attempt: number) => boolean | Promise<boolean>;
+  /** Called before each wait, e.g. for logging. */
+  onRetry?: (info: { error: unknown; attempt: number; delayMs: number }) => void;
+  /** Aborts the attempt in progress (its signal) or the wait, and rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Calls `fn` until it succeeds, waiting with exponential backoff and full jitter between
+ * attempts: the delay before retry `k` is random in `[0, min(maxDelayMs, minDelayMs * factor^(k-1))]`.
+ * An error carrying a numeric `retryAfterMs` (say from a `Retry-After` header, or a
+ * {@link CircuitOpenError}) makes that wait at least as long, still capped by `maxDelayMs`.
+ *
+ * Rejects with the last error once `retries` are used up or `shouldRetry` says no. Aborting the
+ * signal aborts the running attempt's signal and rejects at once with the reason.
+ *
+ * @example
+ * ```ts
+ * import { retry } from "@edge-async/async-utils";
+ * const response = await retry(
+ *   async (attempt, signal) => {
+ *     const res = await fetch("https://api.example.com/flaky", { signal });
+ *     if (res.status >= 500) throw new Error(`upstream ${res.status} on attempt ${attempt}`);
+ *     return res;
+ *   },
+ *   { retries: 4, minDelayMs: 200, signal: AbortSignal.timeout(10_000) },
+ * );
+ * ```
+ */
+export async function retry<T>(
+  fn: (attempt: number, signal: AbortSignal) => Promise<T> | T,
+  options: RetryOptions = {},
+): Promise<T> {
+  const {
+    retries = 3,
+    minDelayMs = 100,
+    maxDelayMs = 30_000,
+    factor = 2,
+    jitter = true,
+    shouldRetry,
+    onRetry,
+    signal,
+  } = options;
+  if (!(retries >= 0)) throw new RangeError(`retries must be >= 0, got ${retries}`);
+  if (!(minDelayMs >= 0)) throw new RangeError(`minDelayMs must be >= 0, got ${minDelayMs}`);
+  if (!(maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be >= 0, got ${maxDelayMs}`);
+  if (!(factor >= 1)) throw new RangeError(`factor must be >= 1, got ${factor}`);
+
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw abortReason(signal);
+    const { controller, dispose } = linkedController(signal);
+    let error: unknown;
+    try {
+      return await abortable((async () => fn(attempt, controller.signal))(), signal);
+    } catch (caught) {
+      error = caught;
+    } finally {
+      dispose();
+    }
+    if (signal?.aborted) throw abortReason(signal);
+    if (attempt > retries) throw error;
+    if (shouldRetry !== undefined && !(await shouldRetry(error, attempt))) throw error;
+    const delayMs = backoff(error, attempt, minDelayMs, maxDelayMs, factor, jitter);
+    onRetry?.({ error, attempt, delayMs });
+    await sleep(delayMs, { signal });
+  }
+}
+
+function backoff(
+  error: unknown,
+  attempt: number,
+  minDelayMs: number,
+  maxDelayMs: number,
+  factor: number,
+  jitter: boolean,
+): number {
+  const base = minDelayMs === 0 ? 0 : minDelayMs * factor ** (attempt - 1);
+  const ceiling = Math.min(maxDelayMs, base);
+  let delayMs = jitter ? Math.random() * ceiling : ceiling;
+  const hint = (error as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  if (typeof hint === "number" && hint > delayMs) delayMs = Math.min(maxDelayMs, hint);
+  return delayMs;
+}
