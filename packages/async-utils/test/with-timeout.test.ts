@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { TimeoutError } from "../src/errors.ts";
+import { sleep } from "../src/sleep.ts";
+import { withTimeout } from "../src/with-timeout.ts";
+import { trackedController } from "./helpers/signals.ts";
+
+describe("withTimeout", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("resolves with fn's value and clears its timer", async () => {
+    const pending = withTimeout(async (signal) => {
+      await sleep(10, { signal });
+      return "ok";
+    }, 100);
+    await vi.advanceTimersByTimeAsync(10);
+    await expect(pending).resolves.toBe("ok");
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("accepts synchronous values and turns synchronous throws into rejections", async () => {
+    await expect(withTimeout(() => 42, 10)).resolves.toBe(42);
+    const boom = new Error("boom");
+    await expect(
+      withTimeout(() => {
+        throw boom;
+      }, 10),
+    ).rejects.toBe(boom);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("aborts fn's signal with a TimeoutError and rejects with it when time runs out", async () => {
+    let seen: AbortSignal | undefined;
+    let stoppedWork = false;
+    const pending = withTimeout(
+      (signal) => {
+        seen = signal;
+        return sleep(10_000, { signal }).catch((error) => {
+          stoppedWork = true;
+          throw error;
+        });
+      },
+      50,
+      { message: "upstream too slow" },
+    );
+    const assertion = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(50);
+    await assertion;
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "TimeoutError", message: "upstream too slow", timeoutMs: 50 });
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(error);
+    expect(stoppedWork).toBe(true);
+    // the inner sleep's timer is gone too: the work stopped, not just the waiting
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("rejects on time even when fn ignores its signal, without an unhandled rejection later", async () => {
+    const pending = withTimeout(
+      () =>
+        new Promise((_, reject) => {
+          setTimeout(() => reject(new Error("late failure")), 500);
+        }),
+      100,
+    );
+    const assertion = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(100);
+    await assertion;
+    await vi.advanceTimersByTimeAsync(400);
+  });
+
+  it("forwards the caller's abort to fn and rejects with its reason", async () => {
+    const { controller, listeners } = trackedController();
+    let seen: AbortSignal | undefined;
+    const pending = withTimeout(
+      (signal) => {
+        seen = signal;
+        return sleep(1_000, { signal });
+      },
+      500,
+      { signal: controller.signal },
+    );
+    expect(listeners()).toBe(1);
+    const reason = new Error("user left");
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(seen?.reason).toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("does not call fn when the signal is already aborted", async () => {
+    const fn = vi.fn(() => 1);
+    const reason = new Error("already");
+    await expect(withTimeout(fn, 10, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it("detaches from the caller's signal once settled", async () => {
+    const { controller, listeners } = trackedController();
+    await withTimeout(() => Promise.resolve(1), 100, { signal: controller.signal });
+    expect(listeners()).toBe(0);
+    await expect(
+      withTimeout(() => Promise.reject(new Error("x")), 100, { signal: controller.signal }),
+    ).rejects.toThrow("x");
+    expect(listeners()).toBe(0);
+  });
+
+  it("sets no timer for an Infinity deadline", async () => {
+    const pending = withTimeout((signal) => sleep(5, { signal }), Number.POSITIVE_INFINITY);
+    expect(vi.getTimerCount()).toBe(1); // only the inner sleep
+    await vi.advanceTimersByTimeAsync(5);
+    await expect(pending).resolves.toBeUndefined();
+  });
+});
