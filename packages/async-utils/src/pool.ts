@@ -211,22 +211,23 @@ export class Pool<R> {
    */
   drain(): Promise<void> {
     if (this.#draining !== undefined) return this.#draining;
-    for (const waiter of this.#waiters.drain()) {
-      waiter.detach();
-      waiter.reject(new PoolDrainedError());
-    }
     const emptied = new Promise<void>((resolve) => {
       this.#onEmpty = resolve;
     });
-    for (const entry of this.#idle.splice(0)) {
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
-      this.#destroy(entry.resource).catch(noop);
-    }
+    // Set first: the destroys below must already see the pool as draining.
     this.#draining = emptied.then(() => {
       if (this.#drainErrors.length > 0) {
         throw new AggregateError(this.#drainErrors.splice(0), "Some resources failed to destroy");
       }
     });
+    for (const waiter of this.#waiters.drain()) {
+      waiter.detach();
+      waiter.reject(new PoolDrainedError());
+    }
+    for (const entry of this.#idle.splice(0)) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      this.#destroy(entry.resource).catch(noop);
+    }
     this.#checkEmpty();
     return this.#draining;
   }
