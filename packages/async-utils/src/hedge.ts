@@ -49,11 +49,12 @@ export function hedge<T>(
     let done = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
-    const finish = (reason: unknown): void => {
+    const finish = (reason: unknown, winner?: AbortController): void => {
       done = true;
       if (timer !== undefined) clearTimeout(timer);
       detachAbort();
-      for (const controller of controllers) controller.abort(reason);
+      // The winner's signal stays live: a fetch() Response still streams its body through it.
+      for (const controller of controllers) if (controller !== winner) controller.abort(reason);
     };
 
     const launch = (): void => {
@@ -68,7 +69,7 @@ export function hedge<T>(
       (async () => fn(controller.signal, attempt))().then(
         (value) => {
           if (done) return;
-          finish(new AbortError("Another hedged attempt succeeded first"));
+          finish(new AbortError("Another hedged attempt succeeded first"), controller);
           resolve(value);
         },
         (error: unknown) => {
