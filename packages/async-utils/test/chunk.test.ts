@@ -187,7 +187,7 @@ describe("chunk with maxWaitMs (fake timers)", () => {
     source.emit(1);
     await vi.advanceTimersByTimeAsync(10);
     await first;
-    await chunks.return(undefined);
+    await chunks.return!(undefined);
     expect(source.stats.returned).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });

@@ -69,11 +69,11 @@ describe("merge", () => {
   it("return() closes every source, including one stuck in a pending next()", async () => {
     const quick = timed([1, 2, 3], 1);
     const idle = timed(["never"], 1_000_000);
-    const merged = merge(quick.source, idle.source);
+    const merged = merge<number | string>(quick.source, idle.source);
     const first = merged.next();
     await vi.advanceTimersByTimeAsync(1);
     expect(await first).toEqual({ done: false, value: 1 });
-    await merged.return(undefined); // does not wait for the idle source's next()
+    await merged.return!(undefined); // does not wait for the idle source's next()
     expect(quick.state.closed).toBe(true);
     await vi.advanceTimersByTimeAsync(1_000_000);
     expect(idle.state.closed).toBe(true); // closed as soon as its pending step finished

@@ -12,7 +12,7 @@ afterEach(() => {
 
 describe("retry", () => {
   it("returns the first success without waiting", async () => {
-    const fn = vi.fn(async () => "ok");
+    const fn = vi.fn(async (_attempt: number) => "ok");
     await expect(retry(fn)).resolves.toBe("ok");
     expect(fn).toHaveBeenCalledTimes(1);
     expect(fn.mock.calls[0]?.[0]).toBe(1);
