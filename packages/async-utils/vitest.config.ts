@@ -10,7 +10,8 @@ export default defineConfig({
       ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
       : ["default"],
     projects: [
-      { test: { name: "node", include, environment: "node" } },
+      // --expose-gc lets the leak tests compare heap sizes after a full collection.
+      { test: { name: "node", include, environment: "node", execArgv: ["--expose-gc"] } },
       {
         plugins: [
           cloudflareTest({

@@ -125,6 +125,7 @@ export function limit(concurrency: number): LimitFunction {
   // A plain function reading `arguments`: a rest parameter would allocate an array per call
   // even when, as usual, the callback takes no arguments.
   function run(fn: (...args: unknown[]) => unknown): Promise<unknown> {
+    // biome-ignore lint/complexity/noArguments: avoids allocating a rest array on the hot path
     const args = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : NO_ARGS;
     if (active >= max) {
       return new Promise((resolve, reject) => {

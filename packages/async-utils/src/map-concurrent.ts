@@ -107,7 +107,8 @@ function mapArray<T, R>(
     };
     const fail = (index: number, error: unknown): void => {
       if (!stopOnError) {
-        (failures ??= []).push({ index, error });
+        if (failures === undefined) failures = [];
+        failures.push({ index, error });
         return;
       }
       end();
@@ -194,7 +195,10 @@ function mapIterable<T, R>(
       },
       onError: (index, error) => {
         if (stopOnError) stop(error, siblingFailed(error));
-        else (failures ??= []).push({ index, error });
+        else {
+          if (failures === undefined) failures = [];
+          failures.push({ index, error });
+        }
       },
       onSourceError: (error) => stop(error, siblingFailed(error)),
       onIdle: () => {

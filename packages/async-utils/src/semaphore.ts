@@ -1,4 +1,4 @@
-import { abortReason } from "./internal/abort.ts";
+import { abortReason, listenAbortShared, noop } from "./internal/abort.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
 /**
@@ -25,7 +25,7 @@ interface Waiter {
   resolve(permit: Permit): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  detach: () => void;
 }
 
 // Assigned by Semaphore's static block, which alone can reach its private fields.
@@ -105,12 +105,10 @@ export class Semaphore {
       return Promise.resolve(new SemaphorePermit(this, releasePermit));
     }
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve, reject, signal, detach: noop };
       const node = this.#waiters.push(waiter);
-      if (signal !== undefined) {
-        waiter.onAbort = () => this.#abandon(node);
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
+      if (signal !== undefined)
+        waiter.detach = listenAbortShared(signal, () => this.#abandon(node));
     });
   }
 
@@ -138,16 +136,15 @@ export class Semaphore {
         semaphore.#available++;
         return;
       }
-      if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.detach();
       waiter.resolve(new SemaphorePermit(semaphore, releasePermit));
     };
   }
 
   #abandon(node: WaiterNode<Waiter>): void {
     if (!node.linked) return;
-    this.#waiters.remove(node);
+    // mutated
     const waiter = node.value;
     waiter.reject(abortReason(waiter.signal as AbortSignal));
   }
 }
-

@@ -30,6 +30,8 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
+  // Not Math.max: it would keep NaN, and setTimeout treats NaN as 0 anyway but our bookkeeping would not.
+  // biome-ignore lint/complexity/useMathMinMax: the ternary maps NaN to 0
   let remaining = ms > 0 ? ms : 0;
   return new Promise<void>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -44,7 +46,10 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
       timer = setTimeout(onTimer, delay);
     };
     const onTimer = (): void => {
-      if (remaining > 0) return arm();
+      if (remaining > 0) {
+        arm();
+        return;
+      }
       signal?.removeEventListener("abort", onAbort);
       resolve();
     };

@@ -72,7 +72,10 @@ describe("limit", () => {
 
   it("accepts plain values and thenables", async () => {
     const run = limit(1);
-    const thenable = { then: (resolve: (value: number) => void) => resolve(7) };
+    const thenable: PromiseLike<number> = {
+      // biome-ignore lint/suspicious/noThenProperty: a hand-rolled thenable is the point of the test
+      then: (resolve) => Promise.resolve(7).then(resolve),
+    };
     await expect(run(() => 3)).resolves.toBe(3);
     await expect(run(() => thenable)).resolves.toBe(7);
     expect(run.activeCount).toBe(0);
@@ -139,7 +142,8 @@ describe("limit", () => {
           );
           expect(peak).toBeLessThanOrEqual(concurrency);
           outcomes.forEach((outcome, i) => {
-            if (jobs[i]?.fail) expect(outcome).toMatchObject({ status: "rejected", reason: { message: String(i) } });
+            if (jobs[i]?.fail)
+              expect(outcome).toMatchObject({ status: "rejected", reason: { message: String(i) } });
             else expect(outcome).toEqual({ status: "fulfilled", value: i });
           });
           expect(run.activeCount).toBe(0);

@@ -9,7 +9,11 @@ const ticks = async (n: number): Promise<void> => {
 };
 
 /** A sync generator that records how far it was pulled and whether it was closed. */
-function countingSource(length: number): { source: Iterable<number>; pulled: () => number; closed: () => boolean } {
+function countingSource(length: number): {
+  source: Iterable<number>;
+  pulled: () => number;
+  closed: () => boolean;
+} {
   let pulled = 0;
   let closed = false;
   function* generate(): Generator<number> {
@@ -83,10 +87,13 @@ describe("mapConcurrent", () => {
   it("starts everything at once by default (Infinity)", async () => {
     const gate = deferred();
     let started = 0;
-    const pending = mapConcurrent(Array.from({ length: 1000 }, (_, i) => i), async () => {
-      started++;
-      await gate.promise;
-    });
+    const pending = mapConcurrent(
+      Array.from({ length: 1000 }, (_, i) => i),
+      async () => {
+        started++;
+        await gate.promise;
+      },
+    );
     expect(started).toBe(1000);
     gate.resolve();
     await pending;
@@ -105,9 +112,17 @@ describe("mapConcurrent", () => {
       // biome-ignore lint/suspicious/noThenProperty: a hand-rolled thenable is the point of the test
       then: (resolve) => Promise.resolve(value).then(resolve),
     });
-    await expect(mapConcurrent([1, 2, 3], (i) => (i === 2 ? thenable(20) : i * 10), { concurrency: 2 })).resolves.toEqual([10, 20, 30]);
-    await expect(mapConcurrent(new Set(["a", "b"]), (s, i) => `${s}${i}`)).resolves.toEqual(["a0", "b1"]);
-    await expect(mapConcurrent("xy", (c) => c.toUpperCase(), { concurrency: 1 })).resolves.toEqual(["X", "Y"]);
+    await expect(
+      mapConcurrent([1, 2, 3], (i) => (i === 2 ? thenable(20) : i * 10), { concurrency: 2 }),
+    ).resolves.toEqual([10, 20, 30]);
+    await expect(mapConcurrent(new Set(["a", "b"]), (s, i) => `${s}${i}`)).resolves.toEqual([
+      "a0",
+      "b1",
+    ]);
+    await expect(mapConcurrent("xy", (c) => c.toUpperCase(), { concurrency: 1 })).resolves.toEqual([
+      "X",
+      "Y",
+    ]);
   });
 
   it("maps async iterables, pulling lazily: never more than `concurrency` items ahead", async () => {
@@ -147,7 +162,9 @@ describe("mapConcurrent", () => {
           await ticks(1);
           throw boom;
         }
-        await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+        await new Promise((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason)),
+        );
       },
       { concurrency: 3 },
     );
@@ -183,7 +200,11 @@ describe("mapConcurrent", () => {
       { stopOnError: false, concurrency: 6 },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AggregateError);
-    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual(["item 1", "item 3", "item 5"]);
+    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
+      "item 1",
+      "item 3",
+      "item 5",
+    ]);
     expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
@@ -196,26 +217,38 @@ describe("mapConcurrent", () => {
       },
       { stopOnError: false },
     ).catch((e: unknown) => e);
-    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual(["item 0", "item 2"]);
+    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
+      "item 0",
+      "item 2",
+    ]);
   });
 
   it("rejects at once and calls nothing when the signal is already aborted", async () => {
     const fn = vi.fn();
     const reason = new Error("too late");
-    await expect(mapConcurrent([1, 2], fn, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
-    await expect(mapConcurrent(asyncRange(2), fn, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(mapConcurrent([1, 2], fn, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
+    await expect(
+      mapConcurrent(asyncRange(2), fn, { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
     expect(fn).not.toHaveBeenCalled();
   });
 
   it("aborting mid-way aborts the calls in flight, starts no more and detaches from the signal", async () => {
-    for (const input of [() => Array.from({ length: 10 }, (_, i) => i), () => countingSource(10).source]) {
+    for (const input of [
+      () => Array.from({ length: 10 }, (_, i) => i),
+      () => countingSource(10).source,
+    ]) {
       const { controller, listeners } = trackedController();
       const signals: AbortSignal[] = [];
       const pending = mapConcurrent(
         input(),
         (_item, _index, signal) => {
           signals.push(signal);
-          return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+          return new Promise((_, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason)),
+          );
         },
         { concurrency: 2, signal: controller.signal },
       );
@@ -234,7 +267,9 @@ describe("mapConcurrent", () => {
     const { controller, listeners } = trackedController();
     await mapConcurrent([1, 2, 3], async (i) => i, { signal: controller.signal, concurrency: 2 });
     await mapConcurrent(new Set([1, 2, 3]), async (i) => i, { signal: controller.signal });
-    await mapConcurrent([1], async () => Promise.reject(new Error("x")), { signal: controller.signal }).catch(() => {});
+    await mapConcurrent([1], async () => Promise.reject(new Error("x")), {
+      signal: controller.signal,
+    }).catch(() => {});
     expect(listeners()).toBe(0);
   });
 
@@ -271,24 +306,38 @@ describe("mapConcurrent", () => {
       yield 1;
       throw new Error("async source broke");
     }
-    await expect(mapConcurrent(brokenAsync(), () => new Promise(() => {}))).rejects.toThrow("async source broke");
+    await expect(mapConcurrent(brokenAsync(), () => new Promise(() => {}))).rejects.toThrow(
+      "async source broke",
+    );
   });
 
   it("rejects invalid concurrency", async () => {
-    await expect(mapConcurrent([1], (i) => i, { concurrency: 0 })).rejects.toBeInstanceOf(RangeError);
-    await expect(mapConcurrent([1], (i) => i, { concurrency: 2.5 })).rejects.toBeInstanceOf(RangeError);
+    await expect(mapConcurrent([1], (i) => i, { concurrency: 0 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    await expect(mapConcurrent([1], (i) => i, { concurrency: 2.5 })).rejects.toBeInstanceOf(
+      RangeError,
+    );
   });
 
   it("property: exactly one result per input, in order, under random delays and failures", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ delay: fc.nat(5), fail: fc.nat(9), sync: fc.boolean() }), { maxLength: 40 }),
+        fc.array(fc.record({ delay: fc.nat(5), fail: fc.nat(9), sync: fc.boolean() }), {
+          maxLength: 40,
+        }),
         fc.oneof(fc.integer({ min: 1, max: 8 }), fc.constant(Number.POSITIVE_INFINITY)),
         fc.constantFrom("array", "iterable", "async"),
         fc.boolean(),
         async (items, concurrency, kind, stopOnError) => {
           const input =
-            kind === "array" ? items : kind === "iterable" ? new Set(items) : (async function* () { yield* items; })();
+            kind === "array"
+              ? items
+              : kind === "iterable"
+                ? new Set(items)
+                : (async function* () {
+                    yield* items;
+                  })();
           const calls = new Map<number, number>();
           let active = 0;
           let peak = 0;
@@ -318,7 +367,9 @@ describe("mapConcurrent", () => {
             expect(calls.size).toBe(items.length);
           } else if (stopOnError) {
             expect(outcome.ok).toBe(false);
-            expect(failing.map((i) => `fail ${i}`)).toContain((outcome as { error: Error }).error.message);
+            expect(failing.map((i) => `fail ${i}`)).toContain(
+              (outcome as { error: Error }).error.message,
+            );
           } else {
             expect(calls.size).toBe(items.length);
             const errors = (outcome as { error: AggregateError }).error.errors as Error[];
@@ -340,10 +391,14 @@ describe("mapConcurrentIter", () => {
 
   it("yields results in input order by default", async () => {
     const results = await collect(
-      mapConcurrentIter([5, 1, 3, 0, 2], async (ticksToWait, index) => {
-        await ticks(ticksToWait);
-        return index;
-      }, { concurrency: 3 }),
+      mapConcurrentIter(
+        [5, 1, 3, 0, 2],
+        async (ticksToWait, index) => {
+          await ticks(ticksToWait);
+          return index;
+        },
+        { concurrency: 3 },
+      ),
     );
     expect(results).toEqual([0, 1, 2, 3, 4]);
   });
@@ -370,7 +425,9 @@ describe("mapConcurrentIter", () => {
   it("yields nothing for an empty input, and handles synchronous results", async () => {
     await expect(collect(mapConcurrentIter([], (x) => x))).resolves.toEqual([]);
     await expect(collect(mapConcurrentIter(asyncRange(0), (x) => x))).resolves.toEqual([]);
-    await expect(collect(mapConcurrentIter(new Set([1, 2, 3]), (x) => x * 2, { concurrency: 1 }))).resolves.toEqual([2, 4, 6]);
+    await expect(
+      collect(mapConcurrentIter(new Set([1, 2, 3]), (x) => x * 2, { concurrency: 1 })),
+    ).resolves.toEqual([2, 4, 6]);
   });
 
   it("does not start before the first next() and pulls input lazily", async () => {
@@ -390,7 +447,11 @@ describe("mapConcurrentIter", () => {
     const concurrency = 4;
     const head = deferred<number>();
     const { source, pulled } = countingSource(10_000);
-    const iterator = mapConcurrentIter(source, (i) => (i === 0 ? head.promise : Promise.resolve(i)), { concurrency });
+    const iterator = mapConcurrentIter(
+      source,
+      (i) => (i === 0 ? head.promise : Promise.resolve(i)),
+      { concurrency },
+    );
     const first = iterator.next();
     await flush(100);
     // item 0 in flight plus at most `concurrency` finished results waiting behind it
@@ -453,7 +514,9 @@ describe("mapConcurrentIter", () => {
 
   it("rejects with the signal's reason when aborted, before or during the iteration", async () => {
     const reason = new Error("stop");
-    await expect(collect(mapConcurrentIter([1], (x) => x, { signal: AbortSignal.abort(reason) }))).rejects.toBe(reason);
+    await expect(
+      collect(mapConcurrentIter([1], (x) => x, { signal: AbortSignal.abort(reason) })),
+    ).rejects.toBe(reason);
 
     const { controller, listeners } = trackedController();
     const signals: AbortSignal[] = [];
@@ -484,7 +547,12 @@ describe("mapConcurrentIter", () => {
       await ticks(t);
       return index;
     });
-    const results = await Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next()]);
+    const results = await Promise.all([
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+    ]);
     expect(results).toEqual([
       { done: false, value: 0 },
       { done: false, value: 1 },

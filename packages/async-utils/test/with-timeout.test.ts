@@ -51,7 +51,11 @@ describe("withTimeout", () => {
     await vi.advanceTimersByTimeAsync(50);
     await assertion;
     const error = await pending.catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "TimeoutError", message: "upstream too slow", timeoutMs: 50 });
+    expect(error).toMatchObject({
+      name: "TimeoutError",
+      message: "upstream too slow",
+      timeoutMs: 50,
+    });
     expect(seen?.aborted).toBe(true);
     expect(seen?.reason).toBe(error);
     expect(stoppedWork).toBe(true);
