@@ -1,7 +1,16 @@
 import { abortReason, listenAbort } from "./internal/abort.ts";
 import { closeIterator, toAsyncIterator } from "./internal/iterate.ts";
 
-/** Options for {@link chunk}. */
+/**
+ * Options for {@link chunk}.
+ *
+ * @example
+ * ```ts
+ * import { chunk, type ChunkOptions } from "@edge-async/async-utils";
+ * const quarterSecond: ChunkOptions = { maxWaitMs: 250 };
+ * for await (const batch of chunk([1, 2, 3], 100, quarterSecond)) console.log(batch);
+ * ```
+ */
 export interface ChunkOptions {
   /**
    * Emit a partial chunk once this many milliseconds have passed since its first item arrived,

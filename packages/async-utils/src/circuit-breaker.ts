@@ -34,7 +34,16 @@ export class CircuitOpenError extends Error {
  */
 export type CircuitState = "closed" | "open" | "half-open";
 
-/** Options for {@link CircuitBreaker}. */
+/**
+ * Options for {@link CircuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker, type CircuitBreakerOptions } from "@edge-async/async-utils";
+ * const touchy: CircuitBreakerOptions = { failureThreshold: 2, resetTimeoutMs: 5_000 };
+ * const breaker = new CircuitBreaker(touchy);
+ * ```
+ */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit (default 5). */
   failureThreshold?: number;

@@ -1,7 +1,16 @@
 import { AbortError } from "./errors.ts";
 import { abortReason, listenAbort } from "./internal/abort.ts";
 
-/** Options for {@link hedge}. */
+/**
+ * Options for {@link hedge}.
+ *
+ * @example
+ * ```ts
+ * import { hedge, type HedgeOptions } from "@edge-async/async-utils";
+ * const options: HedgeOptions = { delayMs: 100, maxAttempts: 3 };
+ * await hedge((signal) => fetch("https://api.example.com/", { signal }), options);
+ * ```
+ */
 export interface HedgeOptions {
   /** Start another attempt when none has succeeded this long after the latest one started. */
   delayMs: number;

@@ -1,13 +1,30 @@
 import { abortReason, linkedController } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
 
-/** One page of a cursor-paginated listing. A missing or `null` `nextCursor` means the last page. */
+/**
+ * One page of a cursor-paginated listing. A missing or `null` `nextCursor` means the last page.
+ *
+ * @example
+ * ```ts
+ * import type { Page } from "@edge-async/async-utils";
+ * const last: Page<string, string> = { items: ["a", "b"], nextCursor: null };
+ * ```
+ */
 export interface Page<T, C> {
   items: readonly T[];
   nextCursor?: C | null;
 }
 
-/** Options for {@link paginate}. */
+/**
+ * Options for {@link paginate}.
+ *
+ * @example
+ * ```ts
+ * import { paginate, type PaginateOptions } from "@edge-async/async-utils";
+ * const firstTen: PaginateOptions<string> = { maxPages: 10, signal: AbortSignal.timeout(5_000) };
+ * const items = paginate(async () => ({ items: [1, 2, 3] }), firstTen);
+ * ```
+ */
 export interface PaginateOptions<C> {
   /** Stops the iteration (and aborts the page being fetched) when it aborts. */
   signal?: AbortSignal;

@@ -26,7 +26,21 @@ export interface Lease<R> extends AsyncDisposable {
   destroy(): Promise<void>;
 }
 
-/** Options for {@link Pool}. */
+/**
+ * Options for {@link Pool}.
+ *
+ * @example
+ * ```ts
+ * import { Pool, type PoolOptions } from "@edge-async/async-utils";
+ * const options: PoolOptions<WebSocket> = {
+ *   create: () => new WebSocket("wss://example.com/feed"),
+ *   destroy: (socket) => socket.close(),
+ *   validate: (socket) => socket.readyState === WebSocket.OPEN,
+ *   max: 2,
+ * };
+ * const sockets = new Pool(options);
+ * ```
+ */
 export interface PoolOptions<R> {
   /** Makes a resource. Its signal aborts when the `acquire()` that asked for it is aborted. */
   create: (signal: AbortSignal) => Promise<R> | R;

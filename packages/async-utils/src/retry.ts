@@ -2,7 +2,16 @@ import { abortReason, linkedController } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
 import { sleep } from "./sleep.ts";
 
-/** Options for {@link retry}. */
+/**
+ * Options for {@link retry}.
+ *
+ * @example
+ * ```ts
+ * import { retry, type RetryOptions } from "@edge-async/async-utils";
+ * const patient: RetryOptions = { retries: 5, minDelayMs: 500, maxDelayMs: 10_000 };
+ * await retry(() => fetch("https://api.example.com/"), patient);
+ * ```
+ */
 export interface RetryOptions {
   /** Retries after the first attempt (default 3, so up to 4 calls). `Infinity` allowed. */
   retries?: number;

@@ -1,7 +1,16 @@
 import { abortReason, listenAbort } from "./internal/abort.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
-/** Options for {@link TokenBucket}. */
+/**
+ * Options for {@link TokenBucket}.
+ *
+ * @example
+ * ```ts
+ * import { TokenBucket, type TokenBucketOptions } from "@edge-async/async-utils";
+ * const tenPerSecond: TokenBucketOptions = { capacity: 10, refillPerSecond: 10, initialTokens: 0 };
+ * const bucket = new TokenBucket(tenPerSecond);
+ * ```
+ */
 export interface TokenBucketOptions {
   /** Most tokens the bucket holds (the burst size). `Infinity` disables limiting. */
   capacity: number;
