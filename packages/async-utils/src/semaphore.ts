@@ -143,7 +143,7 @@ export class Semaphore {
 
   #abandon(node: WaiterNode<Waiter>): void {
     if (!node.linked) return;
-    // mutated
+    this.#waiters.remove(node);
     const waiter = node.value;
     waiter.reject(abortReason(waiter.signal as AbortSignal));
   }
