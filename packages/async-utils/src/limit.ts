@@ -55,6 +55,7 @@ interface PendingCall {
  * ```ts
  * import { limit } from "@edge-async/async-utils";
  *
+ * const urls = ["https://example.com/a", "https://example.com/b"];
  * const run = limit(4);
  * const sizes = await Promise.all(
  *   urls.map((url) => run(async () => (await fetch(url)).headers.get("content-length"))),
@@ -102,10 +103,12 @@ export function limit(concurrency: number): LimitFunction {
         call.reject(error);
         continue;
       }
-      if (isPromiseLike(out)) {
+      if (out instanceof Promise || isPromiseLike(out)) {
         // Settle the caller's promise directly: resolving it with a derived promise would cost
-        // an extra promise and two more microtask hops per call.
-        out.then(
+        // an extra promise and two more microtask hops per call. Foreign thenables go through
+        // Promise.resolve so that one calling back twice cannot release the slot twice.
+        const settled = out instanceof Promise ? out : Promise.resolve(out);
+        settled.then(
           (value) => {
             release();
             call.resolve(value);
@@ -122,11 +125,8 @@ export function limit(concurrency: number): LimitFunction {
     }
   };
 
-  // A plain function reading `arguments`: a rest parameter would allocate an array per call
-  // even when, as usual, the callback takes no arguments.
-  function run(fn: (...args: unknown[]) => unknown): Promise<unknown> {
-    // biome-ignore lint/complexity/noArguments: avoids allocating a rest array on the hot path
-    const args = arguments.length > 1 ? Array.prototype.slice.call(arguments, 1) : NO_ARGS;
+  const run = (fn: (...args: unknown[]) => unknown, ...rest: unknown[]): Promise<unknown> => {
+    const args = rest.length > 0 ? rest : NO_ARGS;
     if (active >= max) {
       return new Promise((resolve, reject) => {
         const call: PendingCall = { fn, args, resolve, reject, next: undefined };
@@ -148,7 +148,7 @@ export function limit(concurrency: number): LimitFunction {
     if (isPromiseLike(out)) return Promise.resolve(out).then(passValue, passError);
     release();
     return Promise.resolve(out);
-  }
+  };
 
   return Object.defineProperties(run, {
     activeCount: { get: () => active, enumerable: true },

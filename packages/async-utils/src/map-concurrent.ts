@@ -3,7 +3,17 @@ import { checkConcurrency, isPromiseLike } from "./internal/concurrency.ts";
 import { ConcurrentMapIterator } from "./internal/map-iterator.ts";
 import { Pump, siblingFailed } from "./internal/pump.ts";
 
-/** Options for {@link mapConcurrent}. */
+/**
+ * Options for {@link mapConcurrent}.
+ *
+ * @example
+ * ```ts
+ * import { mapConcurrent, type MapConcurrentOptions } from "@edge-async/async-utils";
+ *
+ * const options: MapConcurrentOptions = { concurrency: 4, stopOnError: false };
+ * await mapConcurrent([1, 2, 3], async (n) => n * 2, options);
+ * ```
+ */
 export interface MapConcurrentOptions {
   /** Most calls of `fn` in flight at once; a positive integer or `Infinity` (the default). */
   concurrency?: number;
@@ -16,7 +26,17 @@ export interface MapConcurrentOptions {
   stopOnError?: boolean;
 }
 
-/** Options for {@link mapConcurrentIter}. */
+/**
+ * Options for {@link mapConcurrentIter}.
+ *
+ * @example
+ * ```ts
+ * import { mapConcurrentIter, type MapConcurrentIterOptions } from "@edge-async/async-utils";
+ *
+ * const options: MapConcurrentIterOptions = { concurrency: 8, ordered: false };
+ * for await (const n of mapConcurrentIter([1, 2, 3], async (n) => n * 2, options)) console.log(n);
+ * ```
+ */
 export interface MapConcurrentIterOptions {
   /**
    * Most calls of `fn` in flight at once; a positive integer or `Infinity` (the default).
@@ -232,7 +252,9 @@ function mapIterable<T, R>(
  * async function* ids() {
  *   for (let id = 0; id < 1_000_000; id++) yield id;
  * }
- * for await (const user of mapConcurrentIter(ids(), (id, _i, signal) => loadUser(id, signal), {
+ * const load = async (id: number, signal: AbortSignal) =>
+ *   (await fetch(`https://api.example/users/${id}`, { signal })).json();
+ * for await (const user of mapConcurrentIter(ids(), (id, _i, signal) => load(id, signal), {
  *   concurrency: 8,
  * })) {
  *   console.log(user);

@@ -63,10 +63,9 @@ class SemaphorePermit implements Permit {
  * ```ts
  * import { Semaphore } from "@edge-async/async-utils";
  *
+ * const urls = ["https://example.com/a", "https://example.com/b"];
  * const connections = new Semaphore(6); // Workers allow 6 simultaneous outgoing connections
- * const responses = await Promise.all(
- *   urls.map((url) => connections.run(() => fetch(url))),
- * );
+ * const responses = await Promise.all(urls.map((url) => connections.run(() => fetch(url))));
  * ```
  */
 export class Semaphore {

@@ -1,6 +1,16 @@
 import { abortReason } from "./internal/abort.ts";
 
-/** Options for {@link sleep}. */
+/**
+ * Options for {@link sleep}.
+ *
+ * @example
+ * ```ts
+ * import { sleep, type SleepOptions } from "@edge-async/async-utils";
+ *
+ * const options: SleepOptions = { signal: AbortSignal.timeout(1_000) };
+ * await sleep(10, options);
+ * ```
+ */
 export interface SleepOptions {
   /** Cancels the sleep: the promise rejects with `signal.reason` and the timer is cleared. */
   signal?: AbortSignal;

@@ -1,7 +1,18 @@
 import { AbortError, isAbortError } from "./errors.ts";
 import { abortReason, listenAbort, noop } from "./internal/abort.ts";
 
-/** Options for {@link TaskGroup}. */
+/**
+ * Options for {@link TaskGroup}.
+ *
+ * @example
+ * ```ts
+ * import { TaskGroup, type TaskGroupOptions } from "@edge-async/async-utils";
+ *
+ * const options: TaskGroupOptions = { signal: AbortSignal.timeout(5_000) };
+ * await using group = new TaskGroup(options);
+ * group.spawn(async () => "done");
+ * ```
+ */
 export interface TaskGroupOptions {
   /** Aborting it aborts every task of the group; the group then rejects with the reason. */
   signal?: AbortSignal;

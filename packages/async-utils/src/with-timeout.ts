@@ -4,7 +4,17 @@ import { isPromiseLike } from "./internal/concurrency.ts";
 
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
-/** Options for {@link withTimeout}. */
+/**
+ * Options for {@link withTimeout}.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout, type WithTimeoutOptions } from "@edge-async/async-utils";
+ *
+ * const options: WithTimeoutOptions = { message: "inventory service too slow" };
+ * await withTimeout(async () => "in stock", 500, options);
+ * ```
+ */
 export interface WithTimeoutOptions {
   /** Cancels the operation early: `fn`'s signal aborts with the same reason and the call rejects with it. */
   signal?: AbortSignal;
