@@ -1,4 +1,4 @@
-import { abortReason, listenAbort } from "./internal/abort.ts";
+import { abortReason, listenAbortShared } from "./internal/abort.ts";
 import { RingBuffer } from "./internal/ring-buffer.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
@@ -354,7 +354,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     list: WaiterList<W>,
     node: WaiterNode<W>,
   ): () => void {
-    return listenAbort(signal, () => {
+    return listenAbortShared(signal, () => {
       list.remove(node);
       node.value.reject(abortReason(signal as AbortSignal));
     });

@@ -1,4 +1,4 @@
-import { abortReason, listenAbort } from "./internal/abort.ts";
+import { abortReason, listenAbortShared } from "./internal/abort.ts";
 import { WaiterList } from "./internal/waiter-list.ts";
 
 interface Caller<V> {
@@ -70,7 +70,7 @@ export class Coalescer<K, V> {
     const result = new Promise<V>((resolve, reject) => {
       const caller: Caller<V> = { resolve, reject, detach: noop };
       const node = joined.callers.push(caller);
-      caller.detach = listenAbort(signal, () => {
+      caller.detach = listenAbortShared(signal, () => {
         joined.callers.remove(node);
         const reason = abortReason(signal as AbortSignal);
         reject(reason);

@@ -1,4 +1,4 @@
-import { abortReason, linkedController, listenAbort } from "./internal/abort.ts";
+import { abortReason, linkedController, listenAbortShared } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
 import { WaiterList } from "./internal/waiter-list.ts";
 
@@ -262,7 +262,7 @@ export class Pool<R> {
     return new Promise<Grant<R>>((resolve, reject) => {
       const waiter: Waiter<R> = { resolve, reject, detach: noop };
       const node = this.#waiters.push(waiter);
-      waiter.detach = listenAbort(signal, () => {
+      waiter.detach = listenAbortShared(signal, () => {
         this.#waiters.remove(node);
         reject(abortReason(signal as AbortSignal));
       });

@@ -1,4 +1,4 @@
-import { abortReason, listenAbort } from "./internal/abort.ts";
+import { abortReason, listenAbortShared } from "./internal/abort.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
 /**
@@ -140,7 +140,7 @@ export class TokenBucket {
     return new Promise<void>((resolve, reject) => {
       const taker: Taker = { n, resolve, reject, detach: noop };
       const node: WaiterNode<Taker> = this.#waiters.push(taker);
-      taker.detach = listenAbort(signal, () => {
+      taker.detach = listenAbortShared(signal, () => {
         const wasHead = this.#waiters.peek() === taker;
         this.#waiters.remove(node);
         reject(abortReason(signal as AbortSignal));
