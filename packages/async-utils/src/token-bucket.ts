@@ -26,6 +26,7 @@ interface Taker {
   readonly n: number;
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal | undefined;
   detach: () => void;
 }
 
@@ -138,7 +139,7 @@ export class TokenBucket {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.tryTake(n)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const taker: Taker = { n, resolve, reject, detach: noop };
+      const taker: Taker = { n, resolve, reject, signal, detach: noop };
       const node: WaiterNode<Taker> = this.#waiters.push(taker);
       taker.detach = listenAbortShared(signal, () => {
         const wasHead = this.#waiters.peek() === taker;
@@ -182,6 +183,13 @@ export class TokenBucket {
     }
     this.#refill();
     for (let head = this.#waiters.peek(); head !== undefined; head = this.#waiters.peek()) {
+      if (head.signal?.aborted) {
+        // Its abort is being dispatched (one signal shared by many waiters): never grant it.
+        this.#waiters.shift();
+        head.detach();
+        head.reject(abortReason(head.signal));
+        continue;
+      }
       if (this.#tokens < head.n) {
         if (this.refillPerSecond === 0) return; // only an abort can release this waiter
         // Rounding up (and at least 1 ms) guarantees progress; a float shortfall just re-arms.

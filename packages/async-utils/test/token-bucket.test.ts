@@ -147,6 +147,17 @@ describe("TokenBucket.take (fake timers)", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("never grants a waiter whose shared signal is aborting, even as the head ahead of it leaves", async () => {
+    const bucket = new TokenBucket({ capacity: 5, refillPerSecond: 1, initialTokens: 2 });
+    const shared = new AbortController();
+    const big = bucket.take(5, { signal: shared.signal });
+    const small = bucket.take(1, { signal: shared.signal }); // grantable once `big` leaves
+    shared.abort();
+    const outcomes = await Promise.allSettled([big, small]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(bucket.available).toBe(2); // nothing was spent on a cancelled request
+  });
+
   it("rejects at once when the signal was aborted before the call", async () => {
     const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 1 });
     await expect(bucket.take(1, { signal: AbortSignal.abort() })).rejects.toMatchObject({
