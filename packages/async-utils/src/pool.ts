@@ -163,7 +163,14 @@ export class Pool<R> {
     const { signal } = options;
     for (;;) {
       const grant = await this.#reserve(signal);
-      if ("slot" in grant) return this.#lease(await this.#create(signal));
+      if ("slot" in grant) {
+        if (signal?.aborted) {
+          // Aborted between being granted the slot and resuming: hand the slot on unused.
+          this.#freeSlot();
+          throw abortReason(signal);
+        }
+        return this.#lease(await this.#create(signal));
+      }
       const { validate } = this.#options;
       if (validate !== undefined) {
         let valid: boolean;
