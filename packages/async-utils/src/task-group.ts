@@ -29,6 +29,10 @@ export interface TaskGroupOptions {
  * are not reported. Calling {@link TaskGroup.abort} cancels the tasks without making `wait()`
  * fail; an aborted parent `signal` makes it reject with the parent's reason.
  *
+ * Unlike Python, an `await using` block cannot see an exception thrown by its own body, so such an
+ * exception does not cancel the tasks: the block still waits for them. Call
+ * {@link TaskGroup.abort} in a `catch` when the body's failure should stop them.
+ *
  * @example
  * ```ts
  * import { TaskGroup } from "@edge-async/async-utils";
