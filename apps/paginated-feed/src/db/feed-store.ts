@@ -1,0 +1,219 @@
+import { keysetAfter, type SortKey } from "@edge-async/pagination";
+import { and, desc, eq, gte, inArray, lt, lte, max, type SQL, sql } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { ParsedFilters, ParsedIngestItem } from "../schemas.ts";
+import { type ItemRow, items } from "./schema.ts";
+
+/** The drizzle handle every query of this worker goes through. */
+export type FeedDb = DrizzleD1Database<Record<string, never>>;
+
+/**
+ * Opens the feed database.
+ *
+ * @example
+ * ```ts
+ * const db = feedDb(env.DB);
+ * ```
+ */
+export function feedDb(d1: D1Database): FeedDb {
+  return drizzle(d1);
+}
+
+/**
+ * Where a walk stands: the sort key of the last item it returned, and the highest id that existed
+ * when the walk began. Rows with a larger id were inserted after the walk began and are left out,
+ * so inserts behind the position cannot shift later pages.
+ */
+export interface WalkPosition {
+  publishedAt: number;
+  id: number;
+  snapshotMaxId: number;
+}
+
+/** Rows of one page and where the next page starts (`null` on the last page). */
+export interface StoredPage {
+  rows: ItemRow[];
+  next: WalkPosition | null;
+}
+
+/** Feed order: newest first, ties on publishedAt broken by the larger id. */
+export const FEED_ORDER: readonly SortKey[] = [
+  { column: items.publishedAt, direction: "desc" },
+  { column: items.id, direction: "desc" },
+];
+
+function filterConditions(filters: ParsedFilters): SQL[] {
+  const conditions: SQL[] = [];
+  if (filters.topic !== undefined) conditions.push(eq(items.topic, filters.topic));
+  if (filters.since !== undefined) conditions.push(gte(items.publishedAt, filters.since));
+  if (filters.until !== undefined) conditions.push(lt(items.publishedAt, filters.until));
+  return conditions;
+}
+
+/**
+ * Reads one page of the feed by keyset: `limit + 1` rows after `after` in feed order, so the
+ * extra row tells whether another page exists. Without `after` (the first page) the page and the
+ * current highest id are read in one D1 batch, which runs as one transaction: the snapshot bound
+ * matches exactly what the first page saw.
+ *
+ * @example
+ * ```ts
+ * const first = await readPage(db, { topic: "rust" }, undefined, 20);
+ * const second = first.next && (await readPage(db, { topic: "rust" }, first.next, 20));
+ * ```
+ */
+export async function readPage(
+  db: FeedDb,
+  filters: ParsedFilters,
+  after: WalkPosition | undefined,
+  limit: number,
+): Promise<StoredPage> {
+  const conditions = filterConditions(filters);
+  if (after !== undefined) {
+    conditions.push(lte(items.id, after.snapshotMaxId));
+    conditions.push(keysetAfter(FEED_ORDER, [after.publishedAt, after.id]));
+  }
+  const pageQuery = db
+    .select()
+    .from(items)
+    .where(and(...conditions))
+    .orderBy(desc(items.publishedAt), desc(items.id))
+    .limit(limit + 1);
+
+  let rows: ItemRow[];
+  let snapshotMaxId: number;
+  if (after === undefined) {
+    const [highest, page] = await db.batch([
+      db.select({ maxId: max(items.id) }).from(items),
+      pageQuery,
+    ]);
+    snapshotMaxId = highest[0]?.maxId ?? 0;
+    rows = page;
+  } else {
+    snapshotMaxId = after.snapshotMaxId;
+    rows = await pageQuery;
+  }
+
+  if (rows.length <= limit) return { rows, next: null };
+  rows.length = limit;
+  const last = rows[limit - 1]!;
+  return { rows, next: { publishedAt: last.publishedAt, id: last.id, snapshotMaxId } };
+}
+
+/**
+ * One item by id, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * const row = await findItem(db, 42);
+ * ```
+ */
+export async function findItem(db: FeedDb, id: number): Promise<ItemRow | undefined> {
+  const [row] = await db.select().from(items).where(eq(items.id, id)).limit(1);
+  return row;
+}
+
+/** What an upsert did to one input item, in input order. */
+export interface UpsertOutcome {
+  id: number;
+  externalKey: string;
+  created: boolean;
+  publishedAt: number;
+}
+
+// D1 refuses a statement with more than 100 bound parameters; each inserted row binds 9.
+const COLUMNS_PER_ROW = 9;
+const MAX_BOUND_PARAMETERS = 100;
+/** Rows per multi-row INSERT so no statement binds more than D1's 100 parameters. */
+export const ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / COLUMNS_PER_ROW);
+
+function chunks<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Stores items idempotently by external key, all in one D1 batch (one transaction).
+ *
+ * - A new key is inserted with a fresh, ever-increasing id.
+ * - A known key keeps its id and its publishedAt (its position in the feed, which walks in
+ *   progress rely on); topic, title, url, author and summary are updated, and updatedAt moves
+ *   only when one of them actually changed, so an identical re-ingest changes nothing (ETags
+ *   included).
+ * - The same key twice in one batch behaves like two requests in order: the later one wins.
+ *
+ * @example
+ * ```ts
+ * const [outcome] = await upsertItems(db, [parsedItem], Date.now());
+ * console.log(outcome.id, outcome.created);
+ * ```
+ */
+export async function upsertItems(
+  db: FeedDb,
+  input: readonly ParsedIngestItem[],
+  now: number,
+): Promise<UpsertOutcome[]> {
+  const keys = [...new Set(input.map((item) => item.externalKey))];
+  const lookups = chunks(keys, MAX_BOUND_PARAMETERS).map((keyChunk) =>
+    db
+      .select({ id: items.id, externalKey: items.externalKey, publishedAt: items.publishedAt })
+      .from(items)
+      .where(inArray(items.externalKey, keyChunk)),
+  );
+  const changed = sql`${items.topic} IS NOT excluded.topic
+    OR ${items.title} IS NOT excluded.title
+    OR ${items.url} IS NOT excluded.url
+    OR ${items.author} IS NOT excluded.author
+    OR ${items.summary} IS NOT excluded.summary`;
+  const writes = chunks(input, ROWS_PER_INSERT).map((rowChunk) =>
+    db
+      .insert(items)
+      .values(
+        rowChunk.map((item) => ({
+          externalKey: item.externalKey,
+          topic: item.topic,
+          title: item.title,
+          url: item.url,
+          author: item.author,
+          summary: item.summary,
+          publishedAt: item.publishedAt,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: items.externalKey,
+        set: {
+          topic: sql`excluded.topic`,
+          title: sql`excluded.title`,
+          url: sql`excluded.url`,
+          author: sql`excluded.author`,
+          summary: sql`excluded.summary`,
+          updatedAt: sql`excluded.updated_at`,
+        },
+        setWhere: changed,
+      })
+      .returning({ id: items.id, externalKey: items.externalKey, publishedAt: items.publishedAt }),
+  );
+  const [first, ...rest] = [...lookups, ...writes];
+  const results = await db.batch([first!, ...rest]);
+
+  const existing = new Set<string>();
+  const stored = new Map<string, { id: number; publishedAt: number }>();
+  results.forEach((rows, index) => {
+    for (const row of rows) {
+      if (index < lookups.length) existing.add(row.externalKey);
+      stored.set(row.externalKey, { id: row.id, publishedAt: row.publishedAt });
+    }
+  });
+
+  const seen = new Set<string>();
+  return input.map((item) => {
+    const row = stored.get(item.externalKey);
+    if (row === undefined) throw new Error(`upsert stored no row for ${item.externalKey}`);
+    const created = !existing.has(item.externalKey) && !seen.has(item.externalKey);
+    seen.add(item.externalKey);
+    return { id: row.id, externalKey: item.externalKey, created, publishedAt: row.publishedAt };
+  });
+}

@@ -1,0 +1,42 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * Feed items. `id` is an AUTOINCREMENT rowid: ids only grow and are never reused, which is what
+ * lets a walk pin itself to "everything with id <= the highest id at the start". Times are
+ * integer milliseconds since the epoch so keyset comparisons are exact (no string collation or
+ * fractional-second surprises).
+ *
+ * @example
+ * ```ts
+ * import { drizzle } from "drizzle-orm/d1";
+ * import { items } from "./db/schema.ts";
+ * const newest = await drizzle(env.DB).select().from(items).limit(1);
+ * ```
+ */
+export const items = sqliteTable(
+  "items",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    externalKey: text("external_key").notNull().unique("items_external_key_unique"),
+    topic: text("topic").notNull(),
+    title: text("title").notNull(),
+    url: text("url").notNull(),
+    author: text("author"),
+    summary: text("summary"),
+    publishedAt: integer("published_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    index("items_feed_order_idx").on(sql`${table.publishedAt} desc`, sql`${table.id} desc`),
+    index("items_topic_feed_order_idx").on(
+      table.topic,
+      sql`${table.publishedAt} desc`,
+      sql`${table.id} desc`,
+    ),
+  ],
+);
+
+/** A stored row as drizzle reads it. */
+export type ItemRow = typeof items.$inferSelect;

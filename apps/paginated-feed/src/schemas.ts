@@ -1,0 +1,84 @@
+import { pageParams } from "@edge-async/pagination";
+import { z } from "zod";
+
+/** Largest batch `POST /v1/items` accepts. */
+export const MAX_INGEST_ITEMS = 100;
+
+// Control characters in a topic would end up in URLs, cursors and logs.
+const topic = z
+  .string()
+  .trim()
+  .min(1, "topic must not be empty")
+  .max(64, "topic must be at most 64 characters")
+  .regex(/^[^\p{Cc}]*$/u, "topic must not contain control characters");
+
+const instant = (name: string) =>
+  z.iso
+    .datetime({ offset: true, error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z` })
+    .transform((value) => Date.parse(value))
+    .refine((ms) => Number.isSafeInteger(ms), `${name} is out of range`);
+
+const filterShape = {
+  topic: topic.optional(),
+  since: instant("since").optional(),
+  until: instant("until").optional(),
+};
+
+function sinceBeforeUntil(value: { since?: number; until?: number }, ctx: z.RefinementCtx) {
+  if (value.since !== undefined && value.until !== undefined && value.since >= value.until) {
+    ctx.addIssue({ code: "custom", path: ["until"], message: "until must be later than since" });
+  }
+}
+
+/** Query of `GET /v1/items`; unknown keys are refused so a typo never widens a listing. */
+export const listQuery = z
+  .strictObject({ ...pageParams({ defaultLimit: 20, maxLimit: 100 }), ...filterShape })
+  .superRefine(sinceBeforeUntil);
+
+/** Query of `GET /v1/items/export`. */
+export const exportQuery = z.strictObject(filterShape).superRefine(sinceBeforeUntil);
+
+/** Path of `GET /v1/items/:id`: a positive decimal integer, nothing else. */
+export const itemParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, "id must be a positive integer")
+    .transform(Number),
+});
+
+const optionalText = (name: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `${name} must be at most ${max} characters`)
+    .nullish()
+    .transform((value) => (value === undefined || value === null || value === "" ? null : value));
+
+/** One item of an ingest body. Unknown keys are refused so misspelt fields are not lost. */
+export const ingestItem = z.strictObject({
+  externalKey: z
+    .string()
+    .min(1, "externalKey must not be empty")
+    .max(256, "externalKey must be at most 256 characters"),
+  topic,
+  title: z.string().trim().min(1, "title must not be empty").max(500, "title must be at most 500 characters"),
+  url: z
+    .url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })
+    .max(2048, "url must be at most 2048 characters"),
+  author: optionalText("author", 200),
+  summary: optionalText("summary", 5000),
+  publishedAt: instant("publishedAt"),
+});
+
+/** Body of `POST /v1/items`. */
+export const ingestBody = z.strictObject({
+  items: z
+    .array(ingestItem)
+    .min(1, "items must hold at least one item")
+    .max(MAX_INGEST_ITEMS, `items must hold at most ${MAX_INGEST_ITEMS} items`),
+});
+
+/** Parsed filters: times as epoch milliseconds. */
+export type ParsedFilters = z.output<typeof exportQuery>;
+/** A validated ingest item: times as epoch milliseconds, blank optional text as null. */
+export type ParsedIngestItem = z.output<typeof ingestItem>;
