@@ -77,6 +77,19 @@ describe("asCompleted", () => {
     expect(outcomes.map((o) => o.index).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it("with concurrency 1 runs tasks one by one, so finish order is input order", async () => {
+    const log: string[] = [];
+    const tasks = [3, 1, 2].map((wait, i) => async () => {
+      log.push(`start ${i}`);
+      await flush(wait);
+      log.push(`end ${i}`);
+      return i;
+    });
+    const outcomes = await collect(asCompleted(tasks, { concurrency: 1 }));
+    expect(outcomes.map((o) => o.index)).toEqual([0, 1, 2]);
+    expect(log).toEqual(["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]);
+  });
+
   it("rejects the iteration with the signal's reason and aborts the running tasks", async () => {
     const reason = new Error("deadline");
     await expect(

@@ -536,6 +536,41 @@ describe("mapConcurrentIter", () => {
     expect(listeners()).toBe(0);
   });
 
+  it("throw() aborts the calls in flight, closes the input and rethrows", async () => {
+    const { source, closed } = countingSource(100);
+    const signals: AbortSignal[] = [];
+    const iterator = mapConcurrentIter(
+      source,
+      (i, _index, signal) => {
+        signals.push(signal);
+        return i === 0 ? i : new Promise<number>(() => {});
+      },
+      { concurrency: 2 },
+    );
+    expect(await iterator.next()).toEqual({ done: false, value: 0 });
+    const reason = new Error("consumer failed");
+    await expect(iterator.throw?.(reason)).rejects.toBe(reason);
+    expect(closed()).toBe(true);
+    expect(signals.at(-1)?.reason).toMatchObject({ name: "AbortError", cause: reason });
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("closes an async input when the consumer leaves early", async () => {
+    let finalized = false;
+    async function* source(): AsyncGenerator<number> {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        finalized = true;
+      }
+    }
+    for await (const value of mapConcurrentIter(source(), async (i) => i, { concurrency: 3 })) {
+      if (value === 10) break;
+    }
+    await flush();
+    expect(finalized).toBe(true);
+  });
+
   it("detaches from the caller's signal when the stream ends", async () => {
     const { controller, listeners } = trackedController();
     await collect(mapConcurrentIter([1, 2, 3], async (x) => x, { signal: controller.signal }));
