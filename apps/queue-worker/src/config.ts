@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { Env } from "./env.ts";
+
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const configSchema = z.object({
+  MAX_ATTEMPTS: count(1, 100),
+  RETRY_BASE_DELAY_SECONDS: count(0, 43_200),
+  RETRY_MAX_DELAY_SECONDS: count(0, 43_200),
+  JOB_TIMEOUT_MS: count(1, 900_000),
+  LEASE_MARGIN_MS: count(0, 900_000),
+  CONSUMER_CONCURRENCY: count(1, 100),
+  STATUS_WRITES: z.enum(["batched", "per-message"]),
+  DEAD_LETTER_QUEUE: z.string().min(1),
+  CURSOR_SECRET: z.string().min(16),
+});
+
+/** The worker's settings, parsed from its vars. */
+export interface Config {
+  /** Runs a job gets before it is dead-lettered; equals the consumer's `max_retries + 1`. */
+  maxAttempts: number;
+  retryBaseDelaySeconds: number;
+  retryMaxDelaySeconds: number;
+  /** Default deadline of one run; a job may ask for its own `timeoutMs`. */
+  jobTimeoutMs: number;
+  /** How long past its deadline a claim stays exclusive before another delivery may take it over. */
+  leaseMarginMs: number;
+  /** Jobs of one batch run at the same time. */
+  consumerConcurrency: number;
+  /** `batched`: one D1 batch for a queue batch's outcomes; `per-message`: one write per job. */
+  statusWrites: "batched" | "per-message";
+  deadLetterQueue: string;
+  cursorSecret: string;
+}
+
+/**
+ * Parses the vars once per invocation; a misconfigured deployment fails loudly, naming the var.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "./config.ts";
+ * const { jobTimeoutMs } = readConfig(env);
+ * ```
+ */
+export function readConfig(env: Env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`queue-worker is misconfigured: ${where.join("; ")}`);
+  }
+  const vars = parsed.data;
+  return {
+    maxAttempts: vars.MAX_ATTEMPTS,
+    retryBaseDelaySeconds: vars.RETRY_BASE_DELAY_SECONDS,
+    retryMaxDelaySeconds: Math.max(vars.RETRY_BASE_DELAY_SECONDS, vars.RETRY_MAX_DELAY_SECONDS),
+    jobTimeoutMs: vars.JOB_TIMEOUT_MS,
+    leaseMarginMs: vars.LEASE_MARGIN_MS,
+    consumerConcurrency: vars.CONSUMER_CONCURRENCY,
+    statusWrites: vars.STATUS_WRITES,
+    deadLetterQueue: vars.DEAD_LETTER_QUEUE,
+    cursorSecret: vars.CURSOR_SECRET,
+  };
+}

@@ -1,0 +1,88 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Every state a job can be in; `failed` means "will be retried", `dead` is final. */
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * One row per job. `runToken`/`leaseExpiresAt` are the claim: only the consumer holding the token
+ * may write the outcome, and a `running` row whose lease expired may be claimed again.
+ *
+ * @example
+ * ```ts
+ * import { drizzle } from "drizzle-orm/d1";
+ * import { jobs } from "./schema.ts";
+ * const queued = await drizzle(env.DB).select().from(jobs).where(eq(jobs.status, "queued"));
+ * ```
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    /** The validated payload as JSON text. */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: JOB_STATUSES }).notNull(),
+    idempotencyKey: text("idempotency_key"),
+    /** Runs started so far (claims), including the one in progress. */
+    attempts: integer("attempts").notNull().default(0),
+    /** Per-job deadline for one run, in milliseconds. */
+    timeoutMs: integer("timeout_ms").notNull(),
+    /** Earliest time the job may run (creation plus the requested delay), epoch ms. */
+    runAt: integer("run_at").notNull(),
+    /** JSON text of what the handler returned. */
+    result: text("result"),
+    /** The last error, kept when the job later dies. */
+    error: text("error"),
+    runToken: text("run_token"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (table) => [
+    uniqueIndex("jobs_idempotency_key").on(table.idempotencyKey),
+    // Keyset listing, newest first, optionally filtered by status and/or type.
+    index("jobs_created").on(table.createdAt, table.id),
+    index("jobs_status_created").on(table.status, table.createdAt, table.id),
+    index("jobs_type_created").on(table.type, table.createdAt, table.id),
+    check(
+      "jobs_status_valid",
+      sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead')`,
+    ),
+  ],
+);
+
+/** Outcome of one run of a handler, as recorded in {@link jobRuns}. */
+export const RUN_OUTCOMES = ["succeeded", "failed", "dead"] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/**
+ * Append-only ledger: one row per handler run that reached an outcome, written in the same D1
+ * batch as the job's status. It is how the end-to-end test proves no job ran to success twice.
+ *
+ * @example
+ * ```ts
+ * import { drizzle } from "drizzle-orm/d1";
+ * import { jobRuns } from "./schema.ts";
+ * const runs = await drizzle(env.DB).select().from(jobRuns).where(eq(jobRuns.jobId, id));
+ * ```
+ */
+export const jobRuns = sqliteTable(
+  "job_runs",
+  {
+    runToken: text("run_token").primaryKey(),
+    jobId: text("job_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    outcome: text("outcome", { enum: RUN_OUTCOMES }).notNull(),
+    error: text("error"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at").notNull(),
+  },
+  (table) => [index("job_runs_job").on(table.jobId, table.outcome)],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type NewJobRow = typeof jobs.$inferInsert;
+export type JobRunRow = typeof jobRuns.$inferInsert;

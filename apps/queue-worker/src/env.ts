@@ -1,0 +1,20 @@
+/** Body of every message on the `jobs` and `jobs-dlq` queues: the job lives in D1, not in the message. */
+export interface JobMessage {
+  jobId: string;
+}
+
+/** Bindings and vars from wrangler.jsonc. Vars arrive as strings; {@link readConfig} parses them. */
+export interface Env {
+  DB: D1Database;
+  JOBS: Queue<JobMessage>;
+  FEED: Fetcher;
+  MAX_ATTEMPTS: string;
+  RETRY_BASE_DELAY_SECONDS: string;
+  RETRY_MAX_DELAY_SECONDS: string;
+  JOB_TIMEOUT_MS: string;
+  LEASE_MARGIN_MS: string;
+  CONSUMER_CONCURRENCY: string;
+  STATUS_WRITES: string;
+  DEAD_LETTER_QUEUE: string;
+  CURSOR_SECRET: string;
+}

@@ -1,0 +1,165 @@
+import { chunk, retry, withTimeout } from "@edge-async/async-utils";
+import { z } from "zod";
+import { PermanentJobError } from "../errors.ts";
+import { responseError, shouldRetryHttp } from "./http-status.ts";
+import { defineJobType } from "./job-type.ts";
+
+/** paginated-feed accepts at most this many items per `POST /v1/items`. */
+export const FEED_POST_LIMIT = 100;
+
+/** The item shape paginated-feed's `POST /v1/items` takes. */
+export interface FeedItem {
+  externalKey: string;
+  topic: string;
+  title: string;
+  url: string;
+  author?: string;
+  summary?: string;
+  publishedAt: string;
+}
+
+// JSON Feed 1.1 (https://jsonfeed.org/version/1.1), read leniently: an item that cannot be mapped
+// is skipped and counted rather than failing the whole feed.
+const jsonFeedItem = z.object({
+  id: z.union([z.string().min(1), z.number()]),
+  url: z.url().optional(),
+  external_url: z.url().optional(),
+  title: z.string().optional(),
+  summary: z.string().optional(),
+  content_text: z.string().optional(),
+  date_published: z.string().optional(),
+  date_modified: z.string().optional(),
+  authors: z.array(z.object({ name: z.string().optional() })).optional(),
+  author: z.object({ name: z.string().optional() }).optional(),
+});
+const jsonFeed = z.object({ items: z.array(z.unknown()) });
+
+/**
+ * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, a link,
+ * a title or a valid date. The external key is the item's `id` (JSON Feed requires it stable), so
+ * ingesting the same feed twice creates nothing new.
+ *
+ * @example
+ * ```ts
+ * import { toFeedItem } from "./ingest.ts";
+ * toFeedItem({ id: "1", url: "https://a.example/1", title: "Hi", date_published: "2026-01-01T00:00:00Z" }, "news");
+ * ```
+ */
+export function toFeedItem(raw: unknown, topic: string): FeedItem | undefined {
+  const parsed = jsonFeedItem.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const item = parsed.data;
+  const url = item.url ?? item.external_url;
+  const title = item.title?.trim();
+  const date = new Date(item.date_published ?? item.date_modified ?? Number.NaN);
+  if (url === undefined || !title || Number.isNaN(date.getTime())) return undefined;
+  const author = (item.authors?.[0]?.name ?? item.author?.name)?.trim();
+  const summary = (item.summary ?? item.content_text)?.trim();
+  return {
+    externalKey: String(item.id).slice(0, 200),
+    topic,
+    title: title.slice(0, 300),
+    url,
+    ...(author ? { author: author.slice(0, 200) } : {}),
+    ...(summary ? { summary: summary.slice(0, 1000) } : {}),
+    publishedAt: date.toISOString(),
+  };
+}
+
+/**
+ * `ingest`: fetches a JSON Feed, maps its items and posts them to paginated-feed through the FEED
+ * service binding in chunks of at most 100. Idempotent: paginated-feed dedupes on `externalKey`,
+ * so a run repeated after a partial failure only creates what is missing.
+ *
+ * @example
+ * ```ts
+ * const body = { type: "ingest", payload: { feedUrl: "https://blog.example/feed.json", topic: "rust" } };
+ * ```
+ */
+export const ingestJob = defineJobType({
+  name: "ingest",
+  description: "Fetches a JSON Feed and posts its items to paginated-feed (FEED binding).",
+  payload: z.strictObject({
+    feedUrl: z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }).max(2048),
+    topic: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be a lowercase slug of 1-64 characters"),
+    maxItems: z.number().int().min(1).max(5_000).default(1_000),
+    timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+  }),
+  async run(payload, { env, signal }) {
+    const feed = await retry(
+      () =>
+        withTimeout((trySignal) => readFeed(payload.feedUrl, trySignal), payload.timeoutMs, {
+          signal,
+          message: `reading ${payload.feedUrl} took longer than ${payload.timeoutMs} ms`,
+        }),
+      { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
+    );
+    const raw = feed.items.slice(0, payload.maxItems);
+    const items = raw.flatMap((item) => toFeedItem(item, payload.topic) ?? []);
+    let created = 0;
+    let posted = 0;
+    for await (const group of chunk(items, FEED_POST_LIMIT, { signal })) {
+      const answer = await retry(
+        () =>
+          withTimeout((trySignal) => postItems(env.FEED, group, trySignal), payload.timeoutMs, {
+            signal,
+            message: `paginated-feed took longer than ${payload.timeoutMs} ms`,
+          }),
+        { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
+      );
+      posted += group.length;
+      created += answer.items.filter((item) => item.created).length;
+    }
+    return {
+      feedUrl: payload.feedUrl,
+      topic: payload.topic,
+      feedItems: feed.items.length,
+      mapped: items.length,
+      skipped: raw.length - items.length,
+      posted,
+      created,
+    };
+  },
+});
+
+async function readFeed(feedUrl: string, signal: AbortSignal): Promise<{ items: unknown[] }> {
+  const response = await fetch(feedUrl, {
+    signal,
+    headers: { accept: "application/feed+json, application/json" },
+  });
+  if (!response.ok) throw await responseError(response, feedUrl);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new PermanentJobError(`${feedUrl} is not JSON`);
+  }
+  const parsed = jsonFeed.safeParse(body);
+  if (!parsed.success) throw new PermanentJobError(`${feedUrl} is not a JSON Feed (no items array)`);
+  return parsed.data;
+}
+
+const feedAnswer = z.object({
+  items: z.array(z.object({ id: z.unknown(), externalKey: z.string(), created: z.boolean() })),
+});
+
+async function postItems(
+  feed: Fetcher,
+  items: FeedItem[],
+  signal: AbortSignal,
+): Promise<z.output<typeof feedAnswer>> {
+  const response = await feed.fetch("https://paginated-feed/v1/items", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ items }),
+    signal,
+  });
+  if (!response.ok) throw await responseError(response, "paginated-feed");
+  const parsed = feedAnswer.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) {
+    throw new PermanentJobError("paginated-feed answered with an unexpected body");
+  }
+  return parsed.data;
+}

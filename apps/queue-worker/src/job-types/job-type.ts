@@ -1,0 +1,43 @@
+import type { z } from "zod";
+import type { Env } from "../env.ts";
+
+/** What a handler gets besides its payload. */
+export interface JobContext {
+  /** Aborts when the run's deadline passes (or the invocation gives up): stop the work then. */
+  signal: AbortSignal;
+  env: Env;
+  jobId: string;
+  /** 1 for the first run, counted in D1 across deliveries. */
+  attempt: number;
+}
+
+/**
+ * A kind of job: a zod schema for its payload (checked when it is enqueued and again before it
+ * runs) and the handler. A handler's side effect must be idempotent, since Queues deliver at least
+ * once and a run whose outcome write is lost runs again.
+ */
+export interface JobType<S extends z.ZodType = z.ZodType, R = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly payload: S;
+  run(payload: z.output<S>, context: JobContext): Promise<R>;
+}
+
+/**
+ * Declares a job type, keeping the payload's type from its schema into `run`.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { defineJobType } from "./job-type.ts";
+ * export const echoJob = defineJobType({
+ *   name: "echo",
+ *   description: "Returns its payload.",
+ *   payload: z.object({ text: z.string() }),
+ *   run: async (payload) => ({ echoed: payload.text }),
+ * });
+ * ```
+ */
+export function defineJobType<S extends z.ZodType, R>(definition: JobType<S, R>): JobType<S, R> {
+  return definition;
+}

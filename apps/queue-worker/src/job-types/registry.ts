@@ -1,0 +1,78 @@
+import { parseInput } from "@edge-async/http";
+import type { z } from "zod";
+import { PermanentJobError } from "../errors.ts";
+import { fetchJob } from "./fetch.ts";
+import { ingestJob } from "./ingest.ts";
+import type { JobType } from "./job-type.ts";
+import { simulateJob } from "./simulate.ts";
+
+/**
+ * Every job type this worker runs, by name.
+ *
+ * @example
+ * ```ts
+ * import { jobTypes } from "./registry.ts";
+ * const payload = jobTypes.simulate.payload.parse({ durationMs: 10 });
+ * ```
+ */
+export const jobTypes = {
+  fetch: fetchJob,
+  ingest: ingestJob,
+  simulate: simulateJob,
+} as const satisfies Record<string, JobType<z.ZodType, unknown>>;
+
+export type JobTypeName = keyof typeof jobTypes;
+
+/** The registered type names, for validation messages and filters. */
+export const JOB_TYPE_NAMES = Object.keys(jobTypes) as [JobTypeName, ...JobTypeName[]];
+
+/**
+ * Whether `name` is a registered job type.
+ *
+ * @example
+ * ```ts
+ * import { isJobTypeName } from "./registry.ts";
+ * isJobTypeName("simulate"); // true
+ * ```
+ */
+export function isJobTypeName(name: string): name is JobTypeName {
+  return Object.hasOwn(jobTypes, name);
+}
+
+/** A job ready to run: its handler and its parsed payload. */
+export interface RunnableJob {
+  type: JobType<z.ZodType, unknown>;
+  payload: unknown;
+}
+
+/**
+ * Resolves a stored job to its handler and re-validates its payload (a row may predate a schema
+ * change); anything unrunnable is a {@link PermanentJobError} naming what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { resolveJob } from "./registry.ts";
+ * const { type, payload } = resolveJob("simulate", '{"durationMs":5}');
+ * await type.run(payload, context);
+ * ```
+ */
+export function resolveJob(typeName: string, payloadJson: string): RunnableJob {
+  if (!isJobTypeName(typeName)) {
+    throw new PermanentJobError(
+      `unknown job type "${typeName}"; this worker runs ${JOB_TYPE_NAMES.join(", ")}`,
+    );
+  }
+  const type = jobTypes[typeName] as JobType<z.ZodType, unknown>;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payloadJson);
+  } catch {
+    throw new PermanentJobError(`the stored payload of this ${typeName} job is not JSON`);
+  }
+  try {
+    return { type, payload: parseInput(type.payload, raw, "payload") };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new PermanentJobError(`invalid ${typeName} payload: ${detail}`);
+  }
+}
