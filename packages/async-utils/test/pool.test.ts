@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Pool, PoolDrainedError } from "../src/pool.ts";
 
@@ -363,5 +364,81 @@ describe("Pool.drain", () => {
     expect(error).toBeInstanceOf(AggregateError);
     expect((error as AggregateError).errors).toHaveLength(1);
     expect(pool.size).toBe(0);
+  });
+});
+
+describe("Pool properties", () => {
+  it("never exceeds max, never lends one resource twice, never hangs, destroys each at most once", async () => {
+    type Step = { abort: boolean; destroy: boolean; createFails: boolean };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.array(
+            fc.record({ abort: fc.boolean(), destroy: fc.boolean(), createFails: fc.boolean() }),
+            {
+              maxLength: 4,
+            },
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        async (s, max, clients) => {
+          let nextId = 0;
+          const destroyed = new Map<number, number>();
+          const lent = new Set<number>();
+          let failNextCreate = false;
+          const pool = new Pool<{ id: number }>({
+            create: async () => {
+              await s.schedule(Promise.resolve(), "create");
+              expect(pool.size).toBeLessThanOrEqual(max);
+              if (failNextCreate) {
+                failNextCreate = false;
+                throw new Error("create failed");
+              }
+              return { id: ++nextId };
+            },
+            destroy: async (resource) => {
+              await s.schedule(Promise.resolve(), `destroy ${resource.id}`);
+              destroyed.set(resource.id, (destroyed.get(resource.id) ?? 0) + 1);
+            },
+            max,
+          });
+          const runClient = async (steps: Step[], client: number) => {
+            for (const [round, step] of steps.entries()) {
+              await s.schedule(Promise.resolve(), `c${client} round ${round}`);
+              const controller = new AbortController();
+              if (step.abort) {
+                s.schedule(Promise.resolve(), `abort c${client}:${round}`).then(() =>
+                  controller.abort(),
+                );
+              }
+              if (step.createFails) failNextCreate = true;
+              let lease: Awaited<ReturnType<typeof pool.acquire>>;
+              try {
+                lease = await pool.acquire({ signal: controller.signal });
+              } catch {
+                continue; // aborted, or a failed create
+              }
+              expect(lent.has(lease.value.id)).toBe(false);
+              lent.add(lease.value.id);
+              expect(lent.size).toBeLessThanOrEqual(max);
+              expect(pool.size).toBeLessThanOrEqual(max);
+              await s.schedule(Promise.resolve(), `c${client} holds ${lease.value.id}`);
+              lent.delete(lease.value.id);
+              if (step.destroy) await lease.destroy();
+              else await lease.release();
+            }
+          };
+          await s.waitFor(Promise.all(clients.map(runClient)));
+          expect(pool.pending).toBe(0);
+          await s.waitFor(pool.drain());
+          expect(pool.size).toBe(0);
+          expect(destroyed.size).toBe(nextId); // every resource ever created was destroyed...
+          for (const count of destroyed.values()) expect(count).toBe(1); // ...exactly once
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
