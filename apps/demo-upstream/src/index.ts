@@ -1,0 +1,106 @@
+/**
+ * demo-upstream: plays the upstream APIs of fetch-aggregator for local development and the
+ * README's examples. Realistic JSON (users, orders, recommendations) plus knobs for the failure
+ * modes the gateway handles: latency, status codes, Retry-After, flaky endpoints, large bodies,
+ * redirects.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { order, ordersOf, recommendationsFor, user } from "./data.ts";
+
+interface Env {
+  /** Latency added to every answer, in milliseconds. */
+  LATENCY_MS?: string;
+}
+
+const MAX_DELAY_MS = 30_000;
+const MAX_LARGE_BYTES = 50 * 1024 * 1024;
+
+/** Failures served so far per flaky key (per isolate; restart `wrangler dev` to reset). */
+const flakyCounts = new Map<string, number>();
+
+function clampInt(value: string | undefined, fallback: number, max: number): number {
+  const parsed = Number.parseInt(value ?? "", 10);
+  return Number.isFinite(parsed) && parsed >= 0 ? Math.min(parsed, max) : fallback;
+}
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const app = new Hono<{ Bindings: Env }>()
+  // Fixed latency from the var, plus `?delay=ms` on any route.
+  .use(async (c, next) => {
+    const fixed = clampInt(c.env.LATENCY_MS, 0, MAX_DELAY_MS);
+    const extra = clampInt(c.req.query("delay"), 0, MAX_DELAY_MS);
+    await wait(fixed + extra, c.req.raw.signal);
+    await next();
+  })
+  .get("/healthz", (c) => c.json({ status: "ok" }))
+  .get("/users/:id", (c) => c.json(user(c.req.param("id"))))
+  .get("/users/:id/orders", (c) =>
+    c.json(ordersOf(c.req.param("id"), clampInt(c.req.query("limit"), 5, 50))),
+  )
+  .get("/users/:id/recommendations", (c) => c.json(recommendationsFor(c.req.param("id"))))
+  .get("/orders/:id", (c) => c.json(order(c.req.param("id"))))
+  .get("/delay/:ms", async (c) => {
+    const ms = clampInt(c.req.param("ms"), 0, MAX_DELAY_MS);
+    await wait(ms, c.req.raw.signal);
+    return c.json({ delayedMs: ms });
+  })
+  // `/status/503?retryAfter=1`: that status, with Retry-After when asked.
+  .get("/status/:code", (c) => {
+    const code = clampInt(c.req.param("code"), 200, 599);
+    const status = Math.max(code, 200) as ContentfulStatusCode;
+    const retryAfter = c.req.query("retryAfter");
+    if (retryAfter !== undefined) c.header("retry-after", retryAfter);
+    return c.json({ status }, status);
+  })
+  // `/flaky/k?failures=2&status=503&retryAfter=1`: the first `failures` calls per key fail.
+  .get("/flaky/:key", (c) => {
+    const key = c.req.param("key");
+    const failures = clampInt(c.req.query("failures"), 1, 100);
+    const seen = flakyCounts.get(key) ?? 0;
+    flakyCounts.set(key, seen + 1);
+    if (seen < failures) {
+      const retryAfter = c.req.query("retryAfter");
+      if (retryAfter !== undefined) c.header("retry-after", retryAfter);
+      const status = clampInt(c.req.query("status"), 503, 599) as ContentfulStatusCode;
+      return c.json({ attempt: seen + 1, failing: true }, status);
+    }
+    return c.json({ attempt: seen + 1, failing: false });
+  })
+  // `/large/2000000`: that many bytes of text, streamed.
+  .get("/large/:bytes", (c) => {
+    const total = clampInt(c.req.param("bytes"), 1024, MAX_LARGE_BYTES);
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= total) return controller.close();
+        const size = Math.min(chunk.byteLength, total - sent);
+        controller.enqueue(chunk.subarray(0, size));
+        sent += size;
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/plain" } });
+  })
+  .get("/redirect", (c) => c.redirect(c.req.query("to") ?? "/healthz", 302))
+  .all("/echo", async (c) =>
+    c.json({
+      method: c.req.method,
+      headers: Object.fromEntries(c.req.raw.headers),
+      body: await c.req.text(),
+    }),
+  );
+
+export default app;
