@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { Coalescer } from "../src/coalescer.ts";
 
@@ -141,5 +142,79 @@ describe("Coalescer", () => {
     await Promise.all(calls);
     expect(add.mock.calls.length).toBeGreaterThan(0);
     expect(remove.mock.calls.length).toBe(add.mock.calls.length);
+  });
+});
+
+describe("Coalescer properties", () => {
+  it("callers share their key's execution, which is aborted only when all its callers left", async () => {
+    interface Execution {
+      id: number;
+      aborted: boolean;
+      callers: { aborted: boolean; outcome?: unknown }[];
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ key: fc.constantFrom("a", "b"), abort: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (s, plans) => {
+          const coalescer = new Coalescer<string, number>();
+          const current = new Map<string, Execution>();
+          const executions: Execution[] = [];
+          const callers = plans.map(async ({ key, abort }, index) => {
+            await s.schedule(Promise.resolve(), `caller ${index} arrives`);
+            const controller = new AbortController();
+            let started: Execution | undefined;
+            const call = coalescer.run(
+              key,
+              async (signal) => {
+                const execution: Execution = { id: executions.length, aborted: false, callers: [] };
+                executions.push(execution);
+                current.set(key, execution);
+                started = execution;
+                signal.addEventListener("abort", () => {
+                  execution.aborted = true;
+                  if (current.get(key) === execution) current.delete(key);
+                });
+                await s.schedule(Promise.resolve(), `execution ${execution.id} works`);
+                if (current.get(key) === execution) current.delete(key);
+                return execution.id;
+              },
+              { signal: controller.signal },
+            );
+            const joined = started ?? current.get(key);
+            expect(joined).toBeDefined();
+            const me: { aborted: boolean; outcome?: unknown } = { aborted: abort };
+            joined?.callers.push(me);
+            if (abort) {
+              s.schedule(Promise.resolve(), `caller ${index} aborts`).then(() =>
+                controller.abort(),
+              );
+            }
+            try {
+              me.outcome = await call;
+              me.aborted = false; // the abort came too late to matter
+            } catch (error) {
+              expect(error).toMatchObject({ name: "AbortError" });
+              me.aborted = true;
+            }
+            return { me, joined };
+          });
+          const results = await s.waitFor(Promise.all(callers));
+          for (const { me, joined } of results) {
+            if (!me.aborted) expect(me.outcome).toBe(joined?.id); // got the shared result
+          }
+          for (const execution of executions) {
+            if (execution.aborted) {
+              expect(execution.callers.every((caller) => caller.aborted)).toBe(true);
+            }
+          }
+          expect(coalescer.inFlight).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
