@@ -1,0 +1,92 @@
+/**
+ * The result vocabulary of a call, and the errors that map onto it.
+ *
+ * @module
+ */
+
+/** Why an upstream request produced no usable answer. */
+export type ErrorCode =
+  | "timeout"
+  | "deadline"
+  | "network"
+  | "http"
+  | "blocked"
+  | "too_large"
+  | "circuit_open"
+  | "cancelled";
+
+/** How one upstream request ended, as the caller sees it. */
+export interface UpstreamResult {
+  id: string;
+  ok: boolean;
+  /** Final HTTP status, when the upstream answered. */
+  status?: number;
+  /** Time spent on this request once it got a concurrency slot (0 for refused targets). */
+  durationMs: number;
+  /** Calls made to the upstream (0 when refused, the circuit was open or it came from cache). */
+  attempts: number;
+  /** Parsed JSON when the upstream said JSON, else text. Present for `ok` and for `http` errors. */
+  body?: unknown;
+  error?: { code: ErrorCode; message: string };
+  /** Served from the Cache API without calling the upstream. */
+  cached?: true;
+  /** Shared the upstream call of an identical GET earlier in the same call. */
+  coalesced?: true;
+}
+
+/** Totals of a call. */
+export interface CallSummary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  durationMs: number;
+}
+
+/** The call's deadline passed; carried as the abort reason of the call's signal. */
+export class DeadlineError extends Error {
+  override name = "DeadlineError";
+  readonly deadlineMs: number;
+  constructor(deadlineMs: number) {
+    super(`The call's deadline of ${deadlineMs} ms passed`);
+    this.deadlineMs = deadlineMs;
+  }
+}
+
+/** The call was cancelled: the client went away, or `failFast` tripped. */
+export class CancelledError extends Error {
+  override name = "CancelledError";
+}
+
+/** The policy refused a target (first hop or a redirect). */
+export class BlockedError extends Error {
+  override name = "BlockedError";
+}
+
+/** The upstream body grew past the configured limit. */
+export class TooLargeError extends Error {
+  override name = "TooLargeError";
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
+    super(`The upstream body is larger than ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** What was read from an upstream answer. */
+export interface UpstreamAnswer {
+  status: number;
+  body: unknown;
+  retryAfterMs?: number;
+}
+
+/** An upstream answer with a status worth retrying (5xx, 429, 408). */
+export class RetryableStatusError extends Error {
+  override name = "RetryableStatusError";
+  readonly retryAfterMs: number | undefined;
+  readonly answer: UpstreamAnswer;
+  constructor(answer: UpstreamAnswer) {
+    super(`The upstream answered ${answer.status}`);
+    this.answer = answer;
+    this.retryAfterMs = answer.retryAfterMs;
+  }
+}

@@ -1,0 +1,130 @@
+import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
+import type { CallPlan, CallReport } from "./aggregate.ts";
+import type { Config, ViewConfig } from "./config.ts";
+import { planRequest } from "./plan.ts";
+
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * The query parameters a view needs: every `{name}` placeholder of its URL templates.
+ *
+ * @example
+ * ```ts
+ * import { viewParameters } from "./views.ts";
+ * const names = viewParameters({ parts: { user: "https://api.example.com/users/{userId}" } });
+ * console.assert(names.join() === "userId");
+ * ```
+ */
+export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
+  const names = new Set<string>();
+  for (const template of Object.values(view.parts)) {
+    for (const match of template.matchAll(PLACEHOLDER)) names.add(match[1] as string);
+  }
+  return [...names].sort();
+}
+
+/**
+ * Builds the call of a view: each part's URL template filled from the query string (values are
+ * percent-encoded, so they cannot add path segments or query parameters). A missing or repeated
+ * parameter answers 400 naming it; a template that does not yield a URL is a configuration error.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "./config.ts";
+ * import { planView } from "./views.ts";
+ * const config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
+ * const plan = planView("user", { parts: { user: "https://api.example.com/users/{id}" } }, { id: "7" }, config);
+ * console.assert(plan.requests[0]?.id === "user");
+ * ```
+ */
+export function planView(
+  name: string,
+  view: ViewConfig,
+  query: Readonly<Record<string, string[]>>,
+  config: Config,
+): CallPlan {
+  const errors: InvalidParam[] = [];
+  const values = new Map<string, string>();
+  for (const parameter of viewParameters(view)) {
+    const given = query[parameter];
+    if (given === undefined || given.length === 0 || given[0] === "") {
+      errors.push({ parameter, detail: `view ${name} needs ${parameter}` });
+    } else if (given.length > 1) {
+      errors.push({ parameter, detail: "give it once" });
+    } else {
+      values.set(parameter, given[0] as string);
+    }
+  }
+  if (errors.length > 0) throw invalidInput(errors);
+  const requests = Object.entries(view.parts).map(([part, template]) => {
+    const url = template.replace(PLACEHOLDER, (_, parameter: string) =>
+      encodeURIComponent(values.get(parameter) ?? ""),
+    );
+    if (!URL.canParse(url)) {
+      throw new HttpProblem(500, "misconfigured", "Gateway misconfigured", {
+        detail: `Part ${part} of view ${name} does not yield an absolute URL.`,
+      });
+    }
+    return planRequest(
+      {
+        id: part,
+        url,
+        method: "GET",
+        headers: { accept: "application/json" },
+        ...(view.timeoutMs === undefined ? {} : { timeoutMs: view.timeoutMs }),
+        ...(view.cacheTtlSeconds === undefined ? {} : { cacheTtlSeconds: view.cacheTtlSeconds }),
+      },
+      config,
+    );
+  });
+  return {
+    requests,
+    concurrency: Math.min(view.concurrency ?? config.defaultConcurrency, config.maxConcurrency),
+    deadlineMs: Math.min(view.deadlineMs ?? config.defaultDeadlineMs, config.maxDeadlineMs),
+    failFast: false,
+  };
+}
+
+/** Answer of a view: the parts merged by name, failures beside them. */
+export interface ViewAnswer {
+  view: string;
+  /** Every part that succeeded, by part name. */
+  data: Record<string, unknown>;
+  /** Every part that failed, by part name. */
+  errors: Record<string, { code: string; message: string; status?: number }>;
+  complete: boolean;
+  summary: CallReport["summary"];
+}
+
+/**
+ * Merges a view's results by part name.
+ *
+ * @example
+ * ```ts
+ * import { mergeView } from "./views.ts";
+ * const answer = mergeView("v", { results: [{ id: "user", ok: true, durationMs: 1, attempts: 1, body: { id: 1 } }], summary: { total: 1, succeeded: 1, failed: 0, durationMs: 1 } });
+ * console.assert(answer.complete && answer.data.user !== undefined);
+ * ```
+ */
+export function mergeView(name: string, report: CallReport): ViewAnswer {
+  const data: ViewAnswer["data"] = {};
+  const errors: ViewAnswer["errors"] = {};
+  for (const result of report.results) {
+    if (result.ok) {
+      data[result.id] = result.body ?? null;
+    } else {
+      errors[result.id] = {
+        code: result.error?.code ?? "http",
+        message: result.error?.message ?? "failed",
+        ...(result.status === undefined ? {} : { status: result.status }),
+      };
+    }
+  }
+  return {
+    view: name,
+    data,
+    errors,
+    complete: report.summary.failed === 0,
+    summary: report.summary,
+  };
+}

@@ -1,0 +1,60 @@
+import { exports } from "cloudflare:workers";
+
+let counter = 0;
+
+/** A key no other test uses, so upstream stats and breakers never cross tests. */
+export function uniqueKey(label: string): string {
+  counter++;
+  return `${label}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A host of its own (under the *.test allowlist), so its circuit breaker is fresh. */
+export function uniqueHost(label: string): string {
+  return `${uniqueKey(label)}.test`;
+}
+
+/** Calls the worker under test. */
+export function gateway(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`http://gateway.local${path}`, init));
+}
+
+/** POSTs a JSON body to /v1/aggregate. */
+export function aggregate(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return gateway("/v1/aggregate", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** What the test upstream saw for `key` (fetched through the same outbound service). */
+export async function upstreamStats(key: string): Promise<{
+  hits: number;
+  aborted: number;
+  completed: number;
+  maxInFlight: number;
+  hosts: string[];
+}> {
+  const response = await fetch(`http://upstream.test/__stats/${key}`);
+  return response.json();
+}
+
+/** Shape of one result in the answers. */
+export interface ResultLine {
+  id: string;
+  ok: boolean;
+  status?: number;
+  durationMs: number;
+  attempts: number;
+  body?: unknown;
+  error?: { code: string; message: string };
+  cached?: boolean;
+  coalesced?: boolean;
+  index?: number;
+}
+
+/** Shape of a JSON answer of /v1/aggregate. */
+export interface AggregateAnswer {
+  results: ResultLine[];
+  summary: { total: number; succeeded: number; failed: number; durationMs: number };
+}
