@@ -55,9 +55,15 @@ export class FeedApiError extends Error {
 /** The client {@link createFeedClient} returns. */
 export interface FeedClient {
   /** One page; pass the previous page's `nextCursor` (and the same filters) for the next one. */
-  page(query?: FeedFilters & { limit?: number; cursor?: string }, options?: CallOptions): Promise<FeedPage>;
+  page(
+    query?: FeedFilters & { limit?: number; cursor?: string },
+    options?: CallOptions,
+  ): Promise<FeedPage>;
   /** Every item matching `filters`, newest first, fetching `pageSize` items per request lazily. */
-  items(filters?: FeedFilters, options?: CallOptions & { pageSize?: number }): AsyncIterableIterator<FeedItem>;
+  items(
+    filters?: FeedFilters,
+    options?: CallOptions & { pageSize?: number },
+  ): AsyncIterableIterator<FeedItem>;
   /** One item by id. */
   item(id: number, options?: CallOptions): Promise<FeedItem>;
   /** Stores up to 100 items, idempotent on externalKey. */
@@ -99,7 +105,9 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
 
   const client: FeedClient = {
     async page(query = {}, callOptions = {}) {
-      const response = await call(listUrl("v1/items", { ...query }), { signal: callOptions.signal });
+      const response = await call(listUrl("v1/items", { ...query }), {
+        signal: callOptions.signal,
+      });
       return (await response.json()) as FeedPage;
     },
 
@@ -107,7 +115,10 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
       const { pageSize = 100, signal } = callOptions;
       return paginate<FeedItem>(
         async (cursor, pageSignal) => {
-          const page = await client.page({ ...filters, limit: pageSize, cursor }, { signal: pageSignal });
+          const page = await client.page(
+            { ...filters, limit: pageSize, cursor },
+            { signal: pageSignal },
+          );
           return { items: page.items, nextCursor: page.nextCursor };
         },
         { signal },
@@ -115,7 +126,9 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     },
 
     async item(id, callOptions = {}) {
-      const response = await call(`v1/items/${encodeURIComponent(id)}`, { signal: callOptions.signal });
+      const response = await call(`v1/items/${encodeURIComponent(id)}`, {
+        signal: callOptions.signal,
+      });
       return (await response.json()) as FeedItem;
     },
 
@@ -130,7 +143,9 @@ export function createFeedClient(options: FeedClientOptions): FeedClient {
     },
 
     exportItems(filters = {}, callOptions = {}) {
-      return ndjsonLines(() => call(listUrl("v1/items/export", { ...filters }), { signal: callOptions.signal }));
+      return ndjsonLines(() =>
+        call(listUrl("v1/items/export", { ...filters }), { signal: callOptions.signal }),
+      );
     },
   };
   return client;

@@ -54,7 +54,8 @@ function cursorSecret(env: FeedEnv): string {
   if (env.CURSOR_SECRET !== undefined && env.CURSOR_SECRET !== "") return env.CURSOR_SECRET;
   if (env.ENVIRONMENT === "development") return DEV_CURSOR_SECRET;
   throw new HttpProblem(503, "not-configured", "Cursor secret missing", {
-    detail: "CURSOR_SECRET is not set for this environment; run `wrangler secret put CURSOR_SECRET`.",
+    detail:
+      "CURSOR_SECRET is not set for this environment; run `wrangler secret put CURSOR_SECRET`.",
   });
 }
 

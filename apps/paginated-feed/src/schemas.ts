@@ -14,7 +14,10 @@ const topic = z
 
 const instant = (name: string) =>
   z.iso
-    .datetime({ offset: true, error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z` })
+    .datetime({
+      offset: true,
+      error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z`,
+    })
     .transform((value) => Date.parse(value))
     .refine((ms) => Number.isSafeInteger(ms), `${name} is out of range`);
 
@@ -61,7 +64,11 @@ export const ingestItem = z.strictObject({
     .min(1, "externalKey must not be empty")
     .max(256, "externalKey must be at most 256 characters"),
   topic,
-  title: z.string().trim().min(1, "title must not be empty").max(500, "title must be at most 500 characters"),
+  title: z
+    .string()
+    .trim()
+    .min(1, "title must not be empty")
+    .max(500, "title must be at most 500 characters"),
   url: z
     .url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })
     .max(2048, "url must be at most 2048 characters"),

@@ -13,7 +13,9 @@ function recordingClient() {
   const client = createFeedClient({
     baseUrl: BASE,
     fetch: (request) => {
-      requests.push(`${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`);
+      requests.push(
+        `${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`,
+      );
       return exports.default.fetch(request);
     },
   });

@@ -65,9 +65,10 @@ async function walkWhileWriting(
 function expectExactlyOnce(walked: FeedItem[], before: FeedItem[]) {
   const ids = walked.map((item) => item.id);
   expect(new Set(ids).size, "no duplicates").toBe(ids.length);
-  expect([...ids].sort((a, b) => a - b), "no skips, nothing extra").toEqual(
-    before.map((item) => item.id).sort((a, b) => a - b),
-  );
+  expect(
+    [...ids].sort((a, b) => a - b),
+    "no skips, nothing extra",
+  ).toEqual(before.map((item) => item.id).sort((a, b) => a - b));
   expect(ids, "feed order").toEqual([...walked].sort(feedOrder).map((item) => item.id));
 }
 

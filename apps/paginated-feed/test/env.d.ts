@@ -6,4 +6,8 @@ declare namespace Cloudflare {
     ENABLE_BENCH_ROUTES?: string;
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }
+  interface GlobalProps {
+    // Types `exports.default` (the worker under test) for `import { exports } from "cloudflare:workers"`.
+    mainModule: typeof import("../src/index.ts");
+  }
 }

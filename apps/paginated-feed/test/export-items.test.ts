@@ -40,7 +40,9 @@ describe("GET /v1/items/export", () => {
 
   it("honours the topic filter", async () => {
     await ingest(
-      Array.from({ length: 40 }, (_, i) => makeItem(T0 + i, { topic: i % 4 === 0 ? "go" : "rust" })),
+      Array.from({ length: 40 }, (_, i) =>
+        makeItem(T0 + i, { topic: i % 4 === 0 ? "go" : "rust" }),
+      ),
     );
     const exported = parseNdjson(await bodyText(await api("/v1/items/export?topic=go")));
     expect(exported).toHaveLength(10);
@@ -75,7 +77,12 @@ describe("GET /v1/items/export", () => {
   });
 
   it("refuses bad filters with problem+json", async () => {
-    for (const search of ["topic=", "since=soon", "limit=5", "until=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z"]) {
+    for (const search of [
+      "topic=",
+      "since=soon",
+      "limit=5",
+      "until=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z",
+    ]) {
       const response = await api(`/v1/items/export?${search}`);
       expect(response.status, search).toBe(400);
       expect(response.headers.get("content-type")).toBe("application/problem+json");

@@ -41,7 +41,8 @@ export async function ingest(items: IngestItem[]): Promise<IngestResult[]> {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ items: items.slice(i, i + 100) }),
     });
-    if (response.status !== 200) throw new Error(`ingest: ${response.status} ${await response.text()}`);
+    if (response.status !== 200)
+      throw new Error(`ingest: ${response.status} ${await response.text()}`);
     results.push(...(await json<{ items: IngestResult[] }>(response)).items);
   }
   return results;
@@ -69,6 +70,9 @@ export async function walk(filters: Record<string, string>, limit: number): Prom
 }
 
 /** The feed order the API promises: publishedAt desc, then id desc. */
-export function feedOrder(a: { publishedAt: string; id: number }, b: { publishedAt: string; id: number }) {
+export function feedOrder(
+  a: { publishedAt: string; id: number },
+  b: { publishedAt: string; id: number },
+) {
   return Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || b.id - a.id;
 }

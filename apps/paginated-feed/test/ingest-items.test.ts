@@ -52,7 +52,13 @@ describe("POST /v1/items", () => {
     const original = makeItem(T0);
     const [first] = await ingest([original]);
     const [second] = await ingest([
-      { ...original, title: "New title", topic: "go", summary: null, publishedAt: "2030-01-01T00:00:00Z" },
+      {
+        ...original,
+        title: "New title",
+        topic: "go",
+        summary: null,
+        publishedAt: "2030-01-01T00:00:00Z",
+      },
     ]);
     expect(second).toEqual({ ...first, created: false });
     expect(second!.publishedAt).toBe(new Date(T0).toISOString());
@@ -87,9 +93,21 @@ describe("POST /v1/items", () => {
     ["101 items", { items: Array.from({ length: 101 }, (_, i) => makeItem(T0 + i)) }, "/items"],
     ["a missing title", { items: [{ ...makeItem(T0), title: undefined }] }, "/items/0/title"],
     ["a relative url", { items: [makeItem(T0), { ...makeItem(T0), url: "/x" }] }, "/items/1/url"],
-    ["a javascript: url", { items: [{ ...makeItem(T0), url: "javascript:alert(1)" }] }, "/items/0/url"],
-    ["a date without offset", { items: [{ ...makeItem(T0), publishedAt: "2026-11-01T00:00:00" }] }, "/items/0/publishedAt"],
-    ["a date-only publishedAt", { items: [{ ...makeItem(T0), publishedAt: "2026-11-01" }] }, "/items/0/publishedAt"],
+    [
+      "a javascript: url",
+      { items: [{ ...makeItem(T0), url: "javascript:alert(1)" }] },
+      "/items/0/url",
+    ],
+    [
+      "a date without offset",
+      { items: [{ ...makeItem(T0), publishedAt: "2026-11-01T00:00:00" }] },
+      "/items/0/publishedAt",
+    ],
+    [
+      "a date-only publishedAt",
+      { items: [{ ...makeItem(T0), publishedAt: "2026-11-01" }] },
+      "/items/0/publishedAt",
+    ],
     ["an unknown field", { items: [{ ...makeItem(T0), publishedat: "x" }] }, "/items/0"],
     ["a non-string topic", { items: [{ ...makeItem(T0), topic: 7 }] }, "/items/0/topic"],
     ["a topic with a newline", { items: [{ ...makeItem(T0), topic: "a\nb" }] }, "/items/0/topic"],

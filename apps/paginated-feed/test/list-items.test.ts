@@ -1,6 +1,17 @@
+import { createExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem } from "../src/contract.ts";
-import { api, feedOrder, getPage, ingest, json, makeItem, resetItems, walk } from "./helpers.ts";
+import {
+  api,
+  BASE,
+  feedOrder,
+  getPage,
+  ingest,
+  json,
+  makeItem,
+  resetItems,
+  walk,
+} from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 const MINUTE = 60_000;
@@ -222,5 +233,41 @@ describe("GET /v1/items/:id", () => {
       expect(response.status, bad).toBe(400);
       expect(await json(response)).toMatchObject({ errors: [{ parameter: "id" }] });
     }
+  });
+});
+
+describe("cursor secret", () => {
+  async function listWith(overrides: Partial<Cloudflare.Env>) {
+    const { default: app } = await import("../src/index.ts");
+    const { env } = await import("cloudflare:workers");
+    return app.fetch(
+      new Request(`${BASE}/v1/items`),
+      { ...env, ...overrides },
+      createExecutionContext(),
+    );
+  }
+
+  it("fails closed outside development when CURSOR_SECRET is missing", async () => {
+    const response = await listWith({ CURSOR_SECRET: undefined, ENVIRONMENT: "production" });
+    expect(response.status).toBe(503);
+    expect(await json(response)).toMatchObject({
+      detail: expect.stringContaining("CURSOR_SECRET"),
+    });
+  });
+
+  it("uses the dev secret in development, whose cursors the real secret refuses", async () => {
+    await ingest(Array.from({ length: 3 }, (_, i) => makeItem(T0 + i)));
+    const { default: app } = await import("../src/index.ts");
+    const { env } = await import("cloudflare:workers");
+    const devEnv = { ...env, CURSOR_SECRET: undefined, ENVIRONMENT: "development" };
+    const response = await app.fetch(
+      new Request(`${BASE}/v1/items?limit=1`),
+      devEnv,
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(200);
+    const { nextCursor } = await json<{ nextCursor: string }>(response);
+    const refused = await api(`/v1/items?limit=1&cursor=${nextCursor}`);
+    expect(refused.status).toBe(400);
   });
 });

@@ -1,4 +1,5 @@
 import { HttpProblem, query } from "@edge-async/http";
+import { desc, max } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { feedCursors } from "../cursor.ts";
@@ -6,7 +7,6 @@ import { feedDb } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
 import type { FeedApp } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
-import { desc, max } from "drizzle-orm";
 
 const offsetQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).max(10_000_000),
