@@ -1,24 +1,26 @@
 import { readFileSync } from "node:fs";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { feedService, upstream } from "./test/fixtures/upstream.ts";
+import { feedService, upstream } from "./test/outbound/upstream.ts";
 
 // MAX_ATTEMPTS (what the API reports and the consumer uses to spot the last try) must agree with
 // the queue's max_retries (what actually dead-letters): refuse to test a config where they drift.
-const wranglerConfig = readFileSync(new URL("./wrangler.jsonc", import.meta.url), "utf8");
+const wranglerConfig = readFileSync(new URL("./wrangler.jsonc", import.meta.url), { encoding: "utf8" });
 const maxRetries = Number(/"max_retries":\s*(\d+)/.exec(wranglerConfig)?.[1]);
 const maxAttempts = Number(/"MAX_ATTEMPTS":\s*"(\d+)"/.exec(wranglerConfig)?.[1]);
 if (maxAttempts !== maxRetries + 1) {
   throw new Error(`wrangler.jsonc: MAX_ATTEMPTS (${maxAttempts}) must be max_retries + 1 (${maxRetries + 1})`);
 }
 
-export default defineConfig(async () => ({
+const migrations = await readD1Migrations("./migrations");
+
+export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.jsonc" },
       miniflare: {
         bindings: {
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          TEST_MIGRATIONS: migrations,
           // The real local queue retries at once, so the end-to-end run ends in seconds; tests of
           // the backoff pass their own delays.
           RETRY_BASE_DELAY_SECONDS: "0",
@@ -36,4 +38,4 @@ export default defineConfig(async () => ({
       ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
       : ["default"],
   },
-}));
+});

@@ -23,7 +23,11 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/v1/stats", statsRoutes);
 
 /** Both consumers live here; the batch's queue name says which one runs. */
-async function queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+async function queue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx?: ExecutionContext,
+): Promise<void> {
   if (batch.queue === env.DEAD_LETTER_QUEUE) await handleDeadLetters(batch, env);
   else await consumeJobs(batch, env);
 }

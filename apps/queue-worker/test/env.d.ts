@@ -1,5 +1,13 @@
-declare namespace Cloudflare {
-  interface Env extends import("../src/env.ts").Env {
-    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+import type { D1Migration } from "cloudflare:test";
+import type { Env as WorkerEnv } from "../src/env.ts";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      TEST_MIGRATIONS: D1Migration[];
+    }
+    interface GlobalProps {
+      mainModule: typeof import("../src/index.ts");
+    }
   }
 }

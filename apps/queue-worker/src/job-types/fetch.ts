@@ -76,31 +76,35 @@ async function fetchAndHash(
     throw await responseError(response, payload.url);
   }
   const digest = new crypto.DigestStream("SHA-256");
+  // Aborting the writer rejects `digest.digest`; it is awaited only on success, so mark it handled.
+  digest.digest.catch(() => {});
+  const writer = digest.getWriter();
   let bytes = 0;
   if (response.body !== null) {
-    const counter = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        bytes += chunk.byteLength;
-        if (bytes > payload.maxBytes) {
-          controller.error(
-            new PermanentJobError(`the body of ${payload.url} exceeds ${payload.maxBytes} bytes`),
-          );
-        } else {
-          controller.enqueue(chunk);
-        }
-      },
-    });
+    // Read by hand rather than pipeTo: stopping at maxBytes then cancels the body cleanly, with no
+    // stray rejected pipe promise. An aborted signal errors the body, which ends the loop.
+    const reader = response.body.getReader();
     try {
-      await response.body.pipeThrough(counter).pipeTo(digest, { signal });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        if (bytes > payload.maxBytes) {
+          await reader.cancel();
+          throw new PermanentJobError(`the body of ${payload.url} exceeds ${payload.maxBytes} bytes`);
+        }
+        await writer.write(value);
+      }
     } catch (error) {
+      await writer.abort(error).catch(() => {});
       if (signal.aborted) throw signal.reason;
       if (error instanceof PermanentJobError) throw error;
       throw new RetryableJobError(`reading the body of ${payload.url} failed`, { cause: error });
+    } finally {
+      reader.releaseLock();
     }
-  } else {
-    const writer = digest.getWriter();
-    await writer.close();
   }
+  await writer.close();
   return {
     url: payload.url,
     finalUrl: response.url || payload.url,
