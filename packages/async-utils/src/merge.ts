@@ -3,13 +3,19 @@ import { RingBuffer } from "./internal/ring-buffer.ts";
 
 type Arrival<T> =
   | { source: number; result: IteratorResult<T> }
-  | { source: number; error: unknown; result?: undefined };
+  | { source: number; error: unknown };
+
+interface Request<T> {
+  readonly resolve: (result: IteratorResult<T, undefined>) => void;
+  readonly reject: (reason: unknown) => void;
+}
 
 /**
  * Interleaves several iterables into one, yielding each value as soon as its source produces it.
  * Each source has at most one `next()` in flight, and the next one is requested only after the
- * consumer took the previous value, so nothing piles up. When one source throws, the merged
- * iteration throws and the others are closed; `return()` (a `break`) closes every source.
+ * consumer asked for more, so nothing piles up. When one source throws, the merged iteration
+ * throws and the others are closed. `return()` (a `break`) closes every source at once, even
+ * while a `next()` is still waiting on an idle one.
  *
  * Answers Python's "merge several async generators" recipes (`aiostream.stream.merge`).
  *
@@ -26,25 +32,55 @@ type Arrival<T> =
  * ```
  */
 export function merge<T>(...inputs: (Iterable<T> | AsyncIterable<T>)[]): AsyncIterableIterator<T> {
-  return mergeSources(inputs);
-}
-
-async function* mergeSources<T>(
-  inputs: (Iterable<T> | AsyncIterable<T>)[],
-): AsyncIterableIterator<T> {
-  const iterators: AsyncIterator<T>[] = [];
-  const busy: boolean[] = [];
-  const done: boolean[] = [];
+  const iterators = inputs.map((input) => toAsyncIterator(input));
+  const busy = iterators.map(() => false);
+  const done = iterators.map(() => false);
+  const owed: number[] = []; // sources whose last value was handed out: pull them on demand
   const arrivals = new RingBuffer<Arrival<T>>();
-  let wake: (() => void) | undefined;
-  let open = inputs.length;
+  const requests = new RingBuffer<Request<T>>();
+  let open = iterators.length;
+  let finished = false;
 
-  const deliver = (arrival: Arrival<T>): void => {
-    busy[arrival.source] = false;
-    arrivals.push(arrival);
-    const resume = wake;
-    wake = undefined;
-    resume?.();
+  const finish = async (): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    while (requests.size > 0) requests.shift()?.resolve({ done: true, value: undefined });
+    const closing: Promise<void>[] = [];
+    for (const [source, iterator] of iterators.entries()) {
+      if (!done[source]) closing.push(closeIterator(iterator, busy[source] === true));
+    }
+    // A failing return() must not mask the error (or the clean end) that brought us here.
+    await Promise.allSettled(closing);
+  };
+
+  const serve = (): void => {
+    while (!finished && requests.size > 0) {
+      const arrival = arrivals.shift();
+      if (arrival === undefined) {
+        if (open === 0) void finish();
+        break;
+      }
+      if ("error" in arrival) {
+        done[arrival.source] = true;
+        open--;
+        requests.shift()?.reject(arrival.error);
+        void finish();
+        return;
+      }
+      if (arrival.result.done) {
+        done[arrival.source] = true;
+        open--;
+        continue;
+      }
+      owed.push(arrival.source);
+      requests.shift()?.resolve({ done: false, value: arrival.result.value });
+    }
+    // Callers still waiting are demand enough to ask the sources just served for more.
+    if (!finished && requests.size > 0) pullOwed();
+  };
+
+  const pullOwed = (): void => {
+    for (let source = owed.shift(); source !== undefined; source = owed.shift()) pull(source);
   };
 
   const pull = (source: number): void => {
@@ -56,46 +92,38 @@ async function* mergeSources<T>(
       next = Promise.reject(error);
     }
     next.then(
-      (result) => deliver({ source, result }),
-      (error: unknown) => deliver({ source, error }),
+      (result) => arrive({ source, result }),
+      (error: unknown) => arrive({ source, error }),
     );
   };
 
-  try {
-    for (const input of inputs) {
-      iterators.push(toAsyncIterator(input));
-      busy.push(false);
-      done.push(false);
-    }
-    for (let source = 0; source < iterators.length; source++) pull(source);
-    while (open > 0) {
-      if (arrivals.size === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
+  const arrive = (arrival: Arrival<T>): void => {
+    busy[arrival.source] = false;
+    if (finished) return;
+    arrivals.push(arrival);
+    serve();
+  };
+
+  let started = false;
+  return {
+    next(): Promise<IteratorResult<T, undefined>> {
+      if (finished) return Promise.resolve({ done: true, value: undefined });
+      if (!started) {
+        started = true;
+        for (let source = 0; source < iterators.length; source++) pull(source);
       }
-      const arrival = arrivals.shift() as Arrival<T>;
-      if (arrival.result === undefined) {
-        done[arrival.source] = true;
-        open--;
-        throw arrival.error;
-      }
-      if (arrival.result.done) {
-        done[arrival.source] = true;
-        open--;
-        continue;
-      }
-      yield arrival.result.value;
-      pull(arrival.source);
-    }
-  } finally {
-    const closing: Promise<void>[] = [];
-    for (let source = 0; source < iterators.length; source++) {
-      if (done[source]) continue;
-      closing.push(closeIterator(iterators[source] as AsyncIterator<T>, busy[source] === true));
-    }
-    // A failing return() must not mask the error (or the clean end) that brought us here.
-    await Promise.allSettled(closing);
-  }
+      pullOwed();
+      return new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
+        requests.push({ resolve, reject });
+        serve();
+      });
+    },
+    async return(): Promise<IteratorResult<T, undefined>> {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { merge } from "../src/merge.ts";
 
@@ -104,5 +105,73 @@ describe("merge", () => {
     await vi.advanceTimersByTimeAsync(20);
     await expect(result).rejects.toThrow("source exploded");
     expect(other.state.closed).toBe(true);
+  });
+});
+
+describe("merge without a loop", () => {
+  it("return() ends a next() that is waiting on idle sources, at once", async () => {
+    let closed = 0;
+    async function* idle() {
+      try {
+        await new Promise(() => {});
+        yield 1;
+      } finally {
+        closed++;
+      }
+    }
+    const merged = merge(idle(), idle());
+    const waiting = merged.next();
+    await merged.return!(undefined);
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(await merged.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("serves concurrent next() calls in order with distinct values", async () => {
+    const merged = merge([1, 2], [3]);
+    const results = await Promise.all([merged.next(), merged.next(), merged.next(), merged.next()]);
+    const values = results.filter((r) => !r.done).map((r) => r.value);
+    expect(values.sort()).toEqual([1, 2, 3]);
+    expect(results[3]).toEqual({ done: true, value: undefined });
+  });
+
+  it("is done after a source error", async () => {
+    async function* failing(): AsyncGenerator<number> {
+      throw new Error("bad source");
+    }
+    const merged = merge(failing());
+    await expect(merged.next()).rejects.toThrow("bad source");
+    expect(await merged.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("loses and duplicates nothing and keeps each source's order (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.array(fc.integer(), { maxLength: 6 }), { maxLength: 5 }),
+        async (s, sources) => {
+          async function* source(values: number[], index: number) {
+            for (const [position, value] of values.entries()) {
+              await s.schedule(Promise.resolve(), `source ${index} item ${position}`);
+              yield { index, position, value };
+            }
+          }
+          const collected = s.waitFor(
+            (async () => {
+              const out: { index: number; position: number; value: number }[] = [];
+              for await (const item of merge(...sources.map(source))) out.push(item);
+              return out;
+            })(),
+          );
+          const out = await collected;
+          expect(out).toHaveLength(sources.reduce((sum, values) => sum + values.length, 0));
+          for (const [index, values] of sources.entries()) {
+            const mine = out.filter((item) => item.index === index);
+            expect(mine.map((item) => item.position)).toEqual(values.map((_, i) => i));
+            expect(mine.map((item) => item.value)).toEqual(values);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
