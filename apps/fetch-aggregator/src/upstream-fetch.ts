@@ -257,7 +257,7 @@ function errorOutcome(
     const base = reason instanceof Error ? reason.message : "The call was cancelled";
     return lastStatus === undefined
       ? failed(code, base)
-      : failed(code, `${base} while waiting to retry after a ${lastStatus}`, lastStatus);
+      : failed(code, `${base}; the previous attempt got ${lastStatus}`, lastStatus);
   }
   if (isTimeout(error)) return failed("timeout", (error as Error).message);
   return failed("network", error instanceof Error ? error.message : String(error));

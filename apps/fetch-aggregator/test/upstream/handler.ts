@@ -73,6 +73,18 @@ function waitOrClose(res: ServerResponse, ms: number): Promise<boolean> {
   });
 }
 
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
 /** Node HTTP handler for Miniflare's `outboundService: { node: handleUpstream }`. */
 export async function handleUpstream(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "upstream.test"}`);
@@ -129,7 +141,7 @@ export async function handleUpstream(req: IncomingMessage, res: ServerResponse):
       while (sent < bytes && !res.destroyed) {
         const size = Math.min(chunk.length, bytes - sent);
         sent += size;
-        if (!res.write(chunk.subarray(0, size))) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+        if (!res.write(chunk.subarray(0, size))) await drainedOrClosed(res);
       }
       if (!res.destroyed) res.end();
       return;
