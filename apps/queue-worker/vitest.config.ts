@@ -5,11 +5,15 @@ import { feedService, upstream } from "./test/outbound/upstream.ts";
 
 // MAX_ATTEMPTS (what the API reports and the consumer uses to spot the last try) must agree with
 // the queue's max_retries (what actually dead-letters): refuse to test a config where they drift.
-const wranglerConfig = readFileSync(new URL("./wrangler.jsonc", import.meta.url), { encoding: "utf8" });
+const wranglerConfig = readFileSync(new URL("./wrangler.jsonc", import.meta.url), {
+  encoding: "utf8",
+});
 const maxRetries = Number(/"max_retries":\s*(\d+)/.exec(wranglerConfig)?.[1]);
 const maxAttempts = Number(/"MAX_ATTEMPTS":\s*"(\d+)"/.exec(wranglerConfig)?.[1]);
 if (maxAttempts !== maxRetries + 1) {
-  throw new Error(`wrangler.jsonc: MAX_ATTEMPTS (${maxAttempts}) must be max_retries + 1 (${maxRetries + 1})`);
+  throw new Error(
+    `wrangler.jsonc: MAX_ATTEMPTS (${maxAttempts}) must be max_retries + 1 (${maxRetries + 1})`,
+  );
 }
 
 const migrations = await readD1Migrations("./migrations");

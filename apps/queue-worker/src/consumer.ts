@@ -68,7 +68,12 @@ async function processMessage(message: Message<unknown>, deps: Deps): Promise<vo
       return;
     }
     const outcome = await runClaimed(claim, deps.env);
-    await deps.writer.record(message, claim, outcome.write, verdictFor(outcome, claim, message, deps.config));
+    await deps.writer.record(
+      message,
+      claim,
+      outcome.write,
+      verdictFor(outcome, claim, message, deps.config),
+    );
   } catch (error) {
     // D1 unreachable or similar: nothing was decided, so come back later.
     console.error(`job ${jobId}: consumer error`, error);

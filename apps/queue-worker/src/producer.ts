@@ -74,7 +74,10 @@ export async function enqueueJobs(
     const prefix = options.pointerPrefix?.(index) ?? "";
     if (job === undefined) {
       // Inserted by nobody and found by nobody: only possible if the row vanished in between.
-      conflicts.push({ pointer: `${prefix}/idempotencyKey`, detail: "could not be resolved; retry" });
+      conflicts.push({
+        pointer: `${prefix}/idempotencyKey`,
+        detail: "could not be resolved; retry",
+      });
     } else if (job.type !== row.type || job.payload !== row.payload) {
       conflicts.push({
         pointer: `${prefix}/idempotencyKey`,

@@ -27,7 +27,9 @@ describe.each(["batched", "per-message"] as const)("consumer with %s status writ
     const ok = await insertJob({ type: "simulate", payload: { failureRate: 0 } });
     const bad = await insertJob({ type: "simulate", payload: { failureRate: 1 } });
     const ok2 = await insertJob({ type: "simulate", payload: { failureRate: 0 } });
-    const { result, messageIds } = await deliver([ok, bad, ok2], { env: { ...modeEnv, ...backoffEnv } });
+    const { result, messageIds } = await deliver([ok, bad, ok2], {
+      env: { ...modeEnv, ...backoffEnv },
+    });
     expect(result.ackAll).toBe(false);
     expect(result.retryBatch.retry).toBe(false);
     expect(result.explicitAcks.sort()).toEqual([messageIds[0], messageIds[2]].sort());
@@ -257,7 +259,9 @@ describe("dead-letter queue", () => {
     });
     const job = await getJob(id);
     expect(job.attempts).toBe(5);
-    expect(job.error).toMatch(/^gave up after 5 attempt\(s\); last error: Error: simulated failure/);
+    expect(job.error).toMatch(
+      /^gave up after 5 attempt\(s\); last error: Error: simulated failure/,
+    );
     expect(await runsOf(id)).toHaveLength(5);
   }, 30_000);
 });

@@ -26,7 +26,10 @@ describe("fetch job", () => {
   });
 
   it("records a 404 as a completed fetch (the answer is the result)", async () => {
-    const id = await insertJob({ type: "fetch", payload: { url: "https://upstream.test/missing" } });
+    const id = await insertJob({
+      type: "fetch",
+      payload: { url: "https://upstream.test/missing" },
+    });
     await deliver([id]);
     expect(await resultOf(id)).toMatchObject({ status: 404, ok: false, bytes: 4 });
   });

@@ -1,7 +1,7 @@
 import { keysetAfter } from "@edge-async/pagination";
 import { and, count, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import {
   JOB_STATUSES,
   type JobRow,
@@ -164,7 +164,8 @@ export async function jobStats(db: Database): Promise<JobStats> {
     .select({ type: jobs.type, status: jobs.status, count: count() })
     .from(jobs)
     .groupBy(jobs.type, jobs.status);
-  const zero = () => Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+  const zero = () =>
+    Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   const stats: JobStats = { total: 0, byStatus: zero(), byType: {} };
   for (const row of rows) {
     stats.total += row.count;

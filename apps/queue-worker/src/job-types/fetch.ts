@@ -91,7 +91,9 @@ async function fetchAndHash(
         bytes += value.byteLength;
         if (bytes > payload.maxBytes) {
           await reader.cancel();
-          throw new PermanentJobError(`the body of ${payload.url} exceeds ${payload.maxBytes} bytes`);
+          throw new PermanentJobError(
+            `the body of ${payload.url} exceeds ${payload.maxBytes} bytes`,
+          );
         }
         await writer.write(value);
       }

@@ -137,7 +137,8 @@ async function readFeed(feedUrl: string, signal: AbortSignal): Promise<{ items: 
     throw new PermanentJobError(`${feedUrl} is not JSON`);
   }
   const parsed = jsonFeed.safeParse(body);
-  if (!parsed.success) throw new PermanentJobError(`${feedUrl} is not a JSON Feed (no items array)`);
+  if (!parsed.success)
+    throw new PermanentJobError(`${feedUrl} is not a JSON Feed (no items array)`);
   return parsed.data;
 }
 

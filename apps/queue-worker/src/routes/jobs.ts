@@ -35,13 +35,9 @@ export const jobRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/batch", jsonBody(enqueueBatchRequest, { maxBytes: 1024 * 1024 }), async (c) => {
     const config = readConfig(c.env);
-    const entries = await enqueueJobs(
-      c.env,
-      database(c.env.DB),
-      config,
-      c.req.valid("json").jobs,
-      { pointerPrefix: (index) => `/jobs/${index}` },
-    );
+    const entries = await enqueueJobs(c.env, database(c.env.DB), config, c.req.valid("json").jobs, {
+      pointerPrefix: (index) => `/jobs/${index}`,
+    });
     const jobs = entries.map(({ job, created }) => ({ id: job.id, status: job.status, created }));
     return c.json({ jobs }, entries.some((entry) => entry.created) ? 202 : 200);
   })
