@@ -132,10 +132,10 @@ export function seedRow(n: number, anchor: number, now: number): string {
   const slug = title.toLowerCase().replaceAll(/[^a-z0-9]+/g, "-");
   const url = `https://${pick(random, DOMAINS)}/${date.getUTCFullYear()}/${String(date.getUTCMonth() + 1).padStart(2, "0")}/${slug}-${n}`;
   const author = random() < 0.15 ? null : pick(random, AUTHORS);
-  const summary =
-    random() < 0.1
-      ? null
-      : `${pick(random, SENTENCES)} ${random() < 0.5 ? pick(random, SENTENCES) : ""}`.trim();
+  const first = Math.floor(random() * SENTENCES.length);
+  const second = (first + 1 + Math.floor(random() * (SENTENCES.length - 1))) % SENTENCES.length;
+  const sentences = random() < 0.5 ? [first] : [first, second];
+  const summary = random() < 0.1 ? null : sentences.map((index) => SENTENCES[index]).join(" ");
   return `(${sqlText(`seed:${n}`)},${sqlText(topic)},${sqlText(title)},${sqlText(url)},${sqlText(author)},${sqlText(summary)},${publishedAt},${now},${now})`;
 }
 

@@ -51,6 +51,35 @@ function filterConditions(filters: ParsedFilters): SQL[] {
 }
 
 /**
+ * The SELECT of one page: `filters`, the walk's snapshot bound and keyset position when `after`
+ * is given, feed order, `fetch` rows. Served by `items_feed_order_idx`, or by
+ * `items_topic_feed_order_idx` with a topic, without a sort step.
+ *
+ * @example
+ * ```ts
+ * const { sql } = selectPage(db, { topic: "rust" }, undefined, 21).toSQL();
+ * ```
+ */
+export function selectPage(
+  db: FeedDb,
+  filters: ParsedFilters,
+  after: WalkPosition | undefined,
+  fetch: number,
+) {
+  const conditions = filterConditions(filters);
+  if (after !== undefined) {
+    conditions.push(lte(items.id, after.snapshotMaxId));
+    conditions.push(keysetAfter(FEED_ORDER, [after.publishedAt, after.id]));
+  }
+  return db
+    .select()
+    .from(items)
+    .where(and(...conditions))
+    .orderBy(desc(items.publishedAt), desc(items.id))
+    .limit(fetch);
+}
+
+/**
  * Reads one page of the feed by keyset: `limit + 1` rows after `after` in feed order, so the
  * extra row tells whether another page exists. Without `after` (the first page) the page and the
  * current highest id are read in one D1 batch, which runs as one transaction: the snapshot bound
@@ -68,18 +97,7 @@ export async function readPage(
   after: WalkPosition | undefined,
   limit: number,
 ): Promise<StoredPage> {
-  const conditions = filterConditions(filters);
-  if (after !== undefined) {
-    conditions.push(lte(items.id, after.snapshotMaxId));
-    conditions.push(keysetAfter(FEED_ORDER, [after.publishedAt, after.id]));
-  }
-  const pageQuery = db
-    .select()
-    .from(items)
-    .where(and(...conditions))
-    .orderBy(desc(items.publishedAt), desc(items.id))
-    .limit(limit + 1);
-
+  const pageQuery = selectPage(db, filters, after, limit + 1);
   let rows: ItemRow[];
   let snapshotMaxId: number;
   if (after === undefined) {

@@ -1,0 +1,239 @@
+/**
+ * Benchmark: keyset pages against OFFSET pages, shallow and 150,000 items deep, and the NDJSON
+ * export's throughput, measured over HTTP against `wrangler dev` on a bench-only local database
+ * of 200,000 items (seeded fresh into .wrangler/bench-state, never the dev database).
+ *
+ *   pnpm --filter @edge-async/paginated-feed bench [-- --items 200000 --depth 150000 --rounds 150]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { seed } from "../scripts/seed.ts";
+import { packageDir, wranglerBin } from "../scripts/wrangler.ts";
+
+const { values } = parseArgs({
+  options: {
+    items: { type: "string", default: "200000" },
+    depth: { type: "string", default: "150000" },
+    rounds: { type: "string", default: "150" },
+    "page-size": { type: "string", default: "20" },
+  },
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+});
+const ITEMS = Number(values.items);
+const DEPTH = Number(values.depth);
+const ROUNDS = Number(values.rounds);
+const PAGE_SIZE = Number(values["page-size"]);
+const WARMUP = 15;
+const EXPORT_RUNS = 3;
+const persistTo = join(packageDir, ".wrangler", "bench-state");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        resolve(typeof address === "object" && address !== null ? address.port : 0),
+      );
+    });
+  });
+}
+
+async function startWorker(): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      wranglerBin,
+      "dev",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      persistTo,
+      "--var",
+      "ENVIRONMENT:development",
+      "--var",
+      "ENABLE_BENCH_ROUTES:true",
+      "--log-level",
+      "error",
+    ],
+    { cwd: packageDir, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "1" } },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${base}/v1/items?limit=1`);
+      await response.arrayBuffer();
+      if (response.ok) return { base, child };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  child.kill("SIGTERM");
+  throw new Error("wrangler dev did not become ready within 60 s");
+}
+
+async function timed(url: string): Promise<{ ms: number; body: string }> {
+  const started = performance.now();
+  const response = await fetch(url);
+  const body = await response.text();
+  const ms = performance.now() - started;
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${body}`);
+  return { ms, body };
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 0 ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[mid]!;
+}
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function ids(body: string): number[] {
+  return (JSON.parse(body) as { items: { id: number }[] }).items.map((item) => item.id);
+}
+
+async function exportRun(url: string): Promise<{ items: number; bytes: number; seconds: number }> {
+  const started = performance.now();
+  const response = await fetch(url);
+  if (!response.ok || response.body === null) throw new Error(`export: ${response.status}`);
+  let items = 0;
+  let bytes = 0;
+  for await (const chunk of response.body) {
+    bytes += chunk.byteLength;
+    for (const byte of chunk) if (byte === 10) items += 1;
+  }
+  return { items, bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+const started = performance.now();
+console.log(
+  `paginated-feed bench: ${ITEMS.toLocaleString("en-US")} items, page size ${PAGE_SIZE}, depth ${DEPTH.toLocaleString("en-US")}, ${ROUNDS} rounds`,
+);
+await rm(persistTo, { recursive: true, force: true });
+const seedStarted = performance.now();
+const total = await seed({ count: ITEMS, persistTo });
+const seedSeconds = (performance.now() - seedStarted) / 1000;
+console.log(
+  `seeded ${total.toLocaleString("en-US")} items into ${persistTo} in ${seedSeconds.toFixed(1)} s`,
+);
+
+const { base, child } = await startWorker();
+try {
+  const { cursor } = JSON.parse(
+    (await timed(`${base}/__bench/cursor-at?offset=${DEPTH}`)).body,
+  ) as { cursor: string };
+  const urls = {
+    keysetFirst: `${base}/v1/items?limit=${PAGE_SIZE}`,
+    keysetDeep: `${base}/v1/items?limit=${PAGE_SIZE}&cursor=${cursor}`,
+    offsetFirst: `${base}/__bench/offset-page?limit=${PAGE_SIZE}&offset=0`,
+    offsetDeep: `${base}/__bench/offset-page?limit=${PAGE_SIZE}&offset=${DEPTH}`,
+  };
+  // Both methods must return the same rows, or the comparison means nothing.
+  const [kf, kd, of, od] = await Promise.all(Object.values(urls).map((url) => timed(url)));
+  if (JSON.stringify(ids(kf!.body)) !== JSON.stringify(ids(of!.body)))
+    throw new Error("first pages differ");
+  if (JSON.stringify(ids(kd!.body)) !== JSON.stringify(ids(od!.body)))
+    throw new Error("deep pages differ");
+
+  const samples: Record<keyof typeof urls, number[]> = {
+    keysetFirst: [],
+    keysetDeep: [],
+    offsetFirst: [],
+    offsetDeep: [],
+  };
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    // Interleaved, one request at a time, so all four see the same machine state.
+    for (const key of Object.keys(urls) as (keyof typeof urls)[]) {
+      const { ms } = await timed(urls[key]);
+      if (round >= WARMUP) samples[key].push(ms);
+    }
+  }
+
+  const exports: { items: number; bytes: number; seconds: number }[] = [];
+  for (let run = 0; run < EXPORT_RUNS; run++)
+    exports.push(await exportRun(`${base}/v1/items/export`));
+  const topicExport = await exportRun(`${base}/v1/items/export?topic=typescript`);
+
+  const row = (name: string, s: number[], ratio: string) =>
+    `| ${name.padEnd(34)} | ${median(s).toFixed(2).padStart(10)} | ${percentile(s, 95).toFixed(2).padStart(8)} | ${ratio.padStart(22)} |`;
+  const kFirst = median(samples.keysetFirst);
+  const oFirst = median(samples.offsetFirst);
+  console.log("");
+  console.log(
+    `| ${"request (limit " + PAGE_SIZE + ", over HTTP)"}${" ".repeat(Math.max(0, 34 - `request (limit ${PAGE_SIZE}, over HTTP)`.length))} | median ms |   p95 ms | ratio                  |`,
+  );
+  console.log(`|${"-".repeat(36)}|${"-".repeat(12)}|${"-".repeat(10)}|${"-".repeat(24)}|`);
+  console.log(row("keyset, first page", samples.keysetFirst, "1.00x (baseline)"));
+  console.log(
+    row(
+      `keyset, ${DEPTH.toLocaleString("en-US")} deep`,
+      samples.keysetDeep,
+      `${(median(samples.keysetDeep) / kFirst).toFixed(2)}x of first`,
+    ),
+  );
+  console.log(
+    row(
+      "OFFSET peer, first page",
+      samples.offsetFirst,
+      `${(oFirst / kFirst).toFixed(2)}x of keyset first`,
+    ),
+  );
+  console.log(
+    row(
+      `OFFSET peer, ${DEPTH.toLocaleString("en-US")} deep`,
+      samples.offsetDeep,
+      `${(median(samples.offsetDeep) / oFirst).toFixed(2)}x of first`,
+    ),
+  );
+  console.log(
+    `| ${"deep page: OFFSET / keyset".padEnd(34)} | ${" ".repeat(10)} | ${" ".repeat(8)} | ${`${(median(samples.offsetDeep) / median(samples.keysetDeep)).toFixed(1)}x slower`.padStart(22)} |`,
+  );
+  console.log("");
+  const rates = exports.map((run) => run.items / run.seconds);
+  console.log(
+    "| export (NDJSON, over HTTP)         |   items |   MB | median s | median items/s |",
+  );
+  console.log(
+    "|------------------------------------|---------|------|----------|----------------|",
+  );
+  console.log(
+    `| whole feed (${EXPORT_RUNS} runs)${" ".repeat(34 - `whole feed (${EXPORT_RUNS} runs)`.length)} | ${String(exports[0]!.items).padStart(7)} | ${(exports[0]!.bytes / 1e6).toFixed(1).padStart(4)} | ${median(
+      exports.map((run) => run.seconds),
+    )
+      .toFixed(2)
+      .padStart(8)} | ${Math.round(median(rates)).toLocaleString("en-US").padStart(14)} |`,
+  );
+  console.log(
+    `| topic=typescript (1 run)           | ${String(topicExport.items).padStart(7)} | ${(topicExport.bytes / 1e6).toFixed(1).padStart(4)} | ${topicExport.seconds.toFixed(2).padStart(8)} | ${Math.round(
+      topicExport.items / topicExport.seconds,
+    )
+      .toLocaleString("en-US")
+      .padStart(14)} |`,
+  );
+  if (exports.some((run) => run.items !== total))
+    throw new Error("an export did not return every item");
+  console.log("");
+  console.log(
+    `seeding ${seedSeconds.toFixed(1)} s; whole benchmark ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+} finally {
+  child.kill("SIGTERM");
+}
