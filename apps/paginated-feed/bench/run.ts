@@ -116,9 +116,12 @@ async function exportRun(url: string): Promise<{ items: number; bytes: number; s
   if (!response.ok || response.body === null) throw new Error(`export: ${response.status}`);
   let items = 0;
   let bytes = 0;
-  for await (const chunk of response.body) {
-    bytes += chunk.byteLength;
-    for (const byte of chunk) if (byte === 10) items += 1;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    for (const byte of value) if (byte === 10) items += 1;
   }
   return { items, bytes, seconds: (performance.now() - started) / 1000 };
 }
@@ -177,9 +180,8 @@ try {
   const kFirst = median(samples.keysetFirst);
   const oFirst = median(samples.offsetFirst);
   console.log("");
-  console.log(
-    `| ${"request (limit " + PAGE_SIZE + ", over HTTP)"}${" ".repeat(Math.max(0, 34 - `request (limit ${PAGE_SIZE}, over HTTP)`.length))} | median ms |   p95 ms | ratio                  |`,
-  );
+  const heading = `request (limit ${PAGE_SIZE}, over HTTP)`.padEnd(34);
+  console.log(`| ${heading} | median ms |   p95 ms | ratio                  |`);
   console.log(`|${"-".repeat(36)}|${"-".repeat(12)}|${"-".repeat(10)}|${"-".repeat(24)}|`);
   console.log(row("keyset, first page", samples.keysetFirst, "1.00x (baseline)"));
   console.log(
