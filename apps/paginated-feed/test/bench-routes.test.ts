@@ -1,0 +1,39 @@
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import app from "../src/index.ts";
+import { api, BASE, getPage, ingest, json, makeItem, resetItems } from "./helpers.ts";
+
+const T0 = Date.parse("2026-11-01T00:00:00Z");
+
+beforeEach(resetItems);
+
+function benchFetch(path: string) {
+  return app.fetch(
+    new Request(new URL(path, BASE)),
+    { ...env, ENABLE_BENCH_ROUTES: "true" },
+    createExecutionContext(),
+  );
+}
+
+describe("benchmark routes", () => {
+  it("are off unless ENABLE_BENCH_ROUTES is true", async () => {
+    const response = await api("/__bench/offset-page?offset=0");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("serve the same rows by OFFSET as the keyset walk, and a cursor at a depth", async () => {
+    await ingest(Array.from({ length: 30 }, (_, i) => makeItem(T0 + Math.floor(i / 4))));
+    const byOffset = await json<{ items: { id: number }[] }>(
+      await benchFetch("/__bench/offset-page?offset=10&limit=5"),
+    );
+    const { cursor } = await json<{ cursor: string }>(
+      await benchFetch("/__bench/cursor-at?offset=10"),
+    );
+    const byKeyset = await getPage(`?limit=5&cursor=${cursor}`);
+    expect(byKeyset.items.map((item) => item.id)).toEqual(byOffset.items.map((item) => item.id));
+    const firstTen = await getPage("?limit=10");
+    expect(firstTen.items.map((item) => item.id)).not.toContain(byKeyset.items[0]!.id);
+  });
+});
