@@ -21,7 +21,8 @@ const testVars = {
       parts: {
         user: "http://upstream.test/json/user-{userId}",
         orders: "http://upstream.test/json/orders-{userId}?limit=3",
-        recommendations: "http://upstream.test/status/503/recs-{userId}",
+        // Its own host: its failures open only its own breaker.
+        recommendations: "http://recs.test/status/503/recs-{userId}",
       },
       deadlineMs: 2000,
     },

@@ -30,7 +30,12 @@ describe("POST /v1/aggregate", () => {
       ],
     });
     expect(answer.results.map((result) => result.id)).toEqual(["slow", "text", "2"]);
-    expect(answer.results[0]).toMatchObject({ ok: true, status: 200, attempts: 1, body: { key, path: `/json/${key}` } });
+    expect(answer.results[0]).toMatchObject({
+      ok: true,
+      status: 200,
+      attempts: 1,
+      body: { key, path: `/json/${key}` },
+    });
     expect(answer.results[1]?.body).toBe(`plain text for ${key}`);
     expect(answer.summary).toMatchObject({ total: 3, succeeded: 3, failed: 0 });
     expect(answer.results[0]?.durationMs).toBeGreaterThanOrEqual(80);
@@ -51,8 +56,19 @@ describe("POST /v1/aggregate", () => {
     });
     const results = byId(answer);
     expect(results.ok?.ok).toBe(true);
-    expect(results.missing).toMatchObject({ ok: false, status: 404, attempts: 1, body: { status: 404 }, error: { code: "http" } });
-    expect(results.broken).toMatchObject({ ok: false, status: 500, attempts: 1, error: { code: "http" } });
+    expect(results.missing).toMatchObject({
+      ok: false,
+      status: 404,
+      attempts: 1,
+      body: { status: 404 },
+      error: { code: "http" },
+    });
+    expect(results.broken).toMatchObject({
+      ok: false,
+      status: 500,
+      attempts: 1,
+      error: { code: "http" },
+    });
     expect(results.reset).toMatchObject({ ok: false, attempts: 1, error: { code: "network" } });
     expect(results.reset?.status).toBeUndefined();
     expect(answer.summary).toMatchObject({ total: 4, succeeded: 1, failed: 3 });
@@ -64,7 +80,12 @@ describe("POST /v1/aggregate", () => {
     const started = Date.now();
     const { answer } = await call({
       requests: [
-        { id: "slow", url: `http://upstream.test/slow/${slow}?ms=3000`, timeoutMs: 100, retries: 0 },
+        {
+          id: "slow",
+          url: `http://upstream.test/slow/${slow}?ms=3000`,
+          timeoutMs: 100,
+          retries: 0,
+        },
         { id: "fast", url: `http://upstream.test/json/${fast}` },
       ],
     });
@@ -83,7 +104,10 @@ describe("POST /v1/aggregate", () => {
       concurrency: 2,
       requests: [
         { id: "fast", url: `http://upstream.test/json/${fast}` },
-        ...[1, 2, 3, 4].map((n) => ({ id: `slow${n}`, url: `http://upstream.test/slow/${slow}?ms=5000&n=${n}` })),
+        ...[1, 2, 3, 4].map((n) => ({
+          id: `slow${n}`,
+          url: `http://upstream.test/slow/${slow}?ms=5000&n=${n}`,
+        })),
       ],
     });
     const elapsed = Date.now() - started;
@@ -94,7 +118,9 @@ describe("POST /v1/aggregate", () => {
     for (const n of [1, 2, 3, 4]) expect(results[`slow${n}`]?.error?.code).toBe("deadline");
     // Concurrency 2: the fast one and one slow started, the next slow took the freed slot, the
     // other two never left the queue.
-    const started2 = answer.results.filter((result) => result.id.startsWith("slow") && result.attempts === 1);
+    const started2 = answer.results.filter(
+      (result) => result.id.startsWith("slow") && result.attempts === 1,
+    );
     expect(started2).toHaveLength(2);
     await expect.poll(async () => (await upstreamStats(slow)).aborted).toBe(2);
     expect((await upstreamStats(slow)).completed).toBe(0);
@@ -119,7 +145,9 @@ describe("POST /v1/aggregate", () => {
     const key = uniqueKey("concurrency");
     const { answer } = await call({
       concurrency: 3,
-      requests: Array.from({ length: 9 }, (_, n) => ({ url: `http://upstream.test/slow/${key}?ms=40&n=${n}` })),
+      requests: Array.from({ length: 9 }, (_, n) => ({
+        url: `http://upstream.test/slow/${key}?ms=40&n=${n}`,
+      })),
     });
     expect(answer.summary.succeeded).toBe(9);
     const stats = await upstreamStats(key);
@@ -137,8 +165,18 @@ describe("POST /v1/aggregate", () => {
         { id: "b", url },
         { id: "other-accept", url, headers: { accept: "text/plain" } },
         { id: "c", url },
-        { id: "post1", url: `http://upstream.test/echo/${key}-post`, method: "POST", body: { n: 1 } },
-        { id: "post2", url: `http://upstream.test/echo/${key}-post`, method: "POST", body: { n: 1 } },
+        {
+          id: "post1",
+          url: `http://upstream.test/echo/${key}-post`,
+          method: "POST",
+          body: { n: 1 },
+        },
+        {
+          id: "post2",
+          url: `http://upstream.test/echo/${key}-post`,
+          method: "POST",
+          body: { n: 1 },
+        },
       ],
     });
     const results = byId(answer);
@@ -166,7 +204,7 @@ describe("POST /v1/aggregate", () => {
     expect(results.streamed).toMatchObject({ ok: false, error: { code: "too_large" } });
     expect(results.declared).toMatchObject({ ok: false, error: { code: "too_large" } });
     expect(results.fits?.ok).toBe(true);
-    expect((results.fits?.body as string).length).toBe(60_000);
+    expect(results.fits?.body).toHaveLength(60_000);
     // The upstream never got to finish sending 5 MB: the worker cancelled the stream.
     await expect.poll(async () => (await upstreamStats(streamed)).aborted).toBe(1);
   });
@@ -192,7 +230,11 @@ describe("POST /v1/aggregate", () => {
         },
       ],
     });
-    const echoed = answer.results[0]?.body as { method: string; headers: Record<string, string>; body: string };
+    const echoed = answer.results[0]?.body as {
+      method: string;
+      headers: Record<string, string>;
+      body: string;
+    };
     expect(echoed.method).toBe("POST");
     expect(JSON.parse(echoed.body)).toEqual({ hello: "world" });
     expect(echoed.headers["content-type"]).toBe("application/json");
@@ -213,7 +255,11 @@ describe("POST /v1/aggregate", () => {
     expect(second.answer.results[0]?.body).toEqual(first.answer.results[0]?.body);
     expect((await upstreamStats(key)).hits).toBe(1);
     // Requests carrying credentials are never cached.
-    const personal = { ...request, url: `${request.url}?p=1`, headers: { authorization: "Bearer t" } };
+    const personal = {
+      ...request,
+      url: `${request.url}?p=1`,
+      headers: { authorization: "Bearer t" },
+    };
     await call({ requests: [personal] });
     const again = await call({ requests: [personal] });
     expect(again.answer.results[0]?.cached).toBeUndefined();
@@ -224,9 +270,18 @@ describe("POST /v1/aggregate", () => {
     const key = uniqueKey("redirect");
     const { answer } = await call({
       requests: [
-        { id: "inside", url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent(`http://other.test/json/${key}`)}` },
-        { id: "private", url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent("http://169.254.169.254/latest/meta-data")}` },
-        { id: "outside", url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent("https://example.com/")}` },
+        {
+          id: "inside",
+          url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent(`http://other.test/json/${key}`)}`,
+        },
+        {
+          id: "private",
+          url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent("http://169.254.169.254/latest/meta-data")}`,
+        },
+        {
+          id: "outside",
+          url: `http://upstream.test/redirect/${key}?to=${encodeURIComponent("https://example.com/")}`,
+        },
       ],
     });
     const results = byId(answer);
@@ -238,7 +293,9 @@ describe("POST /v1/aggregate", () => {
 
   it("passes one upstream call through on /v1/proxy", async () => {
     const key = uniqueKey("proxy");
-    const response = await gateway(`/v1/proxy?url=${encodeURIComponent(`http://upstream.test/json/${key}`)}`);
+    const response = await gateway(
+      `/v1/proxy?url=${encodeURIComponent(`http://upstream.test/json/${key}`)}`,
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ key });
     const blocked = await gateway(`/v1/proxy?url=${encodeURIComponent("http://127.0.0.1:8080/")}`);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type AggregateAnswer, aggregate, uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
+import {
+  type AggregateAnswer,
+  aggregate,
+  uniqueHost,
+  uniqueKey,
+  upstreamStats,
+} from "./helpers.ts";
 
 // vitest.config.ts sets BREAKER_FAILURE_THRESHOLD=3 and BREAKER_RESET_MS=300.
 async function one(url: string): Promise<AggregateAnswer["results"][number]> {
@@ -14,7 +20,8 @@ describe("per-origin circuit breaker", () => {
   it("opens after consecutive failures, across calls, and refuses without calling the origin", async () => {
     const host = uniqueHost("breaker");
     const key = uniqueKey("down");
-    for (let n = 0; n < 3; n++) expect((await one(`http://${host}/status/503/${key}`)).status).toBe(503);
+    for (let n = 0; n < 3; n++)
+      expect((await one(`http://${host}/status/503/${key}`)).status).toBe(503);
     const refused = await one(`http://${host}/status/503/${key}`);
     expect(refused).toMatchObject({ ok: false, attempts: 0, error: { code: "circuit_open" } });
     expect((await upstreamStats(key)).hits).toBe(3);
@@ -55,7 +62,8 @@ describe("per-origin circuit breaker", () => {
   it("does not count 4xx answers as origin failures", async () => {
     const host = uniqueHost("breaker");
     const key = uniqueKey("client-errors");
-    for (let n = 0; n < 5; n++) expect((await one(`http://${host}/status/404/${key}`)).status).toBe(404);
+    for (let n = 0; n < 5; n++)
+      expect((await one(`http://${host}/status/404/${key}`)).status).toBe(404);
     expect((await upstreamStats(key)).hits).toBe(5);
   });
 });

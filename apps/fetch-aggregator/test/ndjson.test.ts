@@ -4,7 +4,10 @@ import { aggregate, type ResultLine, uniqueKey } from "./helpers.ts";
 async function lines(response: Response): Promise<unknown[]> {
   const text = new TextDecoder().decode(await response.arrayBuffer());
   expect(text.endsWith("\n")).toBe(true);
-  return text.trimEnd().split("\n").map((line) => JSON.parse(line));
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line));
 }
 
 describe("NDJSON streaming", () => {
@@ -45,7 +48,9 @@ describe("NDJSON streaming", () => {
       },
       { accept: "application/json;q=0.5, application/x-ndjson" },
     );
-    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>)
+      .pipeThrough(new TextDecoderStream())
+      .getReader();
     let buffered = "";
     while (!buffered.includes("\n")) {
       const { value, done } = await reader.read();

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type AggregateAnswer, aggregate, uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
+import {
+  type AggregateAnswer,
+  aggregate,
+  uniqueHost,
+  uniqueKey,
+  upstreamStats,
+} from "./helpers.ts";
 
 async function call(body: unknown): Promise<AggregateAnswer> {
   const response = await aggregate(body);
@@ -12,10 +18,17 @@ describe("retries", () => {
     const key = uniqueKey("flaky");
     const started = Date.now();
     const answer = await call({
-      requests: [{ url: `http://${uniqueHost("r")}/flaky/${key}?failures=2&retryAfter=0.15`, retries: 3 }],
+      requests: [
+        { url: `http://${uniqueHost("r")}/flaky/${key}?failures=2&retryAfter=0.15`, retries: 3 },
+      ],
     });
     const elapsed = Date.now() - started;
-    expect(answer.results[0]).toMatchObject({ ok: true, status: 200, attempts: 3, body: { attempt: 3 } });
+    expect(answer.results[0]).toMatchObject({
+      ok: true,
+      status: 200,
+      attempts: 3,
+      body: { attempt: 3 },
+    });
     // Two waits of at least 150 ms each; without the header the backoff here is at most ~30 ms.
     expect(elapsed).toBeGreaterThanOrEqual(300);
     expect((await upstreamStats(key)).hits).toBe(3);
@@ -28,7 +41,12 @@ describe("retries", () => {
     const date = new Date(Date.now() + 2_000).toUTCString();
     const started = Date.now();
     const answer = await call({
-      requests: [{ url: `http://${uniqueHost("r")}/flaky/${key}?failures=1&status=429&retryAfter=${encodeURIComponent(date)}`, retries: 1 }],
+      requests: [
+        {
+          url: `http://${uniqueHost("r")}/flaky/${key}?failures=1&status=429&retryAfter=${encodeURIComponent(date)}`,
+          retries: 1,
+        },
+      ],
     });
     expect(answer.results[0]).toMatchObject({ ok: true, attempts: 2 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
@@ -36,7 +54,12 @@ describe("retries", () => {
 
   it("retries 429, 408 and network errors, but not other 4xx", async () => {
     const host = uniqueHost("r");
-    const keys = { tooMany: uniqueKey("429"), timeout: uniqueKey("408"), notFound: uniqueKey("404"), reset: uniqueKey("reset") };
+    const keys = {
+      tooMany: uniqueKey("429"),
+      timeout: uniqueKey("408"),
+      notFound: uniqueKey("404"),
+      reset: uniqueKey("reset"),
+    };
     const answer = await call({
       requests: [
         { id: "429", url: `http://${host}/flaky/${keys.tooMany}?status=429`, retries: 2 },
@@ -57,7 +80,14 @@ describe("retries", () => {
   it("never retries a POST", async () => {
     const key = uniqueKey("post");
     const answer = await call({
-      requests: [{ url: `http://${uniqueHost("r")}/flaky/${key}?failures=5`, method: "POST", body: "x", retries: 3 }],
+      requests: [
+        {
+          url: `http://${uniqueHost("r")}/flaky/${key}?failures=5`,
+          method: "POST",
+          body: "x",
+          retries: 3,
+        },
+      ],
     });
     expect(answer.results[0]).toMatchObject({ ok: false, status: 503, attempts: 1 });
     expect((await upstreamStats(key)).hits).toBe(1);
@@ -68,10 +98,17 @@ describe("retries", () => {
     const started = Date.now();
     const answer = await call({
       deadlineMs: 1_000,
-      requests: [{ url: `http://${uniqueHost("r")}/flaky/${key}?failures=1&retryAfter=30`, retries: 3 }],
+      requests: [
+        { url: `http://${uniqueHost("r")}/flaky/${key}?failures=1&retryAfter=30`, retries: 3 },
+      ],
     });
     expect(Date.now() - started).toBeLessThan(800);
-    expect(answer.results[0]).toMatchObject({ ok: false, status: 503, attempts: 1, error: { code: "http" } });
+    expect(answer.results[0]).toMatchObject({
+      ok: false,
+      status: 503,
+      attempts: 1,
+      error: { code: "http" },
+    });
   });
 
   it("stops retrying at the deadline, reporting the last status seen", async () => {
@@ -79,7 +116,9 @@ describe("retries", () => {
     const started = Date.now();
     const answer = await call({
       deadlineMs: 400,
-      requests: [{ url: `http://${uniqueHost("r")}/flaky/${key}?failures=100&delay=150`, retries: 5 }],
+      requests: [
+        { url: `http://${uniqueHost("r")}/flaky/${key}?failures=100&delay=150`, retries: 5 },
+      ],
     });
     expect(Date.now() - started).toBeLessThan(1_000);
     const [result] = answer.results;
@@ -91,7 +130,9 @@ describe("retries", () => {
   it("retries a per-attempt timeout", async () => {
     const key = uniqueKey("slow-then-fast");
     const answer = await call({
-      requests: [{ url: `http://${uniqueHost("r")}/slow/${key}?ms=400`, timeoutMs: 100, retries: 1 }],
+      requests: [
+        { url: `http://${uniqueHost("r")}/slow/${key}?ms=400`, timeoutMs: 100, retries: 1 },
+      ],
     });
     expect(answer.results[0]).toMatchObject({ ok: false, attempts: 2, error: { code: "timeout" } });
     await expect.poll(async () => (await upstreamStats(key)).aborted).toBe(2);

@@ -58,14 +58,22 @@ describe("checkTarget", () => {
   });
 
   it("refuses schemes other than http and https", () => {
-    for (const url of ["ftp://example.com/", "file:///etc/passwd", "data:text/plain,hi", "ws://example.com/"]) {
+    for (const url of [
+      "ftp://example.com/",
+      "file:///etc/passwd",
+      "data:text/plain,hi",
+      "ws://example.com/",
+    ]) {
       const verdict = checkTarget(new URL(url), closed);
       expect(verdict.allowed).toBe(false);
     }
   });
 
   it("matches the allowlist by host, port and *.suffix", () => {
-    const policy = { allowedHosts: ["api.example.com", "*.example.org", "cdn.example.net:8443"], allowPrivateNetworks: false };
+    const policy = {
+      allowedHosts: ["api.example.com", "*.example.org", "cdn.example.net:8443"],
+      allowPrivateNetworks: false,
+    };
     const allowed = (url: string) => checkTarget(new URL(url), policy).allowed;
     expect(allowed("https://api.example.com/x")).toBe(true);
     expect(allowed("https://API.EXAMPLE.COM:9000/x")).toBe(true);
@@ -131,7 +139,9 @@ describe("SSRF refusals in a call", () => {
       scheme: "blocked",
       fine: "ok",
     });
-    expect(answer.results.filter((r) => r.error?.code === "blocked").every((r) => r.attempts === 0)).toBe(true);
+    expect(
+      answer.results.filter((r) => r.error?.code === "blocked").every((r) => r.attempts === 0),
+    ).toBe(true);
     expect((await upstreamStats(key)).hits).toBe(1);
   });
 });

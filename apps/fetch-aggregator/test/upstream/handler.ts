@@ -39,7 +39,12 @@ function statsOf(key: string): KeyStats {
   return entry;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, {
     "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
@@ -112,18 +117,33 @@ export async function handleUpstream(req: IncomingMessage, res: ServerResponse):
   const query = url.searchParams;
   switch (route) {
     case "json":
-      return send(res, 200, { key, host: url.host, path: url.pathname, query: Object.fromEntries(query) });
+      return send(res, 200, {
+        key,
+        host: url.host,
+        path: url.pathname,
+        query: Object.fromEntries(query),
+      });
     case "text":
       return send(res, 200, `plain text for ${key}`);
     case "status": {
       const retryAfter = query.get("retryAfter");
-      return send(res, Number(key), { status: Number(key) }, retryAfter === null ? {} : { "retry-after": retryAfter });
+      return send(
+        res,
+        Number(key),
+        { status: Number(key) },
+        retryAfter === null ? {} : { "retry-after": retryAfter },
+      );
     }
     case "flaky": {
       const failures = Number(query.get("failures") ?? 1);
       if (entry.hits <= failures) {
         const retryAfter = query.get("retryAfter");
-        return send(res, Number(query.get("status") ?? 503), { attempt: entry.hits }, retryAfter === null ? {} : { "retry-after": retryAfter });
+        return send(
+          res,
+          Number(query.get("status") ?? 503),
+          { attempt: entry.hits },
+          retryAfter === null ? {} : { "retry-after": retryAfter },
+        );
       }
       return send(res, 200, { attempt: entry.hits });
     }
@@ -154,7 +174,11 @@ export async function handleUpstream(req: IncomingMessage, res: ServerResponse):
       res.end();
       return;
     case "echo":
-      return send(res, 200, { method: req.method, headers: req.headers, body: await readBody(req) });
+      return send(res, 200, {
+        method: req.method,
+        headers: req.headers,
+        body: await readBody(req),
+      });
     default:
       return send(res, 404, { error: `no route ${url.pathname}` });
   }
