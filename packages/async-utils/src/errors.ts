@@ -37,7 +37,10 @@ export class TimeoutError extends Error {
   override name = "TimeoutError";
   /** How long the operation was allowed to run, in milliseconds. */
   readonly timeoutMs: number | undefined;
-  constructor(message = "The operation timed out", options?: ErrorOptions & { timeoutMs?: number }) {
+  constructor(
+    message = "The operation timed out",
+    options?: ErrorOptions & { timeoutMs?: number },
+  ) {
     super(message, options);
     this.timeoutMs = options?.timeoutMs;
   }
@@ -56,6 +59,8 @@ export class TimeoutError extends Error {
  */
 export function isAbortError(error: unknown): boolean {
   return (
-    typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError"
+    typeof error === "object" &&
+    error !== null &&
+    (error as { name?: unknown }).name === "AbortError"
   );
 }

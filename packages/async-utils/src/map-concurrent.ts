@@ -39,8 +39,9 @@ export interface MapConcurrentOptions {
  */
 export interface MapConcurrentIterOptions {
   /**
-   * Most calls of `fn` in flight at once; a positive integer or `Infinity` (the default).
-   * Memory stays bounded only with a finite value.
+   * Most calls of `fn` in flight at once: a positive integer, or `Infinity` to pull the whole
+   * input at once. Default {@link DEFAULT_STREAM_CONCURRENCY}, so a stream stays bounded
+   * unless asked otherwise.
    */
   concurrency?: number;
   /** `true` (default): yield results in input order. `false`: yield them as they finish. */
@@ -236,6 +237,12 @@ function mapIterable<T, R>(
 }
 
 /**
+ * Concurrency of {@link mapConcurrentIter} when none is given. Unlike the eager
+ * `mapConcurrent`, the streaming form exists to bound memory, so it does not default to Infinity.
+ */
+export const DEFAULT_STREAM_CONCURRENCY = 16;
+
+/**
  * Streams `fn` over `input` with at most `concurrency` calls in flight: results come out in
  * input order (default) or as they finish (`ordered: false`).
  *
@@ -269,7 +276,7 @@ export function mapConcurrentIter<T, R>(
   return new ConcurrentMapIterator(
     input,
     fn,
-    checkConcurrency(options?.concurrency),
+    checkConcurrency(options?.concurrency ?? DEFAULT_STREAM_CONCURRENCY),
     options?.ordered ?? true,
     options?.signal,
   );

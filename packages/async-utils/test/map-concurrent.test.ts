@@ -1,6 +1,10 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mapConcurrent, mapConcurrentIter } from "../src/map-concurrent.ts";
+import {
+  DEFAULT_STREAM_CONCURRENCY,
+  mapConcurrent,
+  mapConcurrentIter,
+} from "../src/map-concurrent.ts";
 import { sleep } from "../src/sleep.ts";
 import { deferred, flush, trackedController } from "./helpers/signals.ts";
 
@@ -463,6 +467,15 @@ describe("mapConcurrentIter", () => {
       expect(value).toBe(expected++);
       if (expected === 50) break;
     }
+  });
+
+  it("stays bounded without a concurrency option: an endless input is pulled only so far", async () => {
+    const { source, pulled } = countingSource(Number.POSITIVE_INFINITY);
+    const iterator = mapConcurrentIter(source, async (i) => i);
+    expect(await iterator.next()).toEqual({ done: false, value: 0 });
+    await flush(100);
+    expect(pulled()).toBeLessThanOrEqual(1 + 2 * DEFAULT_STREAM_CONCURRENCY);
+    await iterator.return?.();
   });
 
   it("bounds what it holds for a slow consumer in unordered mode too", async () => {
