@@ -36,4 +36,14 @@ describe("benchmark routes", () => {
     const firstTen = await getPage("?limit=10");
     expect(firstTen.items.map((item) => item.id)).not.toContain(byKeyset.items[0]!.id);
   });
+
+  it("count the rows D1 reads: a deep keyset page reads about a page, OFFSET reads everything before it", async () => {
+    await ingest(Array.from({ length: 200 }, (_, i) => makeItem(T0 + Math.floor(i / 3))));
+    const rows = await json<Record<string, number>>(
+      await benchFetch("/__bench/rows-read?offset=150&limit=10"),
+    );
+    expect(rows.keysetFirst).toBeLessThanOrEqual(12);
+    expect(rows.keysetDeep).toBeLessThanOrEqual(12);
+    expect(rows.offsetDeep).toBeGreaterThanOrEqual(160);
+  });
 });

@@ -3,7 +3,7 @@ import { desc, max } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { feedCursors } from "../cursor.ts";
-import { feedDb } from "../db/feed-store.ts";
+import { feedDb, selectPage } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
 import type { FeedApp } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
@@ -17,7 +17,7 @@ const offsetQuery = z.strictObject({
  * Benchmark-only routes, mounted under `/__bench` and answering 404 unless
  * `ENABLE_BENCH_ROUTES` is "true": the OFFSET query the keyset listing is measured against, and a
  * signed cursor positioned `offset` items deep (found once by OFFSET) so the benchmark can ask for
- * a deep keyset page without walking to it.
+ * a deep keyset page without walking to it, and the rows D1 reads (what it bills) for each.
  *
  * @example
  * ```ts
@@ -62,4 +62,38 @@ export const benchRoutes = new Hono<FeedApp>()
       {},
     );
     return c.json({ cursor });
+  })
+  .get("/rows-read", query(offsetQuery), async (c) => {
+    const { offset, limit } = c.req.valid("query");
+    const db = feedDb(c.env.DB);
+    const [deepest] = await db
+      .select({ id: items.id, publishedAt: items.publishedAt })
+      .from(items)
+      .orderBy(desc(items.publishedAt), desc(items.id))
+      .limit(1)
+      .offset(Math.max(0, offset - 1));
+    if (offset === 0 || deepest === undefined) {
+      throw new HttpProblem(404, "not-found", "Not Found", { detail: `No item at ${offset}.` });
+    }
+    const rowsRead = async (statement: { toSQL(): { sql: string; params: unknown[] } }) => {
+      const { sql, params } = statement.toSQL();
+      const result = await c.env.DB.prepare(sql)
+        .bind(...params)
+        .all();
+      return result.meta.rows_read;
+    };
+    const offsetPage = (skip: number) =>
+      db
+        .select()
+        .from(items)
+        .orderBy(desc(items.publishedAt), desc(items.id))
+        .limit(limit)
+        .offset(skip);
+    const position = { ...deepest, snapshotMaxId: Number.MAX_SAFE_INTEGER };
+    return c.json({
+      keysetFirst: await rowsRead(selectPage(db, {}, undefined, limit + 1)),
+      keysetDeep: await rowsRead(selectPage(db, {}, position, limit + 1)),
+      offsetFirst: await rowsRead(offsetPage(0)),
+      offsetDeep: await rowsRead(offsetPage(offset)),
+    });
   });
