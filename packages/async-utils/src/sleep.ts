@@ -46,7 +46,7 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       reject(abortReason(signal as AbortSignal));
     };
     const arm = (): void => {

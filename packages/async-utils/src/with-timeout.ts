@@ -53,7 +53,7 @@ export function withTimeout<T>(
     let settled = false;
     const cleanup = (): void => {
       settled = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       parent?.removeEventListener("abort", onParentAbort);
     };
     const cancel = (reason: unknown): void => {
