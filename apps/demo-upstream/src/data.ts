@@ -114,9 +114,10 @@ export function order(id: string, userId?: string) {
  */
 export function recommendationsFor(userId: string) {
   const seed = hash(`recommendations:${userId}`);
+  // Offsets 0, 3 and 6 of an 8-item list never collide: three distinct products.
   return [0, 1, 2].map((rank) => ({
-    sku: `SKU-${((seed >>> rank) % 900) + 100}`,
-    title: pick(PRODUCTS, (seed >>> (rank * 3)) + rank),
+    sku: `SKU-${((seed % PRODUCTS.length) + rank * 3) % PRODUCTS.length}${((seed >>> 8) % 900) + 100}`,
+    title: pick(PRODUCTS, seed + rank * 3),
     score: Math.round((0.95 - rank * 0.12) * 100) / 100,
   }));
 }

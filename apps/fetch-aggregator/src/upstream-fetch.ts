@@ -246,7 +246,9 @@ function errorOutcome(
   if (error instanceof CircuitOpenError) {
     return failed(
       "circuit_open",
-      `The circuit for this origin is open; it lets a probe through in ${Math.ceil(error.retryAfterMs)} ms`,
+      error.retryAfterMs > 0
+        ? `The circuit for this origin is open; it lets a probe through in ${Math.ceil(error.retryAfterMs)} ms`
+        : "The circuit for this origin is half-open and its probe request is still in flight",
     );
   }
   if (error instanceof BlockedError) return failed("blocked", error.message);
