@@ -37,7 +37,18 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** An RFC 9457 problem the API answered with. */
+/**
+ * An RFC 9457 problem the API answered with.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await feed.item(42);
+ * } catch (error) {
+ *   if (error instanceof FeedApiError && error.status === 404) console.log("gone");
+ * }
+ * ```
+ */
 export class FeedApiError extends Error {
   override name = "FeedApiError";
   readonly status: number;

@@ -5,7 +5,14 @@
  * @module
  */
 
-/** One feed item as every endpoint answers it. Times are ISO-8601 UTC strings. */
+/**
+ * One feed item as every endpoint answers it. Times are ISO-8601 UTC strings.
+ *
+ * @example
+ * ```ts
+ * const item: FeedItem = await (await fetch("http://127.0.0.1:8788/v1/items/1")).json();
+ * ```
+ */
 export interface FeedItem {
   id: number;
   externalKey: string;
@@ -31,7 +38,17 @@ export interface IngestItem {
   publishedAt: string;
 }
 
-/** The body of `POST /v1/items`: 1 to 100 items. */
+/**
+ * The body of `POST /v1/items`: 1 to 100 items.
+ *
+ * @example
+ * ```ts
+ * const body: IngestBody = {
+ *   items: [{ externalKey: "hn:1", topic: "rust", title: "T", url: "https://x.dev", publishedAt: "2026-11-20T08:30:00Z" }],
+ * };
+ * await env.FEED.fetch("https://feed/v1/items", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+ * ```
+ */
 export interface IngestBody {
   items: IngestItem[];
 }
@@ -46,7 +63,15 @@ export interface IngestResult {
   publishedAt: string;
 }
 
-/** The answer of `POST /v1/items`. */
+/**
+ * The answer of `POST /v1/items`.
+ *
+ * @example
+ * ```ts
+ * const { items }: IngestResponse = await response.json();
+ * const created = items.filter((item) => item.created).length;
+ * ```
+ */
 export interface IngestResponse {
   items: IngestResult[];
 }
@@ -61,7 +86,15 @@ export interface FeedFilters {
   until?: string;
 }
 
-/** One page of `GET /v1/items`. */
+/**
+ * One page of `GET /v1/items`.
+ *
+ * @example
+ * ```ts
+ * const page: FeedPage = await (await fetch(`${base}/v1/items?limit=50`)).json();
+ * if (page.hasMore) console.log("next:", page.nextCursor);
+ * ```
+ */
 export interface FeedPage {
   items: FeedItem[];
   nextCursor: string | null;

@@ -8,6 +8,11 @@ import type { ParsedFilters } from "./schemas.ts";
 /**
  * The secret local development signs cursors with. It is public (it is in this file), so any
  * environment other than "development" must set CURSOR_SECRET as a secret.
+ *
+ * @example
+ * ```ts
+ * const secret = env.CURSOR_SECRET ?? (env.ENVIRONMENT === "development" ? DEV_CURSOR_SECRET : undefined);
+ * ```
  */
 export const DEV_CURSOR_SECRET = "dev-only-cursor-secret";
 

@@ -23,7 +23,15 @@ const app = new Hono<FeedApp>()
   .route("/v1/items", getItem)
   .route("/__bench", benchRoutes);
 
-/** The app's type, for Hono RPC clients. */
+/**
+ * The app's type, for Hono RPC clients.
+ *
+ * @example
+ * ```ts
+ * import { hc } from "hono/client";
+ * const rpc = hc<FeedAppType>("http://127.0.0.1:8788");
+ * ```
+ */
 export type FeedAppType = typeof app;
 
 export default app;

@@ -1,7 +1,14 @@
 import { pageParams } from "@edge-async/pagination";
 import { z } from "zod";
 
-/** Largest batch `POST /v1/items` accepts. */
+/**
+ * Largest batch `POST /v1/items` accepts.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < all.length; i += MAX_INGEST_ITEMS) await feed.ingest(all.slice(i, i + MAX_INGEST_ITEMS));
+ * ```
+ */
 export const MAX_INGEST_ITEMS = 100;
 
 // Control characters in a topic would end up in URLs, cursors and logs.
@@ -33,15 +40,36 @@ function sinceBeforeUntil(value: { since?: number; until?: number }, ctx: z.Refi
   }
 }
 
-/** Query of `GET /v1/items`; unknown keys are refused so a typo never widens a listing. */
+/**
+ * Query of `GET /v1/items`; unknown keys are refused so a typo never widens a listing.
+ *
+ * @example
+ * ```ts
+ * listQuery.parse({ limit: "5", topic: "rust" }); // { limit: 5, topic: "rust" }
+ * ```
+ */
 export const listQuery = z
   .strictObject({ ...pageParams({ defaultLimit: 20, maxLimit: 100 }), ...filterShape })
   .superRefine(sinceBeforeUntil);
 
-/** Query of `GET /v1/items/export`. */
+/**
+ * Query of `GET /v1/items/export`.
+ *
+ * @example
+ * ```ts
+ * exportQuery.parse({ since: "2026-11-01T00:00:00Z" }); // { since: 1793491200000 }
+ * ```
+ */
 export const exportQuery = z.strictObject(filterShape).superRefine(sinceBeforeUntil);
 
-/** Path of `GET /v1/items/:id`: a positive decimal integer, nothing else. */
+/**
+ * Path of `GET /v1/items/:id`: a positive decimal integer, nothing else.
+ *
+ * @example
+ * ```ts
+ * itemParams.parse({ id: "42" }); // { id: 42 }
+ * ```
+ */
 export const itemParams = z.object({
   id: z
     .string()
@@ -57,7 +85,14 @@ const optionalText = (name: string, max: number) =>
     .nullish()
     .transform((value) => (value === undefined || value === null || value === "" ? null : value));
 
-/** One item of an ingest body. Unknown keys are refused so misspelt fields are not lost. */
+/**
+ * One item of an ingest body. Unknown keys are refused so misspelt fields are not lost.
+ *
+ * @example
+ * ```ts
+ * ingestItem.parse({ externalKey: "k", topic: "rust", title: "T", url: "https://x.dev", publishedAt: "2026-11-20T08:30:00Z" });
+ * ```
+ */
 export const ingestItem = z.strictObject({
   externalKey: z
     .string()
@@ -77,7 +112,14 @@ export const ingestItem = z.strictObject({
   publishedAt: instant("publishedAt"),
 });
 
-/** Body of `POST /v1/items`. */
+/**
+ * Body of `POST /v1/items`.
+ *
+ * @example
+ * ```ts
+ * app.post("/v1/items", jsonBody(ingestBody), (c) => c.json(c.req.valid("json").items.length));
+ * ```
+ */
 export const ingestBody = z.strictObject({
   items: z
     .array(ingestItem)

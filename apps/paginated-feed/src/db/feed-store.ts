@@ -36,7 +36,14 @@ export interface StoredPage {
   next: WalkPosition | null;
 }
 
-/** Feed order: newest first, ties on publishedAt broken by the larger id. */
+/**
+ * Feed order: newest first, ties on publishedAt broken by the larger id.
+ *
+ * @example
+ * ```ts
+ * const where = keysetAfter(FEED_ORDER, [position.publishedAt, position.id]);
+ * ```
+ */
 export const FEED_ORDER: readonly SortKey[] = [
   { column: items.publishedAt, direction: "desc" },
   { column: items.id, direction: "desc" },
@@ -142,7 +149,14 @@ export interface UpsertOutcome {
 // D1 refuses a statement with more than 100 bound parameters; each inserted row binds 9.
 const COLUMNS_PER_ROW = 9;
 const MAX_BOUND_PARAMETERS = 100;
-/** Rows per multi-row INSERT so no statement binds more than D1's 100 parameters. */
+/**
+ * Rows per multi-row INSERT so no statement binds more than D1's 100 parameters.
+ *
+ * @example
+ * ```ts
+ * console.assert(ROWS_PER_INSERT * 9 <= 100);
+ * ```
+ */
 export const ROWS_PER_INSERT = Math.floor(MAX_BOUND_PARAMETERS / COLUMNS_PER_ROW);
 
 function chunks<T>(values: readonly T[], size: number): T[][] {

@@ -9,7 +9,14 @@ import { toFeedItem } from "../item-json.ts";
 import { ndjsonStream } from "../ndjson-stream.ts";
 import { exportQuery, type ParsedFilters } from "../schemas.ts";
 
-/** Rows per D1 query during an export: large enough to amortise the round trip, small in memory. */
+/**
+ * Rows per D1 query during an export: large enough to amortise the round trip, small in memory.
+ *
+ * @example
+ * ```ts
+ * const page = await readPage(db, filters, after, EXPORT_PAGE_SIZE);
+ * ```
+ */
 export const EXPORT_PAGE_SIZE = 500;
 
 /**
