@@ -56,15 +56,19 @@ export async function* exportFeed(
 export const exportItems = new Hono<FeedApp>().get("/export", query(exportQuery), (c) => {
   const filters = c.req.valid("query");
   const stop = new AbortController();
+  // Stream cancellation is how workerd reports a client going away; the request's own signal is
+  // honoured too where the runtime provides one.
   const clientGone = c.req.raw.signal;
   const onClientGone = () => stop.abort(clientGone.reason);
   clientGone?.addEventListener("abort", onClientGone, { once: true });
-  const body = ndjsonStream(exportFeed(feedDb(c.env.DB), filters, stop.signal), {
-    onCancel: (reason) => {
+  async function* items() {
+    try {
+      yield* exportFeed(feedDb(c.env.DB), filters, stop.signal);
+    } finally {
       clientGone?.removeEventListener("abort", onClientGone);
-      stop.abort(reason);
-    },
-  });
+    }
+  }
+  const body = ndjsonStream(items(), { onCancel: (reason) => stop.abort(reason) });
   return c.body(body, 200, {
     "content-type": "application/x-ndjson; charset=utf-8",
     "cache-control": "no-store",
