@@ -25,6 +25,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
+          ENVIRONMENT: "development",
           // The real local queue retries at once, so the end-to-end run ends in seconds; tests of
           // the backoff pass their own delays.
           RETRY_BASE_DELAY_SECONDS: "0",

@@ -35,6 +35,7 @@ async function runRound(mode: Mode): Promise<number> {
       config: join(root, "wrangler.jsonc"),
       bindings: {
         STATUS_WRITES: { type: "plain_text", value: mode },
+        ENVIRONMENT: { type: "plain_text", value: "development" },
         // Only `simulate` jobs run here; without this the FEED service binding would need
         // paginated-feed running beside the benchmark.
         FEED: { type: "plain_text", value: "unused by simulate jobs" },

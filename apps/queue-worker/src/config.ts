@@ -12,8 +12,11 @@ const configSchema = z.object({
   CONSUMER_CONCURRENCY: count(1, 100),
   STATUS_WRITES: z.enum(["batched", "per-message"]),
   DEAD_LETTER_QUEUE: z.string().min(1),
-  CURSOR_SECRET: z.string().min(16),
+  ENVIRONMENT: z.string().default("production"),
+  CURSOR_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
 });
+
+const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
 
 /** The worker's settings, parsed from its vars. */
 export interface Config {
@@ -30,7 +33,8 @@ export interface Config {
   /** `batched`: one D1 batch for a queue batch's outcomes; `per-message`: one write per job. */
   statusWrites: "batched" | "per-message";
   deadLetterQueue: string;
-  cursorSecret: string;
+  /** Signs listing cursors; `undefined` outside development until the secret is set. */
+  cursorSecret: string | undefined;
 }
 
 /**
@@ -58,6 +62,8 @@ export function readConfig(env: Env): Config {
     consumerConcurrency: vars.CONSUMER_CONCURRENCY,
     statusWrites: vars.STATUS_WRITES,
     deadLetterQueue: vars.DEAD_LETTER_QUEUE,
-    cursorSecret: vars.CURSOR_SECRET,
+    cursorSecret:
+      vars.CURSOR_SECRET ??
+      (vars.ENVIRONMENT === "development" ? DEVELOPMENT_CURSOR_SECRET : undefined),
   };
 }

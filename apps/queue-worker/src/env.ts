@@ -16,5 +16,7 @@ export interface Env {
   CONSUMER_CONCURRENCY: string;
   STATUS_WRITES: string;
   DEAD_LETTER_QUEUE: string;
-  CURSOR_SECRET: string;
+  ENVIRONMENT: string;
+  /** Secret (`wrangler secret put CURSOR_SECRET`); absent in development, where a fixed one is used. */
+  CURSOR_SECRET?: string;
 }

@@ -255,6 +255,16 @@ describe("GET /v1/jobs", () => {
     expect((await problem(tampered)).status).toBe(400);
   });
 
+  it("fails closed (503) outside development when no CURSOR_SECRET is set", async () => {
+    const { app } = await import("../src/index.ts");
+    const response = await app.fetch(new Request("http://queue-worker.test/v1/jobs"), {
+      ...env,
+      ENVIRONMENT: "production",
+    });
+    expect(response.status).toBe(503);
+    expect((await problem(response)).detail).toContain("CURSOR_SECRET");
+  });
+
   it("validates its filters", async () => {
     const body = await problem(await api("/v1/jobs?status=sleeping&limit=1000"));
     expect(body.errors?.map((e) => e.parameter).sort()).toEqual(["limit", "status"]);

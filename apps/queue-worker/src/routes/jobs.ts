@@ -44,6 +44,11 @@ export const jobRoutes = new Hono<{ Bindings: Env }>()
   .get("/", query(listQuery), async (c) => {
     const config = readConfig(c.env);
     const { status, type, limit, cursor } = c.req.valid("query");
+    if (config.cursorSecret === undefined) {
+      throw new HttpProblem(503, "listing-not-configured", "Listing not configured", {
+        detail: "CURSOR_SECRET is not set; run `wrangler secret put CURSOR_SECRET`.",
+      });
+    }
     const cursors = createCursorCodec({
       secret: config.cursorSecret,
       purpose: "queue-worker.jobs",
