@@ -123,9 +123,10 @@ describe("ingest job", () => {
           author: { name: "Grace" },
         },
         "news",
+        "x.example",
       ),
     ).toEqual({
-      externalKey: "7",
+      externalKey: "x.example:7",
       topic: "news",
       title: "Seven",
       url: "https://x.example/7",
@@ -133,8 +134,10 @@ describe("ingest job", () => {
       summary: "body",
       publishedAt: "2026-02-03T02:05:06.000Z",
     });
-    expect(toFeedItem({ id: "x", title: "No link", date_published: "2026-01-01" }, "t")).toBe(
+    expect(toFeedItem({ id: "x", title: "No link", date_published: "2026-01-01" }, "t", "h")).toBe(
       undefined,
     );
+    const mailto = { id: "m", url: "mailto:a@b.c", title: "M", date_published: "2026-01-01" };
+    expect(toFeedItem(mailto, "t", "h")).toBe(undefined);
   });
 });

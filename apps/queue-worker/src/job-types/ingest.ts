@@ -20,10 +20,11 @@ export interface FeedItem {
 
 // JSON Feed 1.1 (https://jsonfeed.org/version/1.1), read leniently: an item that cannot be mapped
 // is skipped and counted rather than failing the whole feed.
+const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const jsonFeedItem = z.object({
   id: z.union([z.string().min(1), z.number()]),
-  url: z.url().optional(),
-  external_url: z.url().optional(),
+  url: z.string().optional(),
+  external_url: z.string().optional(),
   title: z.string().optional(),
   summary: z.string().optional(),
   content_text: z.string().optional(),
@@ -35,28 +36,29 @@ const jsonFeedItem = z.object({
 const jsonFeed = z.object({ items: z.array(z.unknown()) });
 
 /**
- * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, a link,
- * a title or a valid date. The external key is the item's `id` (JSON Feed requires it stable), so
- * ingesting the same feed twice creates nothing new.
+ * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, an
+ * http(s) link, a title or a valid date. The external key is `<feed host>:<item id>`: JSON Feed
+ * requires ids to be stable within a feed, so ingesting the same feed twice creates nothing new,
+ * and the host keeps two sites' `"1"` apart.
  *
  * @example
  * ```ts
  * import { toFeedItem } from "./ingest.ts";
- * toFeedItem({ id: "1", url: "https://a.example/1", title: "Hi", date_published: "2026-01-01T00:00:00Z" }, "news");
+ * toFeedItem({ id: "1", url: "https://a.example/1", title: "Hi", date_published: "2026-01-01T00:00:00Z" }, "news", "a.example");
  * ```
  */
-export function toFeedItem(raw: unknown, topic: string): FeedItem | undefined {
+export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): FeedItem | undefined {
   const parsed = jsonFeedItem.safeParse(raw);
   if (!parsed.success) return undefined;
   const item = parsed.data;
-  const url = item.url ?? item.external_url;
+  const url = [item.url, item.external_url].find((link) => httpUrl.safeParse(link).success);
   const title = item.title?.trim();
   const date = new Date(item.date_published ?? item.date_modified ?? Number.NaN);
   if (url === undefined || !title || Number.isNaN(date.getTime())) return undefined;
   const author = (item.authors?.[0]?.name ?? item.author?.name)?.trim();
   const summary = (item.summary ?? item.content_text)?.trim();
   return {
-    externalKey: String(item.id).slice(0, 200),
+    externalKey: `${keyPrefix}:${item.id}`.slice(0, 256),
     topic,
     title: title.slice(0, 300),
     url,
@@ -97,7 +99,8 @@ export const ingestJob = defineJobType({
       { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
     );
     const raw = feed.items.slice(0, payload.maxItems);
-    const items = raw.flatMap((item) => toFeedItem(item, payload.topic) ?? []);
+    const keyPrefix = new URL(payload.feedUrl).host;
+    const items = raw.flatMap((item) => toFeedItem(item, payload.topic, keyPrefix) ?? []);
     let created = 0;
     let posted = 0;
     for await (const group of chunk(items, FEED_POST_LIMIT, { signal })) {
