@@ -127,6 +127,7 @@ export async function runCall(
   });
 
   const results: UpstreamResult[] = new Array(plan.requests.length);
+  let consumerFailed = false;
   try {
     for await (const done of asCompleted(tasks)) {
       // Tasks turn every failure into a result, so a rejection here is a bug worth a 500.
@@ -137,7 +138,15 @@ export async function runCall(
           new CancelledError(`failFast: request ${JSON.stringify(done.value.id)} failed`),
         );
       }
-      await options.onResult?.(done.value, done.index);
+      if (consumerFailed) continue;
+      try {
+        await options.onResult?.(done.value, done.index);
+      } catch (error) {
+        // Whoever consumes results is gone: stop the call, but still drain it.
+        consumerFailed = true;
+        if (!signal.aborted) controller.abort(new CancelledError("The result consumer failed"));
+        console.warn("fetch-aggregator: onResult failed", error);
+      }
     }
   } finally {
     clearTimeout(deadline);

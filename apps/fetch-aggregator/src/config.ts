@@ -168,8 +168,9 @@ export function readConfig(env: Env): Config {
   return {
     allowedHosts: vars.ALLOWED_HOSTS,
     allowPrivateNetworks: vars.ALLOW_PRIVATE_NETWORKS,
-    maxRequests: vars.MAX_REQUESTS,
-    maxSubrequests: Math.max(vars.MAX_SUBREQUESTS, vars.MAX_REQUESTS),
+    // Every request's first attempt must fit in the subrequest budget.
+    maxRequests: Math.min(vars.MAX_REQUESTS, vars.MAX_SUBREQUESTS),
+    maxSubrequests: vars.MAX_SUBREQUESTS,
     defaultConcurrency: Math.min(vars.DEFAULT_CONCURRENCY, vars.MAX_CONCURRENCY),
     maxConcurrency: vars.MAX_CONCURRENCY,
     defaultTimeoutMs: vars.DEFAULT_TIMEOUT_MS,
