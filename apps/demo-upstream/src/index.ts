@@ -37,6 +37,15 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The worker: every route of the stand-in upstream.
+ *
+ * @example
+ * ```ts
+ * import app from "./index.ts";
+ * const user = await (await app.request("/users/42")).json();
+ * ```
+ */
 const app = new Hono<{ Bindings: Env }>()
   // Fixed latency from the var, plus `?delay=ms` on any route.
   .use(async (c, next) => {

@@ -14,12 +14,28 @@ import {
   type UpstreamRequest,
 } from "./upstream-fetch.ts";
 
-/** One request of a call: either ready to go upstream, or refused by the policy up front. */
+/**
+ * One request of a call: either ready to go upstream, or refused by the policy up front.
+ *
+ * @example
+ * ```ts
+ * import type { PlannedRequest } from "./aggregate.ts";
+ * const refused: PlannedRequest = { id: "meta", blocked: "169.254.169.254 is link-local" };
+ * ```
+ */
 export type PlannedRequest =
   | { id: string; upstream: UpstreamRequest; blocked?: undefined }
   | { id: string; blocked: string };
 
-/** Everything a call needs, validated and with defaults applied. */
+/**
+ * Everything a call needs, validated and with defaults applied.
+ *
+ * @example
+ * ```ts
+ * import type { CallPlan } from "./aggregate.ts";
+ * const plan: CallPlan = { requests: [], concurrency: 6, deadlineMs: 10_000, failFast: false };
+ * ```
+ */
 export interface CallPlan {
   requests: readonly PlannedRequest[];
   concurrency: number;
@@ -27,7 +43,15 @@ export interface CallPlan {
   failFast: boolean;
 }
 
-/** What a call produced, in request order. */
+/**
+ * What a call produced, in request order.
+ *
+ * @example
+ * ```ts
+ * import type { CallReport } from "./aggregate.ts";
+ * const report: CallReport = { results: [], summary: { total: 0, succeeded: 0, failed: 0, durationMs: 0 } };
+ * ```
+ */
 export interface CallReport {
   results: UpstreamResult[];
   summary: CallSummary;

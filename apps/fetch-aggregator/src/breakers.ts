@@ -1,6 +1,14 @@
 import { CircuitBreaker } from "@edge-async/async-utils";
 
-/** Settings a breaker is built with. */
+/**
+ * Settings a breaker is built with.
+ *
+ * @example
+ * ```ts
+ * import type { BreakerSettings } from "./breakers.ts";
+ * const settings: BreakerSettings = { failureThreshold: 5, resetTimeoutMs: 30_000 };
+ * ```
+ */
 export interface BreakerSettings {
   failureThreshold: number;
   resetTimeoutMs: number;

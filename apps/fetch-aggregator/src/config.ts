@@ -5,6 +5,12 @@ import { z } from "zod";
 /**
  * Bindings of the worker. Every var is optional and may arrive as a JSON value (wrangler.jsonc
  * `vars`) or as a string (`--var NAME:value`, dashboard, `.dev.vars`); {@link readConfig} accepts both.
+ *
+ * @example
+ * ```ts
+ * import type { Env } from "./config.ts";
+ * const env: Env = { ALLOWED_HOSTS: ["api.example.com"], MAX_REQUESTS: "20" };
+ * ```
  */
 export interface Env {
   ALLOWED_HOSTS?: unknown;
@@ -29,7 +35,16 @@ export interface Env {
   VIEWS?: unknown;
 }
 
-/** Hono environment type of every route of this worker; `config` is parsed once per request. */
+/**
+ * Hono environment type of every route of this worker; `config` is parsed once per request.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import type { AggregatorApp } from "./config.ts";
+ * const app = new Hono<AggregatorApp>();
+ * ```
+ */
 export interface AggregatorApp {
   Bindings: Env;
   Variables: { config: Config };
@@ -88,7 +103,15 @@ const viewSchema = z.object({
   cacheTtlSeconds: count(0, 86_400).optional(),
 });
 
-/** Shape of one named view in the `VIEWS` var. */
+/**
+ * Shape of one named view in the `VIEWS` var.
+ *
+ * @example
+ * ```ts
+ * import type { ViewConfig } from "./config.ts";
+ * const view: ViewConfig = { parts: { user: "https://api.example.com/users/{userId}" }, deadlineMs: 2_000 };
+ * ```
+ */
 export type ViewConfig = z.output<typeof viewSchema>;
 
 const envSchema = z.object({
@@ -114,7 +137,15 @@ const envSchema = z.object({
   VIEWS: z.preprocess(jsonText, z.record(z.string(), viewSchema)).default({}),
 });
 
-/** The worker's settings, parsed from its vars with defaults filled in. */
+/**
+ * The worker's settings, parsed from its vars with defaults filled in.
+ *
+ * @example
+ * ```ts
+ * import { type Config, readConfig } from "./config.ts";
+ * const config: Config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
+ * ```
+ */
 export interface Config {
   /** Hosts (`host`, `host:port`, `*.suffix`) that may be fetched; `*` allows any. */
   allowedHosts: readonly string[];

@@ -1,4 +1,12 @@
-/** Media type of newline-delimited JSON. */
+/**
+ * Media type of newline-delimited JSON.
+ *
+ * @example
+ * ```ts
+ * import { NDJSON_CONTENT_TYPE } from "./ndjson.ts";
+ * const headers = { accept: NDJSON_CONTENT_TYPE };
+ * ```
+ */
 export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
 
 /**
@@ -21,7 +29,15 @@ export function wantsNdjson(accept: string | undefined): boolean {
   });
 }
 
-/** Writes one JSON value per line; false once the reader is gone. */
+/**
+ * Writes one JSON value per line; false once the reader is gone.
+ *
+ * @example
+ * ```ts
+ * import type { LineWriter } from "./ndjson.ts";
+ * const log: LineWriter = async (value) => (console.log(JSON.stringify(value)), true);
+ * ```
+ */
 export type LineWriter = (value: unknown) => Promise<boolean>;
 
 /**

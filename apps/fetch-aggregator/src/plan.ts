@@ -4,7 +4,15 @@ import type { Config } from "./config.ts";
 import { checkTarget, forwardableHeaders } from "./safety.ts";
 import type { AggregateRequest } from "./schemas.ts";
 
-/** A request before defaults: what the body (or a view) said. */
+/**
+ * A request before defaults: what the body (or a view) said.
+ *
+ * @example
+ * ```ts
+ * import type { RequestSpec } from "./plan.ts";
+ * const spec: RequestSpec = { id: "user", url: "https://api.example.com/users/1", method: "GET" };
+ * ```
+ */
 export interface RequestSpec {
   id: string;
   url: string;

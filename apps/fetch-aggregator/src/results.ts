@@ -4,7 +4,15 @@
  * @module
  */
 
-/** Why an upstream request produced no usable answer. */
+/**
+ * Why an upstream request produced no usable answer.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorCode } from "./results.ts";
+ * const code: ErrorCode = "too_large";
+ * ```
+ */
 export type ErrorCode =
   | "timeout"
   | "deadline"
@@ -15,7 +23,15 @@ export type ErrorCode =
   | "circuit_open"
   | "cancelled";
 
-/** How one upstream request ended, as the caller sees it. */
+/**
+ * How one upstream request ended, as the caller sees it.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamResult } from "./results.ts";
+ * const result: UpstreamResult = { id: "user", ok: true, status: 200, durationMs: 12, attempts: 1, body: { id: 42 } };
+ * ```
+ */
 export interface UpstreamResult {
   id: string;
   ok: boolean;
@@ -34,7 +50,15 @@ export interface UpstreamResult {
   coalesced?: true;
 }
 
-/** Totals of a call. */
+/**
+ * Totals of a call.
+ *
+ * @example
+ * ```ts
+ * import type { CallSummary } from "./results.ts";
+ * const summary: CallSummary = { total: 3, succeeded: 2, failed: 1, durationMs: 120 };
+ * ```
+ */
 export interface CallSummary {
   total: number;
   succeeded: number;
@@ -42,7 +66,16 @@ export interface CallSummary {
   durationMs: number;
 }
 
-/** The call's deadline passed; carried as the abort reason of the call's signal. */
+/**
+ * The call's deadline passed; carried as the abort reason of the call's signal.
+ *
+ * @example
+ * ```ts
+ * import { DeadlineError } from "./results.ts";
+ * const controller = new AbortController();
+ * controller.abort(new DeadlineError(2_000));
+ * ```
+ */
 export class DeadlineError extends Error {
   override name = "DeadlineError";
   readonly deadlineMs: number;
@@ -52,17 +85,42 @@ export class DeadlineError extends Error {
   }
 }
 
-/** The call was cancelled: the client went away, or `failFast` tripped. */
+/**
+ * The call was cancelled: the client went away, or `failFast` tripped.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from "./results.ts";
+ * const controller = new AbortController();
+ * controller.abort(new CancelledError("The client disconnected"));
+ * ```
+ */
 export class CancelledError extends Error {
   override name = "CancelledError";
 }
 
-/** The policy refused a target (first hop or a redirect). */
+/**
+ * The policy refused a target (first hop or a redirect).
+ *
+ * @example
+ * ```ts
+ * import { BlockedError } from "./results.ts";
+ * throw new BlockedError("Redirect to http://10.0.0.1/ refused");
+ * ```
+ */
 export class BlockedError extends Error {
   override name = "BlockedError";
 }
 
-/** The upstream body grew past the configured limit. */
+/**
+ * The upstream body grew past the configured limit.
+ *
+ * @example
+ * ```ts
+ * import { TooLargeError } from "./results.ts";
+ * throw new TooLargeError(1_048_576);
+ * ```
+ */
 export class TooLargeError extends Error {
   override name = "TooLargeError";
   readonly limitBytes: number;
@@ -72,14 +130,31 @@ export class TooLargeError extends Error {
   }
 }
 
-/** What was read from an upstream answer. */
+/**
+ * What was read from an upstream answer.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamAnswer } from "./results.ts";
+ * const answer: UpstreamAnswer = { status: 503, body: "busy", retryAfterMs: 1_000 };
+ * ```
+ */
 export interface UpstreamAnswer {
   status: number;
   body: unknown;
   retryAfterMs?: number;
 }
 
-/** An upstream answer with a status worth retrying (5xx, 429, 408). */
+/**
+ * An upstream answer with a status worth retrying (5xx, 429, 408).
+ *
+ * @example
+ * ```ts
+ * import { RetryableStatusError } from "./results.ts";
+ * const error = new RetryableStatusError({ status: 429, body: null, retryAfterMs: 2_000 });
+ * console.assert(error.retryAfterMs === 2_000); // retry() waits at least that long
+ * ```
+ */
 export class RetryableStatusError extends Error {
   override name = "RetryableStatusError";
   readonly retryAfterMs: number | undefined;

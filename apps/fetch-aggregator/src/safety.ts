@@ -9,7 +9,15 @@
  * @module
  */
 
-/** What the policy needs from the worker's configuration. */
+/**
+ * What the policy needs from the worker's configuration.
+ *
+ * @example
+ * ```ts
+ * import type { TargetPolicy } from "./safety.ts";
+ * const policy: TargetPolicy = { allowedHosts: ["api.example.com"], allowPrivateNetworks: false };
+ * ```
+ */
 export interface TargetPolicy {
   /** `*`, `host`, `host:port`, `*.suffix` or `[v6]:port` entries, lower case. */
   allowedHosts: readonly string[];
@@ -17,7 +25,15 @@ export interface TargetPolicy {
   allowPrivateNetworks: boolean;
 }
 
-/** The verdict on one target URL. */
+/**
+ * The verdict on one target URL.
+ *
+ * @example
+ * ```ts
+ * import type { TargetVerdict } from "./safety.ts";
+ * const verdict: TargetVerdict = { allowed: false, reason: "host evil.example is not on the allowlist" };
+ * ```
+ */
 export type TargetVerdict = { allowed: true } | { allowed: false; reason: string };
 
 /**
@@ -50,7 +66,15 @@ export function checkTarget(url: URL, policy: TargetPolicy): TargetVerdict {
   return { allowed: true };
 }
 
-/** Why `hostname` (as `URL.hostname` spells it) is a private target, or undefined when it is not. */
+/**
+ * Why `hostname` (as `URL.hostname` spells it) is a private target, or undefined when it is not.
+ *
+ * @example
+ * ```ts
+ * import { privateTargetReason } from "./safety.ts";
+ * console.assert(privateTargetReason("[::ffff:7f00:1]")?.includes("127.0.0.0/8"));
+ * ```
+ */
 export function privateTargetReason(hostname: string): string | undefined {
   const host = hostname.toLowerCase().replace(/\.$/, "");
   if (host === "localhost" || host.endsWith(".localhost")) return `${host} is a loopback name`;
@@ -187,6 +211,12 @@ function privateIPv6Range(groups: readonly number[]): string | undefined {
 /**
  * Headers that describe one connection rather than the message (RFC 9110 §7.6.1), plus those the
  * runtime must compute itself. They are never forwarded upstream.
+ *
+ * @example
+ * ```ts
+ * import { HOP_BY_HOP_HEADERS } from "./safety.ts";
+ * console.assert(HOP_BY_HOP_HEADERS.has("transfer-encoding"));
+ * ```
  */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   "connection",

@@ -1,6 +1,14 @@
 import { z } from "zod";
 
-/** Methods the gateway forwards. */
+/**
+ * Methods the gateway forwards.
+ *
+ * @example
+ * ```ts
+ * import { METHODS } from "./schemas.ts";
+ * console.assert(METHODS.includes("PATCH"));
+ * ```
+ */
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -9,7 +17,16 @@ function isAbsoluteUrl(value: string): boolean {
   return URL.canParse(value);
 }
 
-/** One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos. */
+/**
+ * One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos.
+ *
+ * @example
+ * ```ts
+ * import { upstreamRequestSchema } from "./schemas.ts";
+ * const request = upstreamRequestSchema.parse({ url: "https://api.example.com/", method: "post", body: { a: 1 } });
+ * console.assert(request.method === "POST");
+ * ```
+ */
 export const upstreamRequestSchema = z.strictObject({
   id: z.string().min(1).max(200).optional(),
   url: z
@@ -40,7 +57,16 @@ export const upstreamRequestSchema = z.strictObject({
   cacheTtlSeconds: z.number().int().min(0).max(86_400).optional(),
 });
 
-/** Body of `POST /v1/aggregate`. Limits that depend on configuration are checked by the route. */
+/**
+ * Body of `POST /v1/aggregate`. Limits that depend on configuration are checked by the route.
+ *
+ * @example
+ * ```ts
+ * import { aggregateRequestSchema } from "./schemas.ts";
+ * const call = aggregateRequestSchema.parse({ requests: [{ url: "https://api.example.com/" }] });
+ * console.assert(call.failFast === false);
+ * ```
+ */
 export const aggregateRequestSchema = z
   .strictObject({
     requests: z.array(upstreamRequestSchema).min(1, "send at least one request"),
@@ -75,12 +101,28 @@ export const aggregateRequestSchema = z
 /** Parsed body of `POST /v1/aggregate`. */
 export type AggregateRequest = z.output<typeof aggregateRequestSchema>;
 
-/** Query of `GET /v1/proxy`. */
+/**
+ * Query of `GET /v1/proxy`.
+ *
+ * @example
+ * ```ts
+ * import { proxyQuerySchema } from "./schemas.ts";
+ * console.assert(!proxyQuerySchema.safeParse({ url: "/relative" }).success);
+ * ```
+ */
 export const proxyQuerySchema = z.object({
   url: z.string().max(8_192).refine(isAbsoluteUrl, "must be an absolute URL"),
 });
 
-/** Path of `GET /v1/views/:name`. */
+/**
+ * Path of `GET /v1/views/:name`.
+ *
+ * @example
+ * ```ts
+ * import { viewParamsSchema } from "./schemas.ts";
+ * console.assert(viewParamsSchema.safeParse({ name: "dashboard" }).success);
+ * ```
+ */
 export const viewParamsSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "view names are letters, digits, - and _"),
 });

@@ -13,7 +13,15 @@ import {
 import { checkTarget } from "./safety.ts";
 import { readAnswer } from "./upstream-body.ts";
 
-/** One upstream request, validated and with the call's defaults applied. */
+/**
+ * One upstream request, validated and with the call's defaults applied.
+ *
+ * @example
+ * ```ts
+ * import type { UpstreamRequest } from "./upstream-fetch.ts";
+ * const request: UpstreamRequest = { url: new URL("https://api.example.com/"), method: "GET", headers: new Headers(), timeoutMs: 2_000, retries: 2, cacheTtlSeconds: 0 };
+ * ```
+ */
 export interface UpstreamRequest {
   url: URL;
   method: string;
@@ -30,6 +38,13 @@ export interface UpstreamRequest {
 /**
  * Subrequests a call may still make. Each request's first attempt is reserved up front; retries
  * and redirect hops draw from what is left, so a call never exceeds the Workers subrequest limit.
+ *
+ * @example
+ * ```ts
+ * import { SubrequestBudget } from "./upstream-fetch.ts";
+ * const budget = new SubrequestBudget(50, 10); // 10 first attempts reserved
+ * console.assert(budget.take()); // one retry or redirect hop
+ * ```
  */
 export class SubrequestBudget {
   #left: number;
@@ -44,7 +59,16 @@ export class SubrequestBudget {
   }
 }
 
-/** What every upstream request of one call shares. */
+/**
+ * What every upstream request of one call shares.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "./config.ts";
+ * import { type CallScope, SubrequestBudget } from "./upstream-fetch.ts";
+ * const scope: CallScope = { config: readConfig({}), signal: AbortSignal.timeout(5_000), deadlineAt: Date.now() + 5_000, budget: new SubrequestBudget(10, 1) };
+ * ```
+ */
 export interface CallScope {
   config: Config;
   /** Aborts at the deadline, when the client disconnects and when `failFast` trips. */
@@ -54,7 +78,15 @@ export interface CallScope {
   budget: SubrequestBudget;
 }
 
-/** How a request ended, before the call adds its id and timing. */
+/**
+ * How a request ended, before the call adds its id and timing.
+ *
+ * @example
+ * ```ts
+ * import type { Outcome } from "./upstream-fetch.ts";
+ * const outcome: Outcome = { ok: false, attempts: 0, error: { code: "circuit_open", message: "open" } };
+ * ```
+ */
 export interface Outcome {
   ok: boolean;
   status?: number;

@@ -85,7 +85,15 @@ export function planView(
   };
 }
 
-/** Answer of a view: the parts merged by name, failures beside them. */
+/**
+ * Answer of a view: the parts merged by name, failures beside them.
+ *
+ * @example
+ * ```ts
+ * import type { ViewAnswer } from "./views.ts";
+ * const answer: ViewAnswer = { view: "v", data: { user: { id: 1 } }, errors: {}, complete: true, summary: { total: 1, succeeded: 1, failed: 0, durationMs: 5 } };
+ * ```
+ */
 export interface ViewAnswer {
   view: string;
   /** Every part that succeeded, by part name. */

@@ -1,5 +1,5 @@
 import { jsonBody } from "@edge-async/http";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { runCall } from "../aggregate.ts";
 import type { AggregatorApp } from "../config.ts";
 import { ndjsonStream, wantsNdjson } from "../ndjson.ts";
@@ -11,7 +11,17 @@ type AggregateBody = ReturnType<
   typeof jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">
 >;
 
-/** Validates the body of `POST /v1/aggregate`, with the byte limit from configuration. */
+/**
+ * Validates the body of `POST /v1/aggregate`, with the byte limit from configuration.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
+ * import { type AggregatorApp, withConfig } from "./config.ts";
+ * const app = new Hono<AggregatorApp>().use(withConfig).post("/v1/aggregate", aggregateBody, aggregateHandler);
+ * ```
+ */
 export const aggregateBody: AggregateBody = (c, next) =>
   jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">(aggregateRequestSchema, {
     maxBytes: c.var.config.maxRequestBytes,
@@ -27,6 +37,14 @@ type AggregateContext = Context<
  * `POST /v1/aggregate`: runs the call and answers JSON (results in request order, with
  * `Server-Timing`), or with `Accept: application/x-ndjson` streams each result as it finishes
  * followed by a `{"summary": ...}` line.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
+ * import { type AggregatorApp, withConfig } from "./config.ts";
+ * const app = new Hono<AggregatorApp>().use(withConfig).post("/v1/aggregate", aggregateBody, aggregateHandler);
+ * ```
  */
 export async function aggregateHandler(c: AggregateContext): Promise<Response> {
   const config = c.var.config;
@@ -67,5 +85,3 @@ function keepAlive(c: Context, done: Promise<void>): void {
     // app.request() in unit tests has no execution context; the stream still completes.
   }
 }
-
-export type { MiddlewareHandler };

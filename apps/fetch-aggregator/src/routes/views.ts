@@ -11,7 +11,19 @@ type ViewContext = Context<
   { in: { param: { name: string } }; out: { param: { name: string } } }
 >;
 
-/** `GET /v1/views/:name?...`: runs a configured composition and merges its parts by name. */
+/**
+ * `GET /v1/views/:name?...`: runs a configured composition and merges its parts by name.
+ *
+ * @example
+ * ```ts
+ * import { params } from "@edge-async/http";
+ * import { Hono } from "hono";
+ * import { viewHandler } from "./routes/views.ts";
+ * import { viewParamsSchema } from "./schemas.ts";
+ * import { type AggregatorApp, withConfig } from "./config.ts";
+ * const app = new Hono<AggregatorApp>().use(withConfig).get("/v1/views/:name", params(viewParamsSchema), viewHandler);
+ * ```
+ */
 export async function viewHandler(c: ViewContext): Promise<Response> {
   const config = c.var.config;
   const { name } = c.req.valid("param");
@@ -29,7 +41,17 @@ export async function viewHandler(c: ViewContext): Promise<Response> {
   });
 }
 
-/** `GET /v1/views`: the configured views and the query parameters each needs. */
+/**
+ * `GET /v1/views`: the configured views and the query parameters each needs.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { listViewsHandler } from "./routes/views.ts";
+ * import { type AggregatorApp, withConfig } from "./config.ts";
+ * const app = new Hono<AggregatorApp>().use(withConfig).get("/v1/views", listViewsHandler);
+ * ```
+ */
 export function listViewsHandler(c: Context<AggregatorApp>): Response {
   const views = Object.entries(c.var.config.views).map(([name, view]) => ({
     name,
