@@ -16,7 +16,16 @@ for (const pkg of workspaces) rmSync(join(pkg, ".test-results"), { recursive: tr
 
 const turbo = spawnSync(
   "turbo",
-  ["run", "typecheck", "lint", "test", "--concurrency=2", "--continue", ...process.argv.slice(2)],
+  [
+    "run",
+    "typecheck",
+    "lint",
+    "lint:root",
+    "test",
+    "--concurrency=2",
+    "--continue",
+    ...process.argv.slice(2),
+  ],
   {
     stdio: "inherit",
     env: { ...process.env, CI: process.env.CI ?? "true", TURBO_TELEMETRY_DISABLED: "1" },
@@ -31,7 +40,9 @@ for (const pkg of workspaces) {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   // A suite that failed to load counts as a failure even though none of its tests ran.
-  failed += report.testResults.filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+  failed += report.testResults.filter(
+    (file) => file.status === "failed" && file.assertionResults.length === 0,
+  ).length;
 }
 const status = turbo.status ?? 1;
 if (status !== 0 && failed === 0) failed = 1;
