@@ -2,7 +2,7 @@ import { problemErrorHandler, problemNotFound } from "@edge-async/http";
 import { Hono } from "hono";
 import { consumeJobs } from "./consumer.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
-import type { Env, JobMessage } from "./env.ts";
+import type { Env } from "./env.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { statsRoutes } from "./routes/stats.ts";
 
@@ -32,4 +32,4 @@ async function queue(
   else await consumeJobs(batch, env);
 }
 
-export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env, JobMessage | unknown>;
+export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env, unknown>;
