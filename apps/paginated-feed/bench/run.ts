@@ -27,7 +27,7 @@ const DEPTH = Number(values.depth);
 const ROUNDS = Number(values.rounds);
 const PAGE_SIZE = Number(values["page-size"]);
 const WARMUP = 15;
-const EXPORT_RUNS = 3;
+const EXPORT_RUNS = 6;
 const persistTo = join(packageDir, ".wrangler", "bench-state");
 
 function freePort(): Promise<number> {
@@ -55,7 +55,11 @@ async function bundleWorker(): Promise<string> {
   return join(outdir, "index.js");
 }
 
-async function startWorker(): Promise<{ base: string; child: ChildProcess }> {
+async function startWorker(): Promise<{
+  base: string;
+  child: ChildProcess;
+  inspectorPort: number;
+}> {
   const script = await bundleWorker();
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -90,7 +94,7 @@ async function startWorker(): Promise<{ base: string; child: ChildProcess }> {
     try {
       const response = await fetch(`${base}/v1/items?limit=1`);
       await response.arrayBuffer();
-      if (response.ok) return { base, child };
+      if (response.ok) return { base, child, inspectorPort };
     } catch {
       // not listening yet
     }
@@ -140,6 +144,76 @@ async function exportRun(url: string): Promise<{ items: number; bytes: number; s
   return { items, bytes, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Samples the worker isolate's JS heap through the inspector (Chrome DevTools protocol), the
+ * memory the export's code can grow. The workerd process's RSS would not do: D1's SQLite and its
+ * page cache live in the same process.
+ */
+async function connectInspector(port: number) {
+  // Wrangler's inspector proxy only accepts local origins.
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, {
+    headers: { origin: "http://127.0.0.1" },
+  } as unknown as string[]);
+  const pending = new Map<number, (message: { result?: { usedSize?: number } }) => void>();
+  let nextId = 0;
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(String(event.data)) as {
+      id?: number;
+      result?: { usedSize?: number };
+    };
+    if (message.id !== undefined) pending.get(message.id)?.(message);
+    if (message.id !== undefined) pending.delete(message.id);
+  });
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", () => reject(new Error("inspector connection failed")), {
+      once: true,
+    });
+  });
+  async function heapUsedMiB(): Promise<number> {
+    const id = ++nextId;
+    const reply = await new Promise<{ result?: { usedSize?: number } }>((resolve) => {
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+    });
+    return (reply.result?.usedSize ?? Number.NaN) / 2 ** 20;
+  }
+  /** Runs `work` while sampling the heap every 10 ms; the lowest and highest sample. */
+  async function peakDuring<T>(
+    work: () => Promise<T>,
+  ): Promise<{ result: T; low: number; peak: number }> {
+    let peak = 0;
+    let low = Number.POSITIVE_INFINITY;
+    let running = true;
+    const sampler = (async () => {
+      while (running) {
+        const used = await heapUsedMiB();
+        if (!Number.isNaN(used)) peak = Math.max(peak, used);
+        if (!Number.isNaN(used)) low = Math.min(low, used);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    try {
+      const result = await work();
+      return { result, low, peak };
+    } finally {
+      running = false;
+      await sampler;
+    }
+  }
+  return { heapUsedMiB, peakDuring, close: () => socket.close() };
+}
+
+/** Reads one chunk of the export, then stalls like a slow client, then hangs up. */
+async function stalledExport(url: string, stallMs: number): Promise<number> {
+  const response = await fetch(url);
+  const reader = response.body!.getReader();
+  const first = await reader.read();
+  await new Promise((resolve) => setTimeout(resolve, stallMs));
+  await reader.cancel();
+  return first.value?.byteLength ?? 0;
+}
+
 const started = performance.now();
 console.log(
   `paginated-feed bench: ${ITEMS.toLocaleString("en-US")} items, page size ${PAGE_SIZE}, depth ${DEPTH.toLocaleString("en-US")}, ${ROUNDS} rounds`,
@@ -152,7 +226,7 @@ console.log(
   `seeded ${total.toLocaleString("en-US")} items into ${persistTo} in ${seedSeconds.toFixed(1)} s`,
 );
 
-const { base, child } = await startWorker();
+const { base, child, inspectorPort } = await startWorker();
 try {
   const { cursor } = JSON.parse(
     (await timed(`${base}/__bench/cursor-at?offset=${DEPTH}`)).body,
@@ -188,10 +262,24 @@ try {
     }
   }
 
-  const exports: { items: number; bytes: number; seconds: number }[] = [];
-  for (let run = 0; run < EXPORT_RUNS; run++)
-    exports.push(await exportRun(`${base}/v1/items/export`));
-  const topicExport = await exportRun(`${base}/v1/items/export?topic=typescript`);
+  const inspector = await connectInspector(inspectorPort);
+  const idleHeap = await inspector.heapUsedMiB();
+  const topicRun = await inspector.peakDuring(() =>
+    exportRun(`${base}/v1/items/export?topic=typescript`),
+  );
+  const topicExport = topicRun.result;
+  // One sample series per run: memory that accumulated would show as a peak growing run by run.
+  const wholeRuns: {
+    result: { items: number; bytes: number; seconds: number };
+    low: number;
+    peak: number;
+  }[] = [];
+  for (let run = 0; run < EXPORT_RUNS; run++) {
+    wholeRuns.push(await inspector.peakDuring(() => exportRun(`${base}/v1/items/export`)));
+  }
+  const exports = wholeRuns.map((run) => run.result);
+  const stalled = await inspector.peakDuring(() => stalledExport(`${base}/v1/items/export`, 2000));
+  inspector.close();
 
   const row = (name: string, key: keyof typeof urls, ratio: string) =>
     `| ${name.padEnd(34)} | ${median(samples[key]).toFixed(2).padStart(9)} | ${percentile(samples[key], 95).toFixed(2).padStart(8)} | ${ratio.padStart(22)} | ${String(rowsRead[key]).padStart(9)} |`;
@@ -249,6 +337,32 @@ try {
     )
       .toLocaleString("en-US")
       .padStart(14)} |`,
+  );
+  console.log("");
+  // Used heap includes garbage not yet collected: it saw-tooths. Memory that accumulated would
+  // show as a floor (lowest sample) rising run after run.
+  const mib = (value: number) => value.toFixed(1).padStart(9);
+  console.log(
+    "| worker isolate JS heap (inspector)                       | low MiB   | peak MiB  |",
+  );
+  console.log(
+    "|----------------------------------------------------------|-----------|-----------|",
+  );
+  const line = (label: string, low: number, peak: number) =>
+    console.log(`| ${label.padEnd(56)} | ${mib(low)} | ${mib(peak)} |`);
+  line("idle, before the exports", idleHeap, idleHeap);
+  line(`topic export (${(topicExport.bytes / 1e6).toFixed(1)} MB)`, topicRun.low, topicRun.peak);
+  for (const [index, run] of wholeRuns.entries()) {
+    line(
+      `whole-feed export ${index + 1} (${(run.result.bytes / 1e6).toFixed(1)} MB)`,
+      run.low,
+      run.peak,
+    );
+  }
+  line(
+    `a client stalling 2 s after ${(stalled.result / 1024).toFixed(0)} KiB`,
+    stalled.low,
+    stalled.peak,
   );
   if (exports.some((run) => run.items !== total))
     throw new Error("an export did not return every item");
