@@ -37,6 +37,24 @@ describe("POST /v1/items", () => {
     }
   });
 
+  it("stores a full batch of items at their largest", async () => {
+    const input = Array.from({ length: 100 }, (_, i) =>
+      makeItem(T0 + i, {
+        externalKey: `${i}-${"k".repeat(250)}`,
+        topic: "t".repeat(64),
+        title: "T".repeat(500),
+        url: `https://example.com/${"p".repeat(2000)}`,
+        author: "A".repeat(200),
+        summary: "S".repeat(5000),
+      }),
+    );
+    const results = await ingest(input);
+    expect(results.every((result) => result.created)).toBe(true);
+    const stored = await json<FeedItem>(await api(`/v1/items/${results[99]!.id}`));
+    expect(stored.summary).toHaveLength(5000);
+    expect(stored.url).toBe(input[99]!.url);
+  });
+
   it("is idempotent on externalKey: same ids, created false, nothing changed", async () => {
     const input = Array.from({ length: 30 }, (_, i) => makeItem(T0 + i));
     const first = await ingest(input);
