@@ -1,6 +1,23 @@
-/** Longest delay Cloudflare Queues accepts for `retry({ delaySeconds })`: 12 hours. */
+/**
+ * Longest delay Cloudflare Queues accepts for `send`/`retry({ delaySeconds })`: 12 hours.
+ *
+ * @example
+ * ```ts
+ * import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
+ * const delaySeconds = Math.min(wanted, MAX_QUEUE_DELAY_SECONDS);
+ * ```
+ */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
+/**
+ * Base and cap of the retry delay, in whole seconds.
+ *
+ * @example
+ * ```ts
+ * import type { BackoffOptions } from "./backoff.ts";
+ * const options: BackoffOptions = { baseSeconds: 2, maxSeconds: 300, random: () => 0.5 };
+ * ```
+ */
 export interface BackoffOptions {
   baseSeconds: number;
   maxSeconds: number;

@@ -18,7 +18,15 @@ const configSchema = z.object({
 
 const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
 
-/** The worker's settings, parsed from its vars. */
+/**
+ * The worker's settings, parsed from its vars.
+ *
+ * @example
+ * ```ts
+ * import { type Config, readConfig } from "./config.ts";
+ * const config: Config = readConfig(env);
+ * ```
+ */
 export interface Config {
   /** Runs a job gets before it is dead-lettered; equals the consumer's `max_retries + 1`. */
   maxAttempts: number;

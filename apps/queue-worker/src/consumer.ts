@@ -14,7 +14,15 @@ import {
   type Verdict,
 } from "./outcome-writer.ts";
 
-/** Shape of a message body on the `jobs` queues. */
+/**
+ * Shape of a message body on the `jobs` queues.
+ *
+ * @example
+ * ```ts
+ * import { jobMessageSchema } from "./consumer.ts";
+ * const body = jobMessageSchema.safeParse(message.body);
+ * ```
+ */
 export const jobMessageSchema = z.object({ jobId: z.string().min(1).max(100) });
 
 /**

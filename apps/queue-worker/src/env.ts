@@ -1,9 +1,25 @@
-/** Body of every message on the `jobs` and `jobs-dlq` queues: the job lives in D1, not in the message. */
+/**
+ * Body of every message on the `jobs` and `jobs-dlq` queues: the job lives in D1, not in the message.
+ *
+ * @example
+ * ```ts
+ * import type { JobMessage } from "./env.ts";
+ * await env.JOBS.send({ jobId: row.id } satisfies JobMessage);
+ * ```
+ */
 export interface JobMessage {
   jobId: string;
 }
 
-/** Bindings and vars from wrangler.jsonc. Vars arrive as strings; {@link readConfig} parses them. */
+/**
+ * Bindings and vars from wrangler.jsonc. Vars arrive as strings; `readConfig` parses them.
+ *
+ * @example
+ * ```ts
+ * import type { Env } from "./env.ts";
+ * const app = new Hono<{ Bindings: Env }>();
+ * ```
+ */
 export interface Env {
   DB: D1Database;
   JOBS: Queue<JobMessage>;

@@ -1,6 +1,14 @@
 import type { JobRow } from "./db/schema.ts";
 
-/** A job as the API shows it. */
+/**
+ * A job as the API shows it (`GET /v1/jobs/:id`, listing items, idempotent replays).
+ *
+ * @example
+ * ```ts
+ * import type { JobView } from "./job-view.ts";
+ * const job = (await response.json()) as JobView;
+ * ```
+ */
 export interface JobView {
   id: string;
   type: string;

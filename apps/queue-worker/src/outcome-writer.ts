@@ -7,7 +7,15 @@ import {
   type Statement,
 } from "./db/repository.ts";
 
-/** What to tell the queue about a message once its outcome is safely in D1. */
+/**
+ * What to tell the queue about a message once its outcome is safely in D1.
+ *
+ * @example
+ * ```ts
+ * import type { Verdict } from "./outcome-writer.ts";
+ * const verdict: Verdict = { action: "retry", delaySeconds: 8 };
+ * ```
+ */
 export type Verdict = { action: "ack" } | { action: "retry"; delaySeconds: number };
 
 /**
@@ -27,6 +35,12 @@ export function settle(message: Message<unknown>, verdict: Verdict): void {
 /**
  * Records run outcomes, then settles their messages: a message is acked or retried only after its
  * outcome is in D1, so a crash in between means a redelivery that finds the job finished.
+ *
+ * @example
+ * ```ts
+ * import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
+ * const writer: OutcomeWriter = createOutcomeWriter(db, config.statusWrites);
+ * ```
  */
 export interface OutcomeWriter {
   /** Records one run's outcome; `verdict` is applied once the write lands. */

@@ -11,7 +11,15 @@ import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import type { EnqueueRequest } from "./routes/schemas.ts";
 
-/** One enqueued job and whether this call created it (`false`: an idempotent replay). */
+/**
+ * One enqueued job and whether this call created it (`false`: an idempotent replay).
+ *
+ * @example
+ * ```ts
+ * import { type Enqueued, enqueueJobs } from "./producer.ts";
+ * const [first]: Enqueued[] = await enqueueJobs(env, db, config, [request]);
+ * ```
+ */
 export interface Enqueued {
   job: JobRow;
   created: boolean;

@@ -12,6 +12,7 @@ import {
   type NewJobRow,
 } from "./schema.ts";
 
+/** The drizzle handle every query takes. @example `const db: Database = database(env.DB);` */
 export type Database = DrizzleD1Database<Record<string, never>>;
 
 /**
@@ -27,7 +28,15 @@ export function database(d1: D1Database): Database {
   return drizzle(d1);
 }
 
-/** Statements for one `db.batch()`: one D1 round trip, applied atomically. */
+/**
+ * A statement for one `db.batch()`: one D1 round trip, applied atomically.
+ *
+ * @example
+ * ```ts
+ * import type { Statement } from "./repository.ts";
+ * const statements: Statement[] = [insertJobStatement(db, row)];
+ * ```
+ */
 export type Statement = BatchItem<"sqlite">;
 
 /**
@@ -101,12 +110,21 @@ export async function deleteUnsentJobs(db: Database, ids: string[]): Promise<voi
     .where(and(inArray(jobs.id, ids), eq(jobs.status, "queued"), eq(jobs.attempts, 0)));
 }
 
+/** Filters of the listing. @example `const filters: ListFilters = { status: "dead" };` */
 export interface ListFilters {
   status?: JobStatus | undefined;
   type?: string | undefined;
 }
 
-/** Position of a row in the listing order (newest first): `[createdAt, id]`. */
+/**
+ * Position of a row in the listing order (newest first): `[createdAt, id]`.
+ *
+ * @example
+ * ```ts
+ * import type { ListPosition } from "./repository.ts";
+ * const after: ListPosition = [last.createdAt, last.id];
+ * ```
+ */
 export type ListPosition = [number, string];
 
 /**
@@ -145,6 +163,7 @@ export async function listJobs(
     .limit(limit + 1);
 }
 
+/** Counts answered by `GET /v1/stats`. @example `const { total, byStatus }: JobStats = await jobStats(db);` */
 export interface JobStats {
   total: number;
   byStatus: Record<JobStatus, number>;
@@ -176,7 +195,15 @@ export async function jobStats(db: Database): Promise<JobStats> {
   return stats;
 }
 
-/** A job claimed for one run. */
+/**
+ * A job claimed for one run: the row as the claim left it, the run's token and its start.
+ *
+ * @example
+ * ```ts
+ * import { type Claim, claimJob } from "./repository.ts";
+ * const claim: Claim | undefined = await claimJob(db, id, { now: Date.now(), leaseMarginMs: 15_000 });
+ * ```
+ */
 export interface Claim {
   job: JobRow;
   runToken: string;
@@ -224,7 +251,15 @@ export async function claimJob(
   return row === undefined ? undefined : { job: row, runToken, startedAt: now };
 }
 
-/** How one run ended, ready to be written. */
+/**
+ * How one run ended, ready to be written.
+ *
+ * @example
+ * ```ts
+ * import type { RunOutcomeWrite } from "./repository.ts";
+ * const outcome: RunOutcomeWrite = { kind: "failed", error: "Error: upstream answered 503" };
+ * ```
+ */
 export type RunOutcomeWrite =
   | { kind: "succeeded"; result: unknown }
   | { kind: "failed"; error: string }

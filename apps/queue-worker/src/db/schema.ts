@@ -1,8 +1,17 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/** Every state a job can be in; `failed` means "will be retried", `dead` is final. */
+/**
+ * Every state a job can be in; `failed` means "will be retried", `dead` is final.
+ *
+ * @example
+ * ```ts
+ * import { JOB_STATUSES, type JobStatus } from "./schema.ts";
+ * const finished: JobStatus[] = JOB_STATUSES.filter((s) => s === "succeeded" || s === "dead");
+ * ```
+ */
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
+/** One of {@link JOB_STATUSES}. @example `const status: JobStatus = "queued";` */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /**
@@ -54,8 +63,17 @@ export const jobs = sqliteTable(
   ],
 );
 
-/** Outcome of one run of a handler, as recorded in {@link jobRuns}. */
+/**
+ * Outcome of one run of a handler, as recorded in {@link jobRuns}.
+ *
+ * @example
+ * ```ts
+ * import { RUN_OUTCOMES } from "./schema.ts";
+ * RUN_OUTCOMES.includes("succeeded"); // true
+ * ```
+ */
 export const RUN_OUTCOMES = ["succeeded", "failed", "dead"] as const;
+/** One of {@link RUN_OUTCOMES}. @example `const outcome: RunOutcome = "failed";` */
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 /**
@@ -83,6 +101,9 @@ export const jobRuns = sqliteTable(
   (table) => [index("job_runs_job").on(table.jobId, table.outcome)],
 );
 
+/** A stored job. @example `const [row]: JobRow[] = await db.select().from(jobs);` */
 export type JobRow = typeof jobs.$inferSelect;
+/** A job to insert. @example `await db.insert(jobs).values(row satisfies NewJobRow);` */
 export type NewJobRow = typeof jobs.$inferInsert;
+/** A ledger line to insert. @example `await db.insert(jobRuns).values(run satisfies JobRunRow);` */
 export type JobRunRow = typeof jobRuns.$inferInsert;

@@ -8,7 +8,15 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
   .max(2048, "must be at most 2048 characters");
 
-/** What a `fetch` job records. */
+/**
+ * What a `fetch` job records as its result.
+ *
+ * @example
+ * ```ts
+ * import type { FetchResult } from "./fetch.ts";
+ * const { status, bytes, sha256 } = JSON.parse(job.result) as FetchResult;
+ * ```
+ */
 export interface FetchResult {
   url: string;
   finalUrl: string;

@@ -4,10 +4,18 @@ import { PermanentJobError } from "../errors.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
-/** paginated-feed accepts at most this many items per `POST /v1/items`. */
-export const FEED_POST_LIMIT = 100;
+// paginated-feed accepts at most this many items per `POST /v1/items`.
+const FEED_POST_LIMIT = 100;
 
-/** The item shape paginated-feed's `POST /v1/items` takes. */
+/**
+ * The item shape paginated-feed's `POST /v1/items` takes.
+ *
+ * @example
+ * ```ts
+ * import type { FeedItem } from "./ingest.ts";
+ * const item: FeedItem = { externalKey: "blog.example:1", topic: "rust", title: "Hi", url: "https://blog.example/1", publishedAt: "2026-11-20T08:30:00.000Z" };
+ * ```
+ */
 export interface FeedItem {
   externalKey: string;
   topic: string;

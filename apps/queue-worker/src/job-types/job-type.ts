@@ -1,7 +1,15 @@
 import type { z } from "zod";
 import type { Env } from "../env.ts";
 
-/** What a handler gets besides its payload. */
+/**
+ * What a handler gets besides its payload.
+ *
+ * @example
+ * ```ts
+ * import type { JobContext } from "./job-type.ts";
+ * const run = async (payload: { url: string }, { signal }: JobContext) => fetch(payload.url, { signal });
+ * ```
+ */
 export interface JobContext {
   /** Aborts when the run's deadline passes (or the invocation gives up): stop the work then. */
   signal: AbortSignal;
@@ -15,6 +23,12 @@ export interface JobContext {
  * A kind of job: a zod schema for its payload (checked when it is enqueued and again before it
  * runs) and the handler. A handler's side effect must be idempotent, since Queues deliver at least
  * once and a run whose outcome write is lost runs again.
+ *
+ * @example
+ * ```ts
+ * import type { JobType } from "./job-type.ts";
+ * const types: Record<string, JobType> = { simulate: simulateJob };
+ * ```
  */
 export interface JobType<S extends z.ZodType = z.ZodType, R = unknown> {
   readonly name: string;

@@ -21,9 +21,26 @@ export const jobTypes = {
   simulate: simulateJob,
 } as const satisfies Record<string, JobType<z.ZodType, unknown>>;
 
+/**
+ * Name of a registered job type.
+ *
+ * @example
+ * ```ts
+ * import type { JobTypeName } from "./registry.ts";
+ * const name: JobTypeName = "fetch";
+ * ```
+ */
 export type JobTypeName = keyof typeof jobTypes;
 
-/** The registered type names, for validation messages and filters. */
+/**
+ * The registered type names, for validation messages and filters.
+ *
+ * @example
+ * ```ts
+ * import { JOB_TYPE_NAMES } from "./registry.ts";
+ * JOB_TYPE_NAMES.join(", "); // "fetch, ingest, simulate"
+ * ```
+ */
 export const JOB_TYPE_NAMES = Object.keys(jobTypes) as [JobTypeName, ...JobTypeName[]];
 
 /**
@@ -39,7 +56,15 @@ export function isJobTypeName(name: string): name is JobTypeName {
   return Object.hasOwn(jobTypes, name);
 }
 
-/** A job ready to run: its handler and its parsed payload. */
+/**
+ * A job ready to run: its handler and its parsed payload.
+ *
+ * @example
+ * ```ts
+ * import { resolveJob, type RunnableJob } from "./registry.ts";
+ * const runnable: RunnableJob = resolveJob(row.type, row.payload);
+ * ```
+ */
 export interface RunnableJob {
   type: JobType<z.ZodType, unknown>;
   payload: unknown;

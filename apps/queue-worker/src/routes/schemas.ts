@@ -57,10 +57,11 @@ export const enqueueRequest = z.discriminatedUnion(
     },
   },
 );
+/** A validated enqueue request. @example `const request: EnqueueRequest = enqueueRequest.parse(body);` */
 export type EnqueueRequest = z.output<typeof enqueueRequest>;
 
-/** Most jobs one `POST /v1/jobs/batch` takes (a `sendBatch` holds at most 100 messages). */
-export const MAX_BATCH_JOBS = 100;
+// Most jobs one `POST /v1/jobs/batch` takes (a `sendBatch` holds at most 100 messages).
+const MAX_BATCH_JOBS = 100;
 
 /**
  * `{ jobs: [...] }` with 1 to 100 jobs whose idempotency keys are distinct.
@@ -112,7 +113,15 @@ export const listFilters = {
     .optional(),
 };
 
-/** Path parameter `:id`: a job id as this worker issues them (a UUID). */
+/**
+ * Path parameter `:id`: a job id as this worker issues them (a UUID).
+ *
+ * @example
+ * ```ts
+ * import { jobIdParam } from "./schemas.ts";
+ * jobIdParam.parse({ id: crypto.randomUUID() });
+ * ```
+ */
 export const jobIdParam = z.object({
   id: z.uuid("id must be a job id (a UUID)"),
 });
