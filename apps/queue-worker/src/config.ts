@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "./env.ts";
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

@@ -1,5 +1,5 @@
 import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
-import { z } from "zod";
+import * as z from "zod";
 import { retryDelaySeconds } from "./backoff.ts";
 import { type Config, readConfig } from "./config.ts";
 import { type Claim, claimJob, type Database, database, findJob } from "./db/repository.ts";

@@ -163,6 +163,20 @@ describe("POST /v1/jobs/batch", () => {
     expect(replayed.jobs.every((job) => !job.created)).toBe(true);
   });
 
+  it("answers 503 and keeps none of 100 jobs when sendBatch fails", async () => {
+    const tag = `down-batch-${crypto.randomUUID()}`;
+    const send = vi.spyOn(env.JOBS, "sendBatch").mockRejectedValue(new Error("queue down"));
+    const jobs = Array.from({ length: 100 }, (_, i) => simulate({ idempotencyKey: `${tag}-${i}` }));
+    const response = await api("/v1/jobs/batch", { method: "POST", json: { jobs } });
+    send.mockRestore();
+    expect(response.status).toBe(503);
+    await problem(response);
+    const left = await env.DB.prepare("select count(*) as n from jobs where idempotency_key like ?")
+      .bind(`${tag}-%`)
+      .first<{ n: number }>();
+    expect(left?.n).toBe(0);
+  });
+
   it("refuses more than 100 jobs, duplicate keys and bad items, pointing at each", async () => {
     const tooMany = await api("/v1/jobs/batch", {
       method: "POST",

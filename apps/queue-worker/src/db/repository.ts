@@ -104,10 +104,17 @@ export async function findJob(db: Database, id: string): Promise<JobRow | undefi
  * ```
  */
 export async function deleteUnsentJobs(db: Database, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .delete(jobs)
-    .where(and(inArray(jobs.id, ids), eq(jobs.status, "queued"), eq(jobs.attempts, 0)));
+  // Each statement binds its ids plus two more values: stay under D1's 100 bound parameters.
+  const statements: Statement[] = [];
+  for (let start = 0; start < ids.length; start += 50) {
+    const group = ids.slice(start, start + 50);
+    statements.push(
+      db
+        .delete(jobs)
+        .where(and(inArray(jobs.id, group), eq(jobs.status, "queued"), eq(jobs.attempts, 0))),
+    );
+  }
+  await runBatch(db, statements);
 }
 
 /** Filters of the listing. @example `const filters: ListFilters = { status: "dead" };` */

@@ -1,5 +1,5 @@
 import { retry, withTimeout } from "@edge-async/async-utils";
-import { z } from "zod";
+import * as z from "zod";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";

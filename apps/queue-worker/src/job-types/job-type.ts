@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Env } from "../env.ts";
 
 /**
@@ -42,7 +42,7 @@ export interface JobType<S extends z.ZodType = z.ZodType, R = unknown> {
  *
  * @example
  * ```ts
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { defineJobType } from "./job-type.ts";
  * export const echoJob = defineJobType({
  *   name: "echo",

@@ -1,5 +1,5 @@
 import { parseInput } from "@edge-async/http";
-import type { z } from "zod";
+import type * as z from "zod";
 import { PermanentJobError } from "../errors.ts";
 import { fetchJob } from "./fetch.ts";
 import { ingestJob } from "./ingest.ts";

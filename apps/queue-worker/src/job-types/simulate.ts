@@ -1,5 +1,5 @@
 import { sleep } from "@edge-async/async-utils";
-import { z } from "zod";
+import * as z from "zod";
 import { defineJobType } from "./job-type.ts";
 
 /**

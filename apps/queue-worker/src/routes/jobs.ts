@@ -1,7 +1,7 @@
 import { HttpProblem, jsonBody, params, query } from "@edge-async/http";
 import { createCursorCodec, pageParams, pageResponse } from "@edge-async/pagination";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { readConfig } from "../config.ts";
 import { database, findJob, type ListPosition, listJobs } from "../db/repository.ts";
 import type { Env } from "../env.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "../backoff.ts";
 import { JOB_STATUSES } from "../db/schema.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "../job-types/registry.ts";
