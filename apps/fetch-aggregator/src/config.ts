@@ -1,6 +1,6 @@
 import { HttpProblem } from "@edge-async/http";
 import type { MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Bindings of the worker. Every var is optional and may arrive as a JSON value (wrangler.jsonc

@@ -1,6 +1,6 @@
 import { HttpProblem } from "@edge-async/http";
 import { type CursorCodec, type CursorFilters, createCursorCodec } from "@edge-async/pagination";
-import { z } from "zod";
+import * as z from "zod";
 import type { WalkPosition } from "./db/feed-store.ts";
 import type { FeedEnv } from "./env.ts";
 import type { ParsedFilters } from "./schemas.ts";

@@ -1,5 +1,5 @@
 import { pageParams } from "@edge-async/pagination";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Largest batch `POST /v1/items` accepts.

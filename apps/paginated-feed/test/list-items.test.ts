@@ -149,7 +149,7 @@ describe("cursors", () => {
 
   it("refuses a cursor signed with another secret", async () => {
     const { createCursorCodec } = await import("@edge-async/pagination");
-    const { z } = await import("zod");
+    const z = await import("zod");
     const foreign = createCursorCodec({
       secret: "someone-else",
       purpose: "paginated-feed.items.v1",

@@ -1,5 +1,5 @@
 import type { Env, MiddlewareHandler, ValidationTargets } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { HttpProblem, type InvalidParam, invalidInput } from "./problem.ts";
 
 /** Where a value came from; decides whether problems point into a body or name a parameter. */
@@ -11,7 +11,7 @@ export type InputSource = "body" | "query" | "param" | "header" | "payload";
  *
  * @example
  * ```ts
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { parseInput } from "@edge-async/http";
  * const limit = parseInput(z.coerce.number().int().max(100), "20", "query");
  * console.assert(limit === 20);
@@ -63,7 +63,7 @@ export interface JsonBodyOptions {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { jsonBody } from "@edge-async/http";
  * const app = new Hono().post("/echo", jsonBody(z.object({ name: z.string() })), (c) =>
  *   c.json({ hello: c.req.valid("json").name }),
@@ -107,7 +107,7 @@ export function jsonBody<S extends z.ZodType, E extends Env = Env, P extends str
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { query } from "@edge-async/http";
  * const app = new Hono().get("/items", query(z.object({ limit: z.coerce.number().max(100) })), (c) =>
  *   c.json({ limit: c.req.valid("query").limit }),
@@ -133,7 +133,7 @@ export function query<S extends z.ZodType, E extends Env = Env, P extends string
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { params } from "@edge-async/http";
  * const app = new Hono().get("/items/:id", params(z.object({ id: z.coerce.number().int() })), (c) =>
  *   c.json({ id: c.req.valid("param").id }),

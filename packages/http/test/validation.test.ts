@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import {
   HttpProblem,
   jsonBody,

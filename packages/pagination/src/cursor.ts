@@ -1,5 +1,5 @@
 import { HttpProblem } from "@edge-async/http";
-import type { z } from "zod";
+import type * as z from "zod";
 
 /**
  * Encodes and verifies opaque, signed pagination cursors.
@@ -40,7 +40,7 @@ const keys = new Map<string, CryptoKey>();
  *
  * @example
  * ```ts
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { createCursorCodec } from "@edge-async/pagination";
  * const cursors = createCursorCodec({
  *   secret: "dev-secret",

@@ -1,12 +1,12 @@
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Zod shape for `limit` and `cursor` query parameters; spread it into a listing's query schema.
  *
  * @example
  * ```ts
- * import { z } from "zod";
+ * import * as z from "zod";
  * import { pageParams } from "@edge-async/pagination";
  * const listQuery = z.object({ ...pageParams({ defaultLimit: 20, maxLimit: 100 }), topic: z.string().optional() });
  * ```

@@ -1,7 +1,7 @@
 import { HttpProblem } from "@edge-async/http";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { createCursorCodec, MAX_CURSOR_LENGTH } from "../src/index.ts";
 
 const schema = z.tuple([z.number(), z.number()]);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { nextPageUrl, pageParams, pageResponse } from "../src/index.ts";
 
 describe("pageParams", () => {

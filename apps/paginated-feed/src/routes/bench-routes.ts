@@ -1,7 +1,7 @@
 import { HttpProblem, query } from "@edge-async/http";
 import { desc, max } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { feedCursors } from "../cursor.ts";
 import { feedDb, selectPage } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
