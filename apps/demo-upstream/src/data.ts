@@ -121,3 +121,37 @@ export function recommendationsFor(userId: string) {
     score: Math.round((0.95 - rank * 0.12) * 100) / 100,
   }));
 }
+
+/**
+ * A JSON Feed 1.1 document for queue-worker's `ingest` job: three posts with links and one
+ * without (which ingest skips), on fixed dates so repeated runs create nothing new.
+ *
+ * @example
+ * ```ts
+ * import { jsonFeed } from "./data.ts";
+ * const feed = jsonFeed("http://127.0.0.1:8790");
+ * console.assert(feed.items.length === 4);
+ * ```
+ */
+export function jsonFeed(origin: string) {
+  const post = (n: number, title: string) => ({
+    id: `post-${n}`,
+    url: `${origin}/posts/${n}`,
+    title,
+    summary: `${title}: notes from the demo upstream.`,
+    authors: [{ name: "Demo Author" }],
+    date_published: `2026-11-${String(10 + n).padStart(2, "0")}T08:00:00Z`,
+  });
+  return {
+    version: "https://jsonfeed.org/version/1.1",
+    title: "Demo upstream feed",
+    home_page_url: origin,
+    feed_url: `${origin}/feed.json`,
+    items: [
+      post(1, "Structured concurrency on the edge"),
+      post(2, "Backpressure in async iterators"),
+      post(3, "Keyset pagination over D1"),
+      { id: "draft-4", title: "A draft with no link yet", date_published: "2026-11-14T08:00:00Z" },
+    ],
+  };
+}

@@ -2,13 +2,13 @@
  * demo-upstream: plays the upstream APIs of fetch-aggregator for local development and the
  * README's examples. Realistic JSON (users, orders, recommendations) plus knobs for the failure
  * modes the gateway handles: latency, status codes, Retry-After, flaky endpoints, large bodies,
- * redirects.
+ * redirects. It also serves a JSON Feed and a text file for queue-worker's `ingest` and `fetch` jobs.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { order, ordersOf, recommendationsFor, user } from "./data.ts";
+import { jsonFeed, order, ordersOf, recommendationsFor, user } from "./data.ts";
 
 interface Env {
   /** Latency added to every answer, in milliseconds. */
@@ -103,6 +103,10 @@ const app = new Hono<{ Bindings: Env }>()
     });
     return new Response(body, { headers: { "content-type": "text/plain" } });
   })
+  .get("/feed.json", (c) =>
+    c.json(jsonFeed(new URL(c.req.url).origin), 200, { "content-type": "application/feed+json" }),
+  )
+  .get("/hello.txt", (c) => c.text("Hello, edge!\n"))
   .get("/redirect", (c) => c.redirect(c.req.query("to") ?? "/healthz", 302))
   .all("/echo", async (c) =>
     c.json({

@@ -45,6 +45,16 @@ describe("demo-upstream", () => {
     expect((await (await get("/large/200000")).arrayBuffer()).byteLength).toBe(200_000);
   });
 
+  it("serves a JSON Feed with links on its origin, and a text file", async () => {
+    const response = await get("/feed.json");
+    expect(response.headers.get("content-type")).toBe("application/feed+json");
+    const feed = (await response.json()) as { items: { id: string; url?: string }[] };
+    expect(feed.items.map((item) => item.id)).toEqual(["post-1", "post-2", "post-3", "draft-4"]);
+    expect(feed.items[0]?.url).toBe("http://demo.local/posts/1");
+    expect(feed.items[3]?.url).toBeUndefined();
+    expect(await (await get("/hello.txt")).text()).toBe("Hello, edge!\n");
+  });
+
   it("echoes requests", async () => {
     const response = await exports.default.fetch(
       new Request("http://demo.local/echo", {

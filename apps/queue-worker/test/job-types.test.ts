@@ -139,5 +139,17 @@ describe("ingest job", () => {
     );
     const mailto = { id: "m", url: "mailto:a@b.c", title: "M", date_published: "2026-01-01" };
     expect(toFeedItem(mailto, "t", "h")).toBe(undefined);
+    // Valid dates the feed cannot take as ISO-8601 are skipped, not posted to fail the batch.
+    for (const date_published of ["+275760-09-13T00:00:00Z", "-000001-01-01T00:00:00Z"]) {
+      const far = { id: "f", url: "https://x.example/f", title: "Far", date_published };
+      expect(toFeedItem(far, "t", "h")).toBe(undefined);
+    }
+    const y9999 = {
+      id: "y",
+      url: "https://x.example/y",
+      title: "Y",
+      date_published: "9999-12-31T23:59:59Z",
+    };
+    expect(toFeedItem(y9999, "t", "h")?.publishedAt).toBe("9999-12-31T23:59:59.000Z");
   });
 });

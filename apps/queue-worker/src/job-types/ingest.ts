@@ -45,7 +45,7 @@ const jsonFeed = z.object({ items: z.array(z.unknown()) });
 
 /**
  * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, an
- * http(s) link, a title or a valid date. The external key is `<feed host>:<item id>`: JSON Feed
+ * http(s) link, a title or a valid date (years 0000-9999). The external key is `<feed host>:<item id>`: JSON Feed
  * requires ids to be stable within a feed, so ingesting the same feed twice creates nothing new,
  * and the host keeps two sites' `"1"` apart.
  *
@@ -62,7 +62,7 @@ export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): Feed
   const url = [item.url, item.external_url].find((link) => httpUrl.safeParse(link).success);
   const title = item.title?.trim();
   const date = new Date(item.date_published ?? item.date_modified ?? Number.NaN);
-  if (url === undefined || !title || Number.isNaN(date.getTime())) return undefined;
+  if (url === undefined || !title || !isFourDigitYear(date)) return undefined;
   const author = (item.authors?.[0]?.name ?? item.author?.name)?.trim();
   const summary = (item.summary ?? item.content_text)?.trim();
   return {
@@ -74,6 +74,13 @@ export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): Feed
     ...(summary ? { summary: summary.slice(0, 1000) } : {}),
     publishedAt: date.toISOString(),
   };
+}
+
+// toISOString() writes years outside 0000-9999 in the extended `+275760-…` form, which the
+// feed (rightly) refuses as ISO-8601: one such item would fail its whole batch of 100.
+function isFourDigitYear(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return year >= 0 && year <= 9999;
 }
 
 /**
