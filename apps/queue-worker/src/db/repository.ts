@@ -218,6 +218,20 @@ export interface Claim {
 }
 
 /**
+ * Job `id` when no live run holds it: `queued` or `failed`, or `running` with an expired lease
+ * (its runner died). Claiming and dead-lettering both take a job only in this state.
+ */
+function claimable(id: string, now: number): SQL | undefined {
+  return and(
+    eq(jobs.id, id),
+    or(
+      inArray(jobs.status, ["queued", "failed"]),
+      and(eq(jobs.status, "running"), lt(jobs.leaseExpiresAt, now)),
+    ),
+  );
+}
+
+/**
  * Claims a job for one run: a conditional UPDATE that succeeds for exactly one caller when the job
  * is `queued` or `failed`, or `running` with an expired lease (its runner died). Returns the claim,
  * or `undefined` when someone else holds it or it is finished.
@@ -245,15 +259,7 @@ export async function claimJob(
       attempts: sql`${jobs.attempts} + 1`,
       updatedAt: now,
     })
-    .where(
-      and(
-        eq(jobs.id, id),
-        or(
-          inArray(jobs.status, ["queued", "failed"]),
-          and(eq(jobs.status, "running"), lt(jobs.leaseExpiresAt, now)),
-        ),
-      ),
-    )
+    .where(claimable(id, now))
     .returning();
   return row === undefined ? undefined : { job: row, runToken, startedAt: now };
 }
@@ -333,14 +339,6 @@ export function markDeadStatement(db: Database, id: string, now: number) {
       updatedAt: now,
       finishedAt: now,
     })
-    .where(
-      and(
-        eq(jobs.id, id),
-        or(
-          inArray(jobs.status, ["queued", "failed"]),
-          and(eq(jobs.status, "running"), lt(jobs.leaseExpiresAt, now)),
-        ),
-      ),
-    )
+    .where(claimable(id, now))
     .returning({ id: jobs.id });
 }
