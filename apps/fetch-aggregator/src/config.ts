@@ -1,4 +1,4 @@
-import { HttpProblem } from "@edge-async/http";
+import { flagVar, HttpProblem, hostListVar } from "@edge-async/http";
 import type { MiddlewareHandler } from "hono";
 import * as z from "zod";
 
@@ -61,34 +61,6 @@ const jsonText = (value: unknown): unknown => {
   }
 };
 
-const hostList = z.preprocess(
-  (value) => {
-    const parsed = jsonText(value);
-    if (typeof parsed !== "string") return parsed;
-    return parsed
-      .split(",")
-      .map((host) => host.trim())
-      .filter((host) => host !== "");
-  },
-  z.array(
-    z
-      .string()
-      .trim()
-      .toLowerCase()
-      .regex(/^(\*|(\*\.)?[a-z0-9.-]+(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?)$/, {
-        message: 'expected "*", a host, "*.suffix", optionally with ":port"',
-      }),
-  ),
-);
-
-const flag = z.preprocess((value) => {
-  if (typeof value !== "string") return value;
-  const text = value.trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(text)) return true;
-  if (["false", "0", "no", "off", ""].includes(text)) return false;
-  return value;
-}, z.boolean());
-
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** A view's part: a URL template whose `{name}` placeholders come from the query string. */
@@ -115,8 +87,8 @@ const viewSchema = z.object({
 export type ViewConfig = z.output<typeof viewSchema>;
 
 const envSchema = z.object({
-  ALLOWED_HOSTS: hostList.default([]),
-  ALLOW_PRIVATE_NETWORKS: flag.default(false),
+  ALLOWED_HOSTS: hostListVar.default([]),
+  ALLOW_PRIVATE_NETWORKS: flagVar.default(false),
   MAX_REQUESTS: count(1, 1_000).default(50),
   MAX_SUBREQUESTS: count(1, 10_000).default(1_000),
   DEFAULT_CONCURRENCY: count(1, 100).default(6),

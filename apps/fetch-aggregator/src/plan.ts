@@ -1,7 +1,12 @@
-import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
+import {
+  checkTarget,
+  forwardableHeaders,
+  HttpProblem,
+  type InvalidParam,
+  invalidInput,
+} from "@edge-async/http";
 import type { CallPlan, PlannedRequest } from "./aggregate.ts";
 import type { Config } from "./config.ts";
-import { checkTarget, forwardableHeaders } from "./safety.ts";
 import type { AggregateRequest } from "./schemas.ts";
 
 /**

@@ -1,8 +1,7 @@
 import { withTimeout } from "@edge-async/async-utils";
-import { HttpProblem } from "@edge-async/http";
+import { checkTarget, HttpProblem } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import type { Config } from "./config.ts";
-import { checkTarget } from "./safety.ts";
 
 /**
  * Passes one upstream GET through: same policy, breaker and timeout as an aggregate call, but no

@@ -1,4 +1,5 @@
 import { CircuitOpenError, isAbortError, retry, withTimeout } from "@edge-async/async-utils";
+import { checkTarget } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import { cacheKey, isCacheable, readCached, storeCached } from "./cache.ts";
 import type { Config } from "./config.ts";
@@ -10,7 +11,6 @@ import {
   TooLargeError,
   type UpstreamAnswer,
 } from "./results.ts";
-import { checkTarget } from "./safety.ts";
 import { readAnswer } from "./upstream-body.ts";
 
 /**

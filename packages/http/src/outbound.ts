@@ -1,25 +1,27 @@
 /**
- * Outbound policy: which URLs this gateway may fetch, and which headers it forwards.
+ * Outbound policy: which URLs a worker may fetch on a caller's behalf, and which headers it
+ * forwards.
  *
  * Workers cannot resolve DNS before a fetch, so this module judges the URL as written: IP
  * literals in private, loopback and link-local ranges and `localhost` names are refused, but a
  * public hostname whose DNS record points at a private address cannot be caught here. The host
- * allowlist is the real boundary; keep it to hosts you control.
+ * allowlist is the real boundary; keep it to hosts you control. Check every redirect hop too.
  *
  * @module
  */
+import * as z from "zod";
 
 /**
  * What the policy needs from the worker's configuration.
  *
  * @example
  * ```ts
- * import type { TargetPolicy } from "./safety.ts";
+ * import type { TargetPolicy } from "@edge-async/http";
  * const policy: TargetPolicy = { allowedHosts: ["api.example.com"], allowPrivateNetworks: false };
  * ```
  */
 export interface TargetPolicy {
-  /** `*`, `host`, `host:port`, `*.suffix` or `[v6]:port` entries, lower case. */
+  /** `*`, `host`, `host:port`, `*.suffix` or `[v6]:port` entries, lower case (see {@link hostListVar}). */
   allowedHosts: readonly string[];
   /** Lets loopback, private and link-local targets through (local development only). */
   allowPrivateNetworks: boolean;
@@ -30,7 +32,7 @@ export interface TargetPolicy {
  *
  * @example
  * ```ts
- * import type { TargetVerdict } from "./safety.ts";
+ * import type { TargetVerdict } from "@edge-async/http";
  * const verdict: TargetVerdict = { allowed: false, reason: "host evil.example is not on the allowlist" };
  * ```
  */
@@ -42,7 +44,7 @@ export type TargetVerdict = { allowed: true } | { allowed: false; reason: string
  *
  * @example
  * ```ts
- * import { checkTarget } from "./safety.ts";
+ * import { checkTarget } from "@edge-async/http";
  * const policy = { allowedHosts: ["*"], allowPrivateNetworks: false };
  * console.assert(checkTarget(new URL("https://api.example.com/"), policy).allowed);
  * console.assert(!checkTarget(new URL("http://[::ffff:127.0.0.1]/"), policy).allowed);
@@ -71,7 +73,7 @@ export function checkTarget(url: URL, policy: TargetPolicy): TargetVerdict {
  *
  * @example
  * ```ts
- * import { privateTargetReason } from "./safety.ts";
+ * import { privateTargetReason } from "@edge-async/http";
  * console.assert(privateTargetReason("[::ffff:7f00:1]")?.includes("127.0.0.0/8"));
  * ```
  */
@@ -214,7 +216,7 @@ function privateIPv6Range(groups: readonly number[]): string | undefined {
  *
  * @example
  * ```ts
- * import { HOP_BY_HOP_HEADERS } from "./safety.ts";
+ * import { HOP_BY_HOP_HEADERS } from "@edge-async/http";
  * console.assert(HOP_BY_HOP_HEADERS.has("transfer-encoding"));
  * ```
  */
@@ -235,7 +237,7 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
  *
  * @example
  * ```ts
- * import { forwardableHeaders } from "./safety.ts";
+ * import { forwardableHeaders } from "@edge-async/http";
  * const headers = forwardableHeaders({ accept: "application/json", connection: "x-debug", "x-debug": "1", host: "evil" });
  * console.assert([...headers.keys()].join() === "accept");
  * ```
@@ -254,3 +256,60 @@ export function forwardableHeaders(input: Readonly<Record<string, string>> = {})
   }
   return headers;
 }
+
+const jsonArrayText = (value: unknown): unknown => {
+  if (typeof value !== "string" || !value.trim().startsWith("[")) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * Zod schema of an allowlist var: a JSON array or a comma-separated string of `*`, `host`,
+ * `host:port`, `*.suffix` or `[v6]:port` entries, trimmed and lower-cased for {@link TargetPolicy}.
+ *
+ * @example
+ * ```ts
+ * import { hostListVar } from "@edge-async/http";
+ * console.assert(hostListVar.parse("API.example.com, *.example.org:8443").length === 2);
+ * ```
+ */
+export const hostListVar = z.preprocess(
+  (value) => {
+    const parsed = jsonArrayText(value);
+    if (typeof parsed !== "string") return parsed;
+    return parsed
+      .split(",")
+      .map((host) => host.trim())
+      .filter((host) => host !== "");
+  },
+  z.array(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(\*|(\*\.)?[a-z0-9.-]+(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?)$/, {
+        message: 'expected "*", a host, "*.suffix", optionally with ":port"',
+      }),
+  ),
+);
+
+/**
+ * Zod schema of a boolean var: a JSON boolean, or `true`/`1`/`yes`/`on` and
+ * `false`/`0`/`no`/`off`/empty in any case (`wrangler dev --var NAME:true` passes a string).
+ *
+ * @example
+ * ```ts
+ * import { flagVar } from "@edge-async/http";
+ * console.assert(flagVar.parse("TRUE") === true && flagVar.parse(false) === false);
+ * ```
+ */
+export const flagVar = z.preprocess((value) => {
+  if (typeof value !== "string") return value;
+  const text = value.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(text)) return true;
+  if (["false", "0", "no", "off", ""].includes(text)) return false;
+  return value;
+}, z.boolean());
