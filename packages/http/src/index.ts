@@ -1,10 +1,13 @@
 /**
  * Shared HTTP pieces for the edge-async workers: RFC 9457 problem details, Hono error handlers,
- * zod validation middleware whose failures answer as problem+json, and the outbound URL policy.
+ * zod validation middleware whose failures answer as problem+json, the outbound URL policy,
+ * and bounded body reading.
  *
  * @module
  */
+export * from "./body.ts";
 export * from "./errors.ts";
 export * from "./outbound.ts";
 export * from "./problem.ts";
+export * from "./retry-after.ts";
 export * from "./validation.ts";

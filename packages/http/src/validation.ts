@@ -1,5 +1,6 @@
 import type { Env, MiddlewareHandler, ValidationTargets } from "hono";
 import type * as z from "zod";
+import { BodyTooLargeError, declaresMoreThan, limitedChunks } from "./body.ts";
 import { HttpProblem, type InvalidParam, invalidInput } from "./problem.ts";
 
 /** Where a value came from; decides whether problems point into a body or name a parameter. */
@@ -160,29 +161,17 @@ async function readBodyText(request: Request, maxBytes: number): Promise<string>
     new HttpProblem(413, "content-too-large", "Content Too Large", {
       detail: `The body is larger than ${maxBytes} bytes`,
     });
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (declaresMoreThan(request.headers, maxBytes)) throw tooLarge();
   if (request.body === null) return "";
-  const reader = request.body.getReader();
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-  let received = 0;
   let text = "";
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      if (received > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      text += decoder.decode(value, { stream: true });
+    for await (const chunk of limitedChunks(request.body, maxBytes)) {
+      text += decoder.decode(chunk, { stream: true });
     }
     return text + decoder.decode();
   } catch (error) {
-    if (error instanceof HttpProblem) throw error;
+    if (error instanceof BodyTooLargeError) throw tooLarge();
     throw invalidInput([{ pointer: "", detail: "the body is not valid UTF-8" }]);
-  } finally {
-    reader.releaseLock();
   }
 }
