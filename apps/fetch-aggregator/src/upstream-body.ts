@@ -1,3 +1,9 @@
+import {
+  BodyTooLargeError,
+  declaresMoreThan,
+  parseRetryAfter,
+  readLimited,
+} from "@edge-async/http";
 import { TooLargeError, type UpstreamAnswer } from "./results.ts";
 
 /**
@@ -26,42 +32,17 @@ export async function readAnswer(
     await response.body?.cancel();
     return answer(undefined);
   }
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  if (declaresMoreThan(response.headers, maxBytes)) {
     await response.body.cancel();
     throw new TooLargeError(maxBytes);
   }
-  const reader = response.body.getReader();
-  const onAbort = (): void => {
-    reader.cancel(signal.reason).catch(() => {});
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  let received = 0;
+  let bytes: Uint8Array;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      received += value.byteLength;
-      if (received > maxBytes) {
-        await reader.cancel(new TooLargeError(maxBytes));
-        throw new TooLargeError(maxBytes);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
+    bytes = await readLimited(response.body, maxBytes, { signal });
+  } catch (error) {
+    throw error instanceof BodyTooLargeError ? new TooLargeError(maxBytes) : error;
   }
-  // A cancel from the abort listener ends the loop like a normal end of stream would.
-  if (signal.aborted) throw signal.reason;
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  const text = new TextDecoder().decode(bytes);
-  return answer(parseBody(text, response.headers.get("content-type")));
+  return answer(parseBody(new TextDecoder().decode(bytes), response.headers.get("content-type")));
 }
 
 function parseBody(text: string, contentType: string | null): unknown {
@@ -72,24 +53,4 @@ function parseBody(text: string, contentType: string | null): unknown {
   } catch {
     return text;
   }
-}
-
-/**
- * `Retry-After` in milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). Fractional
- * seconds are accepted too (not standard, but harmless and handy for tests).
- *
- * @example
- * ```ts
- * import { parseRetryAfter } from "./upstream-body.ts";
- * console.assert(parseRetryAfter("2") === 2_000);
- * console.assert(parseRetryAfter("soon") === undefined);
- * ```
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  if (!/[a-z]/i.test(text)) return undefined;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

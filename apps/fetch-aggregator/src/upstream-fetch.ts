@@ -1,5 +1,5 @@
 import { CircuitOpenError, isAbortError, retry, withTimeout } from "@edge-async/async-utils";
-import { checkTarget } from "@edge-async/http";
+import { checkTarget, isRetryableStatus } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import { cacheKey, isCacheable, readCached, storeCached } from "./cache.ts";
 import type { Config } from "./config.ts";
@@ -240,7 +240,7 @@ async function fetchAndRead(
       }
     }
     const answer = await readAnswer(response, { maxBytes: config.maxBodyBytes, signal, method });
-    if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
+    if (isRetryableStatus(answer.status)) {
       throw new RetryableStatusError(answer);
     }
     return answer;

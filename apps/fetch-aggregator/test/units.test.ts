@@ -5,7 +5,6 @@ import { wantsNdjson } from "../src/ndjson.ts";
 import { planAggregate } from "../src/plan.ts";
 import { aggregateRequestSchema } from "../src/schemas.ts";
 import { serverTiming } from "../src/server-timing.ts";
-import { parseRetryAfter } from "../src/upstream-body.ts";
 import { uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
 
 describe("readConfig", () => {
@@ -64,17 +63,6 @@ describe("readConfig", () => {
 });
 
 describe("small helpers", () => {
-  it("parses Retry-After as seconds or an HTTP date", () => {
-    const now = Date.parse("Tue, 24 Nov 2026 00:00:00 GMT");
-    expect(parseRetryAfter("3", now)).toBe(3_000);
-    expect(parseRetryAfter("0.25", now)).toBe(250);
-    expect(parseRetryAfter("Tue, 24 Nov 2026 00:00:05 GMT", now)).toBe(5_000);
-    expect(parseRetryAfter("Mon, 23 Nov 2026 23:00:00 GMT", now)).toBe(0);
-    expect(parseRetryAfter("-1", now)).toBeUndefined();
-    expect(parseRetryAfter("soon", now)).toBeUndefined();
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-  });
-
   it("reads Accept for NDJSON, honouring q=0", () => {
     expect(wantsNdjson("application/x-ndjson")).toBe(true);
     expect(wantsNdjson("application/json, application/x-ndjson;q=0.1")).toBe(true);
