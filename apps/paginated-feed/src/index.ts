@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { problemErrorHandler, problemNotFound } from "@edge-async/http";
+import { healthCheck, problemErrorHandler, problemNotFound } from "@edge-async/http";
 import { Hono } from "hono";
 import type { FeedApp } from "./env.ts";
 import { benchRoutes } from "./routes/bench-routes.ts";
@@ -16,6 +16,10 @@ import { listItems } from "./routes/list-items.ts";
 const app = new Hono<FeedApp>()
   .onError(problemErrorHandler)
   .notFound(problemNotFound)
+  .get(
+    "/healthz",
+    healthCheck<FeedApp>("database", (c) => c.env.DB.prepare("select 1").first()),
+  )
   .route("/v1/items", listItems)
   .route("/v1/items", ingestItems)
   // Before /:id, which would otherwise take "export" for an id.

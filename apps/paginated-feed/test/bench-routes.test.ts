@@ -47,3 +47,26 @@ describe("benchmark routes", () => {
     expect(rows.offsetDeep).toBeGreaterThanOrEqual(160);
   });
 });
+
+describe("GET /healthz", () => {
+  it("answers ok once the database answers", async () => {
+    const response = await api("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  it("answers 503 when the database does not", async () => {
+    const broken = {
+      prepare: () => ({
+        first: () => Promise.reject(new Error("D1 unavailable")),
+      }),
+    } as unknown as D1Database;
+    const response = await app.fetch(
+      new Request(new URL("/healthz", BASE)),
+      { ...env, DB: broken },
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+});

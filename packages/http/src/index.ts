@@ -7,6 +7,7 @@
  */
 export * from "./body.ts";
 export * from "./errors.ts";
+export * from "./health.ts";
 export * from "./outbound.ts";
 export * from "./problem.ts";
 export * from "./retry-after.ts";
