@@ -1,3 +1,4 @@
+import { flagVar, hostListVar, type TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
 import type { Env } from "./env.ts";
 
@@ -14,6 +15,8 @@ const configSchema = z.object({
   DEAD_LETTER_QUEUE: z.string().min(1),
   ENVIRONMENT: z.string().default("production"),
   CURSOR_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  ALLOWED_HOSTS: hostListVar.default(["*"]),
+  ALLOW_PRIVATE_NETWORKS: flagVar.default(false),
 });
 
 const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
@@ -43,6 +46,8 @@ export interface Config {
   deadLetterQueue: string;
   /** Signs listing cursors; `undefined` outside development until the secret is set. */
   cursorSecret: string | undefined;
+  /** Which URLs `fetch` and `ingest` jobs may fetch: checked at enqueue and before every hop. */
+  outbound: TargetPolicy;
 }
 
 /**
@@ -73,5 +78,9 @@ export function readConfig(env: Env): Config {
     cursorSecret:
       vars.CURSOR_SECRET ??
       (vars.ENVIRONMENT === "development" ? DEVELOPMENT_CURSOR_SECRET : undefined),
+    outbound: {
+      allowedHosts: vars.ALLOWED_HOSTS,
+      allowPrivateNetworks: vars.ALLOW_PRIVATE_NETWORKS,
+    },
   };
 }

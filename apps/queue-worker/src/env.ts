@@ -33,6 +33,10 @@ export interface Env {
   STATUS_WRITES: string;
   DEAD_LETTER_QUEUE: string;
   ENVIRONMENT: string;
+  /** `true` lets jobs fetch loopback, private and link-local addresses (local development only). */
+  ALLOW_PRIVATE_NETWORKS?: boolean | string;
+  /** Hosts jobs may fetch (`host`, `host:port`, `*.suffix`; JSON array or comma-separated); default `*`. */
+  ALLOWED_HOSTS?: string | string[];
   /** Secret (`wrangler secret put CURSOR_SECRET`); absent in development, where a fixed one is used. */
   CURSOR_SECRET?: string;
 }

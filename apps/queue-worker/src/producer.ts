@@ -1,4 +1,4 @@
-import { HttpProblem, type InvalidParam } from "@edge-async/http";
+import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
 import type { Config } from "./config.ts";
 import {
   type Database,
@@ -9,6 +9,8 @@ import {
 } from "./db/repository.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
+import { jobTypes } from "./job-types/registry.ts";
+import { refusedTargets } from "./outbound.ts";
 import type { EnqueueRequest } from "./routes/schemas.ts";
 
 /**
@@ -33,7 +35,8 @@ export interface Enqueued {
  * will run. (Sending first could run a job whose row is missing.) A replay of an idempotency key
  * answers with the existing job; if that job is still `queued` and never ran, its message is sent
  * again, which covers the rare case of a send that failed and a delete that failed too; the
- * consumer's claim makes the duplicate harmless.
+ * consumer's claim makes the duplicate harmless. Before anything is written, every URL a job
+ * would fetch is checked against the outbound policy; one refused URL refuses the whole call (400).
  *
  * @example
  * ```ts
@@ -48,6 +51,15 @@ export async function enqueueJobs(
   requests: EnqueueRequest[],
   options: { pointerPrefix?: (index: number) => string } = {},
 ): Promise<Enqueued[]> {
+  const refused = requests.flatMap((request, index) =>
+    refusedTargets(
+      jobTypes[request.type],
+      request.payload,
+      `${options.pointerPrefix?.(index) ?? ""}/payload`,
+      config.outbound,
+    ),
+  );
+  if (refused.length > 0) throw invalidInput(refused);
   const now = Date.now();
   const rows: NewJobRow[] = requests.map((request) => ({
     id: crypto.randomUUID(),

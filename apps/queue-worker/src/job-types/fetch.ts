@@ -1,6 +1,9 @@
 import { retry, withTimeout } from "@edge-async/async-utils";
+import type { TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
+import { readConfig } from "../config.ts";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
+import { fetchWithinPolicy } from "../outbound.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
@@ -32,6 +35,7 @@ export interface FetchResult {
  * `fetch`: GETs (or HEADs) a URL, each try under its own timeout, retrying network errors,
  * timeouts, 408, 429 and 5xx with jittered backoff; records the status, the body's size and its
  * SHA-256 (streamed, never buffered whole). Any other status is a completed fetch and is recorded.
+ * The URL and each redirect hop must pass the outbound policy; a refused one kills the job.
  *
  * @example
  * ```ts
@@ -53,15 +57,21 @@ export const fetchJob = defineJobType({
       .max(100 * 1024 * 1024)
       .default(10 * 1024 * 1024),
   }),
-  async run(payload, { signal }): Promise<FetchResult> {
+  outboundUrls: (payload) => ({ "/url": payload.url }),
+  async run(payload, { env, signal }): Promise<FetchResult> {
+    const policy = readConfig(env).outbound;
     let tries = 0;
     const result = await retry(
       (_attempt, retrySignal) => {
         tries++;
-        return withTimeout((trySignal) => fetchAndHash(payload, trySignal), payload.timeoutMs, {
-          signal: retrySignal,
-          message: `fetch of ${payload.url} took longer than ${payload.timeoutMs} ms`,
-        });
+        return withTimeout(
+          (trySignal) => fetchAndHash(payload, policy, trySignal),
+          payload.timeoutMs,
+          {
+            signal: retrySignal,
+            message: `fetch of ${payload.url} took longer than ${payload.timeoutMs} ms`,
+          },
+        );
       },
       {
         retries: payload.retries,
@@ -77,9 +87,14 @@ export const fetchJob = defineJobType({
 
 async function fetchAndHash(
   payload: { url: string; method: "GET" | "HEAD"; maxBytes: number },
+  policy: TargetPolicy,
   signal: AbortSignal,
 ): Promise<Omit<FetchResult, "tries">> {
-  const response = await fetch(payload.url, { method: payload.method, signal, redirect: "follow" });
+  const { response, url: finalUrl } = await fetchWithinPolicy(
+    payload.url,
+    { method: payload.method, signal },
+    policy,
+  );
   if (response.status === 408 || response.status === 429 || response.status >= 500) {
     throw await responseError(response, payload.url);
   }
@@ -117,7 +132,7 @@ async function fetchAndHash(
   await writer.close();
   return {
     url: payload.url,
-    finalUrl: response.url || payload.url,
+    finalUrl,
     status: response.status,
     ok: response.ok,
     contentType: response.headers.get("content-type"),

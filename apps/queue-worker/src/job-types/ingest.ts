@@ -1,6 +1,9 @@
 import { chunk, retry, withTimeout } from "@edge-async/async-utils";
+import type { TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
+import { readConfig } from "../config.ts";
 import { PermanentJobError } from "../errors.ts";
+import { fetchWithinPolicy } from "../outbound.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
@@ -86,7 +89,8 @@ function isFourDigitYear(date: Date): boolean {
 /**
  * `ingest`: fetches a JSON Feed, maps its items and posts them to paginated-feed through the FEED
  * service binding in chunks of at most 100. Idempotent: paginated-feed dedupes on `externalKey`,
- * so a run repeated after a partial failure only creates what is missing.
+ * so a run repeated after a partial failure only creates what is missing. The feed URL and each
+ * redirect hop must pass the outbound policy; a refused one kills the job.
  *
  * @example
  * ```ts
@@ -104,13 +108,19 @@ export const ingestJob = defineJobType({
     maxItems: z.number().int().min(1).max(5_000).default(1_000),
     timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   }),
+  outboundUrls: (payload) => ({ "/feedUrl": payload.feedUrl }),
   async run(payload, { env, signal }) {
+    const policy = readConfig(env).outbound;
     const feed = await retry(
       () =>
-        withTimeout((trySignal) => readFeed(payload.feedUrl, trySignal), payload.timeoutMs, {
-          signal,
-          message: `reading ${payload.feedUrl} took longer than ${payload.timeoutMs} ms`,
-        }),
+        withTimeout(
+          (trySignal) => readFeed(payload.feedUrl, policy, trySignal),
+          payload.timeoutMs,
+          {
+            signal,
+            message: `reading ${payload.feedUrl} took longer than ${payload.timeoutMs} ms`,
+          },
+        ),
       { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
     );
     const raw = feed.items.slice(0, payload.maxItems);
@@ -142,11 +152,16 @@ export const ingestJob = defineJobType({
   },
 });
 
-async function readFeed(feedUrl: string, signal: AbortSignal): Promise<{ items: unknown[] }> {
-  const response = await fetch(feedUrl, {
-    signal,
-    headers: { accept: "application/feed+json, application/json" },
-  });
+async function readFeed(
+  feedUrl: string,
+  policy: TargetPolicy,
+  signal: AbortSignal,
+): Promise<{ items: unknown[] }> {
+  const { response } = await fetchWithinPolicy(
+    feedUrl,
+    { signal, headers: { accept: "application/feed+json, application/json" } },
+    policy,
+  );
   if (!response.ok) throw await responseError(response, feedUrl);
   let body: unknown;
   try {

@@ -34,6 +34,11 @@ export interface JobType<S extends z.ZodType = z.ZodType, R = unknown> {
   readonly name: string;
   readonly description: string;
   readonly payload: S;
+  /**
+   * The URLs a run will fetch, keyed by their JSON pointer inside the payload (`/url`): the
+   * producer refuses a job whose URL the outbound policy refuses.
+   */
+  outboundUrls?(payload: z.output<S>): Record<string, string>;
   run(payload: z.output<S>, context: JobContext): Promise<R>;
 }
 
