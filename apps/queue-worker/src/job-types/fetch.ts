@@ -1,5 +1,10 @@
 import { retry, withTimeout } from "@edge-async/async-utils";
-import type { TargetPolicy } from "@edge-async/http";
+import {
+  BodyTooLargeError,
+  isRetryableStatus,
+  limitedChunks,
+  type TargetPolicy,
+} from "@edge-async/http";
 import * as z from "zod";
 import { readConfig } from "../config.ts";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
@@ -95,38 +100,26 @@ async function fetchAndHash(
     { method: payload.method, signal },
     policy,
   );
-  if (response.status === 408 || response.status === 429 || response.status >= 500) {
-    throw await responseError(response, payload.url);
-  }
+  if (isRetryableStatus(response.status)) throw await responseError(response, payload.url);
   const digest = new crypto.DigestStream("SHA-256");
   // Aborting the writer rejects `digest.digest`; it is awaited only on success, so mark it handled.
   digest.digest.catch(() => {});
   const writer = digest.getWriter();
   let bytes = 0;
   if (response.body !== null) {
-    // Read by hand rather than pipeTo: stopping at maxBytes then cancels the body cleanly, with no
-    // stray rejected pipe promise. An aborted signal errors the body, which ends the loop.
-    const reader = response.body.getReader();
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        bytes += value.byteLength;
-        if (bytes > payload.maxBytes) {
-          await reader.cancel();
-          throw new PermanentJobError(
-            `the body of ${payload.url} exceeds ${payload.maxBytes} bytes`,
-          );
-        }
-        await writer.write(value);
+      // Past maxBytes, or on abort, the body is cancelled, which closes the connection.
+      for await (const chunk of limitedChunks(response.body, payload.maxBytes, { signal })) {
+        bytes += chunk.byteLength;
+        await writer.write(chunk);
       }
     } catch (error) {
       await writer.abort(error).catch(() => {});
       if (signal.aborted) throw signal.reason;
-      if (error instanceof PermanentJobError) throw error;
+      if (error instanceof BodyTooLargeError) {
+        throw new PermanentJobError(`the body of ${payload.url} exceeds ${payload.maxBytes} bytes`);
+      }
       throw new RetryableJobError(`reading the body of ${payload.url} failed`, { cause: error });
-    } finally {
-      reader.releaseLock();
     }
   }
   await writer.close();
