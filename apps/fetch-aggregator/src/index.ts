@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { params, problemErrorHandler, problemNotFound, query } from "@edge-async/http";
+import { healthCheck, params, problemErrorHandler, problemNotFound, query } from "@edge-async/http";
 import { Hono } from "hono";
 import { type AggregatorApp, withConfig } from "./config.ts";
 import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
@@ -25,7 +25,7 @@ import { proxyQuerySchema, viewParamsSchema } from "./schemas.ts";
 const app = new Hono<AggregatorApp>()
   .onError(problemErrorHandler)
   .notFound(problemNotFound)
-  .get("/healthz", (c) => c.json({ status: "ok" }))
+  .get("/healthz", healthCheck())
   .use("/v1/*", withConfig)
   // Fan-out with deadline, retries, breakers, coalescing, cache: aggregate.ts, upstream-fetch.ts.
   .post("/v1/aggregate", aggregateBody, aggregateHandler)

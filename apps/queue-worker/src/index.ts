@@ -1,4 +1,4 @@
-import { problemErrorHandler, problemNotFound } from "@edge-async/http";
+import { healthCheck, problemErrorHandler, problemNotFound } from "@edge-async/http";
 import { Hono } from "hono";
 import { consumeJobs } from "./consumer.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
@@ -19,6 +19,10 @@ import { statsRoutes } from "./routes/stats.ts";
 export const app = new Hono<{ Bindings: Env }>()
   .onError(problemErrorHandler)
   .notFound(problemNotFound)
+  .get(
+    "/healthz",
+    healthCheck<{ Bindings: Env }>("database", (c) => c.env.DB.prepare("select 1").first()),
+  )
   .route("/v1/jobs", jobRoutes)
   .route("/v1/stats", statsRoutes);
 

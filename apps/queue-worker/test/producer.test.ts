@@ -306,3 +306,11 @@ describe("GET /v1/stats", () => {
     ]);
   });
 });
+
+describe("GET /healthz", () => {
+  it("answers ok once the database answers", async () => {
+    const response = await api("/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+});
