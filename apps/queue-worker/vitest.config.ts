@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { feedService, upstream } from "./test/outbound/upstream.ts";
@@ -16,7 +17,7 @@ if (maxAttempts !== maxRetries + 1) {
   );
 }
 
-const migrations = await readD1Migrations("./migrations");
+const migrations = await readD1Migrations(join(import.meta.dirname, "migrations"));
 
 export default defineConfig({
   plugins: [
