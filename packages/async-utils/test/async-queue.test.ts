@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { AsyncQueue, QueueClosedError } from "../src/async-queue.ts";
 import { AbortError } from "../src/errors.ts";
+import { abortInBulk, heapUsed } from "./helpers/bulk-abort.ts";
 
 /** Lets every queued microtask (and the chains they start) run. */
 async function flush(): Promise<void> {
@@ -476,51 +477,3 @@ describe("AsyncQueue properties", () => {
     );
   });
 });
-
-const BULK = 100_000;
-
-/**
- * Parks BULK waiters (half on one shared signal, half on their own), aborts them all and checks
- * that every one rejected and the wait list is empty again.
- */
-async function abortInBulk(
-  park: (signal: AbortSignal, index: number) => Promise<unknown>,
-  waiting: () => number,
-): Promise<void> {
-  const shared = new AbortController();
-  const own: AbortController[] = [];
-  let rejected = 0;
-  const settled: Promise<void>[] = [];
-  for (let i = 0; i < BULK; i++) {
-    let signal = shared.signal;
-    if (i % 2 === 1) {
-      const controller = new AbortController();
-      own.push(controller);
-      signal = controller.signal;
-    }
-    settled.push(
-      park(signal, i).then(
-        () => {
-          throw new Error("an aborted waiter was served");
-        },
-        () => {
-          rejected++;
-        },
-      ),
-    );
-  }
-  expect(waiting()).toBe(BULK);
-  shared.abort();
-  for (const controller of own) controller.abort();
-  expect(waiting()).toBe(0);
-  await Promise.all(settled);
-  expect(rejected).toBe(BULK);
-}
-
-/** Heap in use after a full collection; undefined where gc() is not exposed (workerd). */
-function heapUsed(): number | undefined {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined || typeof process?.memoryUsage !== "function") return undefined;
-  gc();
-  return process.memoryUsage().heapUsed;
-}
