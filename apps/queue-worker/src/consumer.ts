@@ -2,7 +2,16 @@ import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
 import * as z from "zod";
 import { retryDelaySeconds } from "./backoff.ts";
 import { type Config, readConfig } from "./config.ts";
-import { type Claim, claimJob, type Database, database, findJob } from "./db/repository.ts";
+import {
+  type Claim,
+  type ClaimAttempt,
+  claimJob,
+  claimJobs,
+  type Database,
+  database,
+  findJob,
+  type JobState,
+} from "./db/repository.ts";
 import type { Env } from "./env.ts";
 import { describeError, PermanentJobError, RetryableJobError } from "./errors.ts";
 import { resolveJob } from "./job-types/registry.ts";
@@ -31,6 +40,9 @@ export const jobMessageSchema = z.object({ jobId: z.string().min(1).max(100) });
  * timeout; then records the outcomes (one D1 batch, or one write each) and acks or retries every
  * message on its own, with exponential backoff and full jitter.
  *
+ * With `STATUS_WRITES=batched` the whole batch is claimed up front in one D1 batch
+ * ({@link claimJobs}); with `per-message` each job is claimed right before its run.
+ *
  * @example
  * ```ts
  * import { consumeJobs } from "./consumer.ts";
@@ -41,11 +53,24 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
   const config = readConfig(env);
   const db = database(env.DB);
   const writer = createOutcomeWriter(db, config.statusWrites);
-  await mapConcurrent(
-    batch.messages,
-    (message) => processMessage(message, { env, config, db, writer }),
-    { concurrency: config.consumerConcurrency, stopOnError: false },
-  );
+  const deps = { env, config, db, writer };
+  const deliveries: Delivery[] = [];
+  for (const message of batch.messages) {
+    const body = jobMessageSchema.safeParse(message.body);
+    if (body.success) deliveries.push({ message, jobId: body.data.jobId });
+    else {
+      // Nothing to run or to mark: retrying a malformed message cannot help.
+      console.error("dropping a malformed message", message.id, JSON.stringify(message.body));
+      message.ack();
+    }
+  }
+  if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
+  else {
+    await mapConcurrent(deliveries, (delivery) => claimAndRun(delivery, deps), {
+      concurrency: config.consumerConcurrency,
+      stopOnError: false,
+    });
+  }
   await writer.flush();
 }
 
@@ -56,15 +81,14 @@ interface Deps {
   writer: OutcomeWriter;
 }
 
-async function processMessage(message: Message<unknown>, deps: Deps): Promise<void> {
-  const body = jobMessageSchema.safeParse(message.body);
-  if (!body.success) {
-    // Nothing to run or to mark: retrying a malformed message cannot help.
-    console.error("dropping a malformed message", message.id, JSON.stringify(message.body));
-    message.ack();
-    return;
-  }
-  const { jobId } = body.data;
+interface Delivery {
+  message: Message<unknown>;
+  jobId: string;
+}
+
+/** Per-message claims: each job is claimed (one round trip) when its slot comes up, then run. */
+async function claimAndRun(delivery: Delivery, deps: Deps): Promise<void> {
+  const { message, jobId } = delivery;
   try {
     const now = Date.now();
     const claim = await claimJob(deps.db, jobId, {
@@ -72,29 +96,81 @@ async function processMessage(message: Message<unknown>, deps: Deps): Promise<vo
       leaseMarginMs: deps.config.leaseMarginMs,
     });
     if (claim === undefined) {
-      settle(message, await verdictWithoutClaim(deps.db, jobId, now));
+      settle(message, verdictWithoutClaim(jobId, await findJob(deps.db, jobId), now));
       return;
     }
-    const outcome = await runClaimed(claim, deps.env);
-    await deps.writer.record(
-      message,
-      claim,
-      outcome.write,
-      verdictFor(outcome, claim, message, deps.config),
-    );
+    await runAndRecord(message, claim, deps);
   } catch (error) {
-    // D1 unreachable or similar: nothing was decided, so come back later.
-    console.error(`job ${jobId}: consumer error`, error);
-    settle(message, {
-      action: "retry",
-      delaySeconds: retryDelaySeconds(message.attempts, backoffOf(deps.config)),
-    });
+    retryLater(message, jobId, error, deps.config);
   }
 }
 
+/**
+ * Batched claims: every job of the batch is claimed in one D1 batch, in delivery order, so of two
+ * messages for one job only the first claims it and the second goes the way of any delivery that
+ * finds its job under someone else's lease. Messages whose claim missed are settled at once; the
+ * claimed jobs then run through the slots in the order their leases were sized for.
+ */
+async function claimThenRun(deliveries: Delivery[], deps: Deps): Promise<void> {
+  if (deliveries.length === 0) return;
+  const now = Date.now();
+  let attempts: ClaimAttempt[];
+  try {
+    attempts = await claimJobs(
+      deps.db,
+      deliveries.map((delivery) => delivery.jobId),
+      {
+        now,
+        leaseMarginMs: deps.config.leaseMarginMs,
+        concurrency: deps.config.consumerConcurrency,
+      },
+    );
+  } catch (error) {
+    // The batch is one transaction: nothing was claimed.
+    for (const { message, jobId } of deliveries) retryLater(message, jobId, error, deps.config);
+    return;
+  }
+  const claimed: { message: Message<unknown>; claim: Claim }[] = [];
+  deliveries.forEach(({ message, jobId }, index) => {
+    const attempt = attempts[index];
+    if (attempt?.claimed) claimed.push({ message, claim: attempt.claim });
+    else settle(message, verdictWithoutClaim(jobId, attempt?.job, now));
+  });
+  await mapConcurrent(
+    claimed,
+    async ({ message, claim }) => {
+      try {
+        // The ledger's start is when the run started, not when the batch was claimed.
+        await runAndRecord(message, { ...claim, startedAt: Date.now() }, deps);
+      } catch (error) {
+        retryLater(message, claim.job.id, error, deps.config);
+      }
+    },
+    { concurrency: deps.config.consumerConcurrency, stopOnError: false },
+  );
+}
+
+async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps): Promise<void> {
+  const outcome = await runClaimed(claim, deps.env);
+  await deps.writer.record(
+    message,
+    claim,
+    outcome.write,
+    verdictFor(outcome, claim, message, deps.config),
+  );
+}
+
+/** D1 unreachable or similar: nothing was decided, so come back later. */
+function retryLater(message: Message<unknown>, jobId: string, error: unknown, config: Config) {
+  console.error(`job ${jobId}: consumer error`, error);
+  settle(message, {
+    action: "retry",
+    delaySeconds: retryDelaySeconds(message.attempts, backoffOf(config)),
+  });
+}
+
 /** A message whose job could not be claimed: finished, missing, or running under another lease. */
-async function verdictWithoutClaim(db: Database, jobId: string, now: number): Promise<Verdict> {
-  const job = await findJob(db, jobId);
+function verdictWithoutClaim(jobId: string, job: JobState | undefined, now: number): Verdict {
   if (job === undefined) {
     console.warn(`job ${jobId}: no such job; acking its message`);
     return { action: "ack" };

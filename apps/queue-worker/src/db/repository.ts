@@ -232,9 +232,38 @@ function claimable(id: string, now: number): SQL | undefined {
 }
 
 /**
- * Claims a job for one run: a conditional UPDATE that succeeds for exactly one caller when the job
- * is `queued` or `failed`, or `running` with an expired lease (its runner died). Returns the claim,
- * or `undefined` when someone else holds it or it is finished.
+ * The claim of one job as a statement: a conditional UPDATE that succeeds for exactly one caller
+ * when the job is `queued` or `failed`, or `running` with an expired lease (its runner died), and
+ * returns the claimed row (no row otherwise). The lease covers the job's own deadline plus
+ * `leaseMarginMs`, computed from the row itself.
+ *
+ * @example
+ * ```ts
+ * const [row] = await claimStatement(db, id, { now: Date.now(), leaseMarginMs: 15_000, runToken });
+ * ```
+ */
+export function claimStatement(
+  db: Database,
+  id: string,
+  options: { now: number; leaseMarginMs: number; runToken: string },
+) {
+  const { now, runToken } = options;
+  return db
+    .update(jobs)
+    .set({
+      status: "running",
+      runToken,
+      leaseExpiresAt: sql`${now} + ${jobs.timeoutMs} + ${options.leaseMarginMs}`,
+      attempts: sql`${jobs.attempts} + 1`,
+      updatedAt: now,
+    })
+    .where(claimable(id, now))
+    .returning();
+}
+
+/**
+ * Claims a job for one run with {@link claimStatement} (one D1 round trip). Returns the claim, or
+ * `undefined` when someone else holds it or it is finished.
  *
  * @example
  * ```ts
@@ -248,22 +277,148 @@ export async function claimJob(
   options: { now: number; leaseMarginMs: number; runToken?: string },
 ): Promise<Claim | undefined> {
   const runToken = options.runToken ?? crypto.randomUUID();
-  const { now } = options;
-  const [row] = await db
-    .update(jobs)
-    .set({
-      status: "running",
-      runToken,
-      // The lease covers the job's own deadline plus a margin, computed from the row itself.
-      leaseExpiresAt: sql`${now} + ${jobs.timeoutMs} + ${options.leaseMarginMs}`,
-      attempts: sql`${jobs.attempts} + 1`,
-      updatedAt: now,
-    })
-    .where(claimable(id, now))
-    .returning();
-  return row === undefined ? undefined : { job: row, runToken, startedAt: now };
+  const [row] = await claimStatement(db, id, { ...options, runToken });
+  return row === undefined ? undefined : { job: row, runToken, startedAt: options.now };
 }
 
+/**
+ * What a job looked like right after a claim of it missed: enough to decide whether its message
+ * is acked (finished), or retried (and when).
+ *
+ * @example
+ * ```ts
+ * import type { JobState } from "./repository.ts";
+ * const state: JobState = { id, status: "running", leaseExpiresAt: Date.now() + 30_000 };
+ * ```
+ */
+export type JobState = Pick<JobRow, "id" | "status" | "leaseExpiresAt">;
+
+/**
+ * One delivery's claim from {@link claimJobs}: the claim, or (missed) the job's state after every
+ * claim of the batch, `undefined` when there is no such job.
+ *
+ * @example
+ * ```ts
+ * import type { ClaimAttempt } from "./repository.ts";
+ * const attempt: ClaimAttempt = { claimed: false, job: undefined };
+ * ```
+ */
+export type ClaimAttempt =
+  | { claimed: true; claim: Claim }
+  | { claimed: false; job: JobState | undefined };
+
+/**
+ * Claims the jobs of a whole queue batch in ONE D1 batch (one round trip, one transaction): one
+ * {@link claimStatement} per delivery, in order, so of two deliveries of the same job only the
+ * first claims it; then one statement that lengthens the leases of the jobs that will wait for a
+ * run slot (see below); then a look at the jobs whose claim may have missed.
+ *
+ * The jobs run `concurrency` at a time in `jobIds` order, so a claim made up front starts ticking
+ * before its run. A claimed job that has `concurrency` or more claimed jobs ahead of it starts no
+ * later than the sum of their timeouts divided by `concurrency` (until it starts, every slot is busy
+ * with one of them, and none runs past its timeout), so its lease is lengthened by that much: the
+ * first `concurrency` jobs get exactly the lease of {@link claimJob}.
+ *
+ * @example
+ * ```ts
+ * const attempts = await claimJobs(db, ["a", "b", "a"], {
+ *   now: Date.now(), leaseMarginMs: 15_000, concurrency: 6,
+ * });
+ * attempts[2]; // { claimed: false, job: { id: "a", status: "running", leaseExpiresAt } }
+ * ```
+ */
+export async function claimJobs(
+  db: Database,
+  jobIds: string[],
+  options: { now: number; leaseMarginMs: number; concurrency: number },
+): Promise<ClaimAttempt[]> {
+  if (jobIds.length === 0) return [];
+  const { now } = options;
+  const tokens = jobIds.map(() => crypto.randomUUID());
+  const statements = claimBatchStatements(db, jobIds, tokens, options);
+  const results = await runBatch(db, statements);
+  const claimedRows = results.slice(0, jobIds.length) as JobRow[][];
+  const extended = new Map(
+    (results[jobIds.length] as { id: string; leaseExpiresAt: number | null }[]).map((row) => [
+      row.id,
+      row.leaseExpiresAt,
+    ]),
+  );
+  const states = new Map(
+    (results.slice(jobIds.length + 1) as JobState[][]).flat().map((row) => [row.id, row]),
+  );
+  return jobIds.map((id, index): ClaimAttempt => {
+    const [row] = claimedRows[index] ?? [];
+    if (row === undefined) return { claimed: false, job: states.get(id) };
+    const job = extended.has(id) ? { ...row, leaseExpiresAt: extended.get(id) ?? null } : row;
+    return {
+      claimed: true,
+      claim: { job, runToken: tokens[index] as string, startedAt: now },
+    };
+  });
+}
+
+/**
+ * The statements of {@link claimJobs}, in order: one claim per delivery (`runTokens[i]` for
+ * `jobIds[i]`), the lease extension for queued runs, then the look-ups (at most 100 ids each).
+ * Every statement binds a fixed handful of parameters, or at most 100 ids: within D1's limit of
+ * 100 bound parameters per statement, whatever the batch size.
+ *
+ * @example
+ * ```ts
+ * const statements = claimBatchStatements(db, ids, tokens, { now, leaseMarginMs: 15_000, concurrency: 6 });
+ * const results = await runBatch(db, statements);
+ * ```
+ */
+export function claimBatchStatements(
+  db: Database,
+  jobIds: string[],
+  runTokens: string[],
+  options: { now: number; leaseMarginMs: number; concurrency: number },
+): Statement[] {
+  const { now, leaseMarginMs, concurrency } = options;
+  const claims: Statement[] = jobIds.map((id, index) =>
+    claimStatement(db, id, { now, leaseMarginMs, runToken: runTokens[index] as string }),
+  );
+  const distinct = [...new Set(jobIds)];
+  const lookups: Statement[] = [];
+  for (let start = 0; start < distinct.length; start += 100) {
+    lookups.push(
+      db
+        .select({ id: jobs.id, status: jobs.status, leaseExpiresAt: jobs.leaseExpiresAt })
+        .from(jobs)
+        .where(inArray(jobs.id, distinct.slice(start, start + 100))),
+    );
+  }
+  const order = JSON.stringify(jobIds.map((id, index) => [id, runTokens[index]]));
+  return [...claims, queueWaitStatement(db, order, concurrency), ...lookups];
+}
+
+/**
+ * Lengthens the leases just taken by a batch's claims by how long each run may wait for a slot.
+ * `order` is the JSON array of `[jobId, runToken]` in run order (one bound parameter whatever its
+ * length); only rows that hold their token (claimed by this batch) count, so a duplicate delivery
+ * or a finished job adds no wait. Returns the lengthened rows' ids and leases.
+ */
+function queueWaitStatement(db: Database, order: string, concurrency: number) {
+  // Claimed runs in run order with the sum of the timeouts of the claimed runs ahead of each.
+  const ahead = sql`select j.id as id,
+      row_number() over run_order - 1 as runs_ahead,
+      coalesce(sum(j.timeout_ms) over (run_order rows between unbounded preceding and 1 preceding), 0) as queued_ms
+    from json_each(${order}) as e
+    join ${jobs} as j
+      on j.id = json_extract(e.value, '$[0]') and j.run_token = json_extract(e.value, '$[1]')
+    window run_order as (order by e.key)`;
+  // Whole milliseconds, rounded up (D1 may bind the numbers as reals).
+  const waits = sql`(select id, cast((queued_ms + ${concurrency} - 1) / ${concurrency} as integer) as wait_ms
+    from (${ahead}) where runs_ahead >= ${concurrency}) as waits`;
+  return db
+    .update(jobs)
+    .set({ leaseExpiresAt: sql`${jobs.leaseExpiresAt} + waits.wait_ms` })
+    .from(waits)
+    .where(sql`${jobs.id} = waits.id`)
+    .returning({ id: jobs.id, leaseExpiresAt: jobs.leaseExpiresAt });
+}
 /**
  * How one run ended, ready to be written.
  *
