@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import type { UpstreamResult } from "../src/results.ts";
 
 let counter = 0;
 
@@ -39,19 +40,8 @@ export async function upstreamStats(key: string): Promise<{
   return response.json();
 }
 
-/** Shape of one result in the answers. */
-export interface ResultLine {
-  id: string;
-  ok: boolean;
-  status?: number;
-  durationMs: number;
-  attempts: number;
-  body?: unknown;
-  error?: { code: string; message: string };
-  cached?: boolean;
-  coalesced?: boolean;
-  index?: number;
-}
+/** One result as the answers carry it: the worker's own type, plus its position in NDJSON lines. */
+export type ResultLine = UpstreamResult & { index?: number };
 
 /** Shape of a JSON answer of /v1/aggregate. */
 export interface AggregateAnswer {
