@@ -1,4 +1,5 @@
 import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
+import type { TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
 import { retryDelaySeconds } from "./backoff.ts";
 import { type Config, readConfig } from "./config.ts";
@@ -151,7 +152,7 @@ async function claimThenRun(deliveries: Delivery[], deps: Deps): Promise<void> {
 }
 
 async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps): Promise<void> {
-  const outcome = await runClaimed(claim, deps.env);
+  const outcome = await runClaimed(claim, deps.env, deps.config.outbound);
   await deps.writer.record(
     message,
     claim,
@@ -193,12 +194,13 @@ interface RunResult {
   retryAfterMs?: number | undefined;
 }
 
-async function runClaimed(claim: Claim, env: Env): Promise<RunResult> {
+async function runClaimed(claim: Claim, env: Env, outbound: TargetPolicy): Promise<RunResult> {
   const { job } = claim;
   try {
     const { type, payload } = resolveJob(job.type, job.payload);
     const result = await withTimeout(
-      (signal) => type.run(payload, { signal, env, jobId: job.id, attempt: job.attempts }),
+      (signal) =>
+        type.run(payload, { signal, env, outbound, jobId: job.id, attempt: job.attempts }),
       job.timeoutMs,
       { message: `the ${job.type} job exceeded its ${job.timeoutMs} ms timeout` },
     );

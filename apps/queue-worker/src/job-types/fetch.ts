@@ -6,7 +6,6 @@ import {
   type TargetPolicy,
 } from "@edge-async/http";
 import * as z from "zod";
-import { readConfig } from "../config.ts";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { fetchWithinPolicy } from "../outbound.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
@@ -63,8 +62,7 @@ export const fetchJob = defineJobType({
       .default(10 * 1024 * 1024),
   }),
   outboundUrls: (payload) => ({ "/url": payload.url }),
-  async run(payload, { env, signal }): Promise<FetchResult> {
-    const policy = readConfig(env).outbound;
+  async run(payload, { outbound: policy, signal }): Promise<FetchResult> {
     let tries = 0;
     const result = await retry(
       (_attempt, retrySignal) => {

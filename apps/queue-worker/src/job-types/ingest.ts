@@ -1,7 +1,6 @@
 import { chunk, retry, withTimeout } from "@edge-async/async-utils";
 import type { TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
-import { readConfig } from "../config.ts";
 import { PermanentJobError } from "../errors.ts";
 import { fetchWithinPolicy } from "../outbound.ts";
 import { responseError, shouldRetryHttp } from "./http-status.ts";
@@ -109,8 +108,7 @@ export const ingestJob = defineJobType({
     timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   }),
   outboundUrls: (payload) => ({ "/feedUrl": payload.feedUrl }),
-  async run(payload, { env, signal }) {
-    const policy = readConfig(env).outbound;
+  async run(payload, { env, outbound: policy, signal }) {
     const feed = await retry(
       () =>
         withTimeout(

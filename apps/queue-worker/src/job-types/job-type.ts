@@ -1,3 +1,4 @@
+import type { TargetPolicy } from "@edge-async/http";
 import type * as z from "zod";
 import type { Env } from "../env.ts";
 
@@ -14,6 +15,8 @@ export interface JobContext {
   /** Aborts when the run's deadline passes (or the invocation gives up): stop the work then. */
   signal: AbortSignal;
   env: Env;
+  /** Which URLs the job may fetch, parsed once per queue batch from the worker's vars. */
+  outbound: TargetPolicy;
   jobId: string;
   /** 1 for the first run, counted in D1 across deliveries. */
   attempt: number;
