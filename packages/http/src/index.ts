@@ -6,8 +6,13 @@
  * @module
  */
 export * from "./body.ts";
+export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./health.ts";
+export * from "./openapi/api.ts";
+export * from "./openapi/method-not-allowed.ts";
+export * from "./openapi/problem-schema.ts";
+export * from "./openapi/service-routes.ts";
 export * from "./outbound.ts";
 export * from "./problem.ts";
 export * from "./retry-after.ts";

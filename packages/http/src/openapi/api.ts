@@ -1,0 +1,83 @@
+import { type Hook, OpenAPIHono } from "@hono/zod-openapi";
+import type { Env, MiddlewareHandler } from "hono";
+import * as z from "zod";
+import { problemErrorHandler } from "../errors.ts";
+import { invalidInput } from "../problem.ts";
+import { type InputSource, issuesToParams, type JsonBodyOptions, jsonBody } from "../validation.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+const SOURCES: Record<string, InputSource> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "param",
+  header: "header",
+  cookie: "header",
+};
+
+/**
+ * The validation hook of every route declared with `createRoute`: a request that fails its
+ * schema is refused with 400 problem+json listing every issue, with a JSON pointer for body
+ * fields and the parameter name for query, path and header fields.
+ *
+ * @example
+ * ```ts
+ * import { OpenAPIHono } from "@hono/zod-openapi";
+ * import { validationHook } from "@edge-async/http";
+ * const app = new OpenAPIHono({ defaultHook: validationHook });
+ * ```
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the hook serves routes of every shape.
+export const validationHook: Hook<any, any, any, any> = (result) => {
+  if (!result.success) {
+    throw invalidInput(issuesToParams(result.error.issues, SOURCES[result.target] ?? "body"));
+  }
+};
+
+/**
+ * A new app (or sub-app) whose routes are declared with `createRoute` and validated by
+ * {@link validationHook}. Errors answer as problem+json; on the root app, an unknown path is a
+ * 404 and a known path with another method a 405 with `Allow`.
+ *
+ * @example
+ * ```ts
+ * import { createRoute } from "@hono/zod-openapi";
+ * import * as z from "zod";
+ * import { createApi, jsonResponse } from "@edge-async/http";
+ * const app = createApi().openapi(
+ *   createRoute({ method: "get", path: "/ping", responses: { 200: jsonResponse(z.object({ pong: z.boolean() }), "Pong") } }),
+ *   (c) => c.json({ pong: true }, 200),
+ * );
+ * ```
+ */
+export function createApi<E extends Env = Env>(): OpenAPIHono<E> {
+  const app = new OpenAPIHono<E>({ defaultHook: validationHook });
+  app.onError(problemErrorHandler);
+  app.notFound(methodNotAllowed(app));
+  return app;
+}
+
+/**
+ * Route middleware that reads a JSON request body with the shared rules of {@link jsonBody}
+ * (415 unless JSON, 413 past `maxBytes`, the content coding decoded or refused, 400 for text
+ * that is not UTF-8 or not JSON) before the route's schema validates it. Put it in
+ * `createRoute({ middleware })` of every route that declares a JSON body.
+ *
+ * @example
+ * ```ts
+ * import { createRoute } from "@hono/zod-openapi";
+ * import { jsonInput } from "@edge-async/http";
+ * const route = createRoute({ method: "post", path: "/items", middleware: [jsonInput({ maxBytes: 65_536 })], responses: {} });
+ * ```
+ */
+export function jsonInput(options: JsonBodyOptions = {}): MiddlewareHandler {
+  const read = jsonBody(z.unknown(), options);
+  return (c, next) =>
+    read(c, async () => {
+      // The route's schema validator reads the body through c.req.json(): hand it the document
+      // that was already read within the limits instead of letting it read the stream again.
+      const document = c.req.valid("json" as never) as unknown;
+      c.req.bodyCache.json = Promise.resolve(document);
+      await next();
+    });
+}

@@ -1,0 +1,172 @@
+import { createRoute } from "@hono/zod-openapi";
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import {
+  allowedMethods,
+  ConfigError,
+  createApi,
+  DOCS_SCRIPT_PATH,
+  jsonInput,
+  jsonResponse,
+  problemResponses,
+  serviceRoutes,
+  withConfig,
+} from "../src/index.ts";
+
+const item = z.object({ name: z.string().min(1), count: z.number().int() });
+
+function demoApp() {
+  const items = createApi().openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}",
+      middleware: [jsonInput({ maxBytes: 64 })],
+      request: {
+        params: z.object({ id: z.string().regex(/^\d+$/) }),
+        query: z.object({ dryRun: z.enum(["true", "false"]).optional() }),
+        body: { required: true, content: { "application/json": { schema: item } } },
+      },
+      responses: {
+        200: jsonResponse(item.extend({ id: z.string() }), "The item"),
+        ...problemResponses({ 400: "Bad input", 413: "Too large", 415: "Not JSON" }),
+      },
+    }),
+    (c) => c.json({ ...c.req.valid("json"), id: c.req.valid("param").id }, 200),
+  );
+  const app = createApi().route("/v1/items", items);
+  serviceRoutes(app, {
+    name: "demo",
+    version: "1.2.3",
+    description: "A demo worker.",
+    tags: [{ name: "items", description: "Items" }],
+  });
+  return app;
+}
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  demoApp().request(path, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", ...headers },
+  });
+
+describe("routes declared with createRoute", () => {
+  it("validates body, path and query in one place and answers the handler's value", async () => {
+    const response = await post("/v1/items/7", JSON.stringify({ name: "a", count: 2 }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ name: "a", count: 2, id: "7" });
+  });
+
+  it("refuses a body field with a JSON pointer and a path parameter by name", async () => {
+    const response = await post("/v1/items/x?dryRun=maybe", JSON.stringify({ name: "", count: 1 }));
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await response.json()) as { errors: { parameter?: string }[] };
+    // The first validator to fail answers; parameters are checked before the body.
+    expect(
+      problem.errors.some((error) => error.parameter === "dryRun" || error.parameter === "id"),
+    ).toBe(true);
+    const bodyOnly = await post("/v1/items/1", JSON.stringify({ name: "", count: 1.5 }));
+    const bodyProblem = (await bodyOnly.json()) as { errors: { pointer?: string }[] };
+    expect(bodyProblem.errors.map((error) => error.pointer).sort()).toEqual(["/count", "/name"]);
+  });
+
+  it("keeps the shared body rules: 415 for another media type, 413 past the limit, 400 for bad JSON", async () => {
+    expect((await post("/v1/items/1", "{}", { "content-type": "text/plain" })).status).toBe(415);
+    const big = JSON.stringify({ name: "x".repeat(100), count: 1 });
+    expect((await post("/v1/items/1", big)).status).toBe(413);
+    const bad = await post("/v1/items/1", "{nope");
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("answers 405 with Allow for a known path asked with another method, 404 for an unknown path", async () => {
+    const app = demoApp();
+    const wrongMethod = await app.request("/v1/items/1");
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("POST");
+    expect(wrongMethod.headers.get("content-type")).toBe("application/problem+json");
+    const unknown = await app.request("/v1/nothing");
+    expect(unknown.status).toBe(404);
+    expect(allowedMethods(app, "/openapi.json")).toEqual(["GET", "HEAD"]);
+  });
+});
+
+describe("serviceRoutes", () => {
+  it("serves a JSON index with links", async () => {
+    const response = await demoApp().request("/");
+    expect(await response.json()).toEqual({
+      name: "demo",
+      version: "1.2.3",
+      description: "A demo worker.",
+      links: { docs: "/docs", openapi: "/openapi.json", health: "/healthz" },
+    });
+  });
+
+  it("serves an OpenAPI 3.1 document with every route, tags and the shared Problem component", async () => {
+    const doc = (await (await demoApp().request("/openapi.json")).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+      tags: { name: string }[];
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/",
+      "/docs",
+      "/healthz",
+      "/openapi.json",
+      "/v1/items/{id}",
+    ]);
+    expect(doc.components.schemas.Problem).toBeDefined();
+    expect(JSON.stringify(doc.paths["/v1/items/{id}"]?.post?.responses["400"])).toContain(
+      "#/components/schemas/Problem",
+    );
+    expect(doc.tags.map((tag) => tag.name)).toEqual(["service", "items"]);
+  });
+
+  it("serves a docs page that loads its script from the worker, not a CDN", async () => {
+    const html = await (await demoApp().request("/docs")).text();
+    expect(html).toContain(DOCS_SCRIPT_PATH);
+    expect(html).toContain("/openapi.json");
+    expect(html).not.toMatch(/https:\/\/cdn\./);
+  });
+
+  it("healthz answers ok", async () => {
+    expect(await (await demoApp().request("/healthz")).json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("withConfig", () => {
+  type Bindings = { LIMIT?: string };
+  let parses = 0;
+  const parse = (env: Bindings) => {
+    parses += 1;
+    if (env.LIMIT === undefined) throw new ConfigError("LIMIT", "is not set");
+    return { limit: Number(env.LIMIT) };
+  };
+  const app = createApi<{ Bindings: Bindings; Variables: { config: { limit: number } } }>();
+  app.use(withConfig(parse));
+  app.get("/", (c) => c.json(c.var.config));
+
+  it("parses once per env and hands the config to handlers", async () => {
+    const env = { LIMIT: "5" };
+    parses = 0;
+    expect(await (await app.request("/", {}, env)).json()).toEqual({ limit: 5 });
+    await app.request("/", {}, env);
+    expect(parses).toBe(1);
+  });
+
+  it("answers 503 not-configured naming the setting, and remembers the failure", async () => {
+    const env = {};
+    parses = 0;
+    const response = await app.request("/", {}, env);
+    expect(response.status).toBe(503);
+    const problem = (await response.json()) as { type: string; detail: string; setting: string };
+    expect(problem.type).toBe("https://edge-async.dev/problems/not-configured");
+    expect(problem.setting).toBe("LIMIT");
+    expect(problem.detail).toBe("LIMIT is not set");
+    await app.request("/", {}, env);
+    expect(parses).toBe(1);
+  });
+});
