@@ -14,6 +14,7 @@ export * from "./errors.ts";
 export * from "./gather.ts";
 export * from "./hedge.ts";
 export * from "./limit.ts";
+export * from "./linked-controller.ts";
 export * from "./map-concurrent.ts";
 export * from "./merge.ts";
 export * from "./paginate.ts";

@@ -75,23 +75,7 @@ function dispatchAbort(signal: AbortSignal, hub: AbortHub): void {
   }
 }
 
-/**
- * A controller whose signal aborts when `parent` does, with the parent's reason. `dispose()`
- * detaches it from the parent so that a short-lived child never stays reachable from a
- * long-lived parent.
- */
-export function linkedController(parent: AbortSignal | undefined): {
-  controller: AbortController;
-  dispose: () => void;
-} {
-  const controller = new AbortController();
-  if (parent === undefined) return { controller, dispose: noop };
-  if (parent.aborted) {
-    controller.abort(abortReason(parent));
-    return { controller, dispose: noop };
-  }
-  const dispose = listenAbort(parent, () => controller.abort(abortReason(parent)));
-  return { controller, dispose };
-}
+// The public primitive; internal callers keep importing it from here.
+export { linkedController } from "../linked-controller.ts";
 
 export function noop(): void {}
