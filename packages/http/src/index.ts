@@ -16,4 +16,5 @@ export * from "./openapi/service-routes.ts";
 export * from "./outbound.ts";
 export * from "./problem.ts";
 export * from "./retry-after.ts";
+export * from "./text.ts";
 export * from "./validation.ts";

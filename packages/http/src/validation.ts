@@ -1,4 +1,5 @@
-import type { Env, MiddlewareHandler, ValidationTargets } from "hono";
+import type { Context, Env, MiddlewareHandler, ValidationTargets } from "hono";
+import { routePath } from "hono/route";
 import type * as z from "zod";
 import { BodyTooLargeError, declaresMoreThan, limitedChunks } from "./body.ts";
 import { HttpProblem, type InvalidParam, invalidInput } from "./problem.ts";
@@ -103,7 +104,9 @@ export function jsonBody<S extends z.ZodType, E extends Env = Env, P extends str
 
 /**
  * Middleware that validates the query string (repeated keys become arrays) and exposes the
- * parsed value as `c.req.valid("query")`.
+ * parsed value as `c.req.valid("query")`. Names and values are percent-decoded strictly (`+` is a
+ * space): one that is not valid percent-encoded UTF-8 (`%FF`, `%ED%A0%80`, a bare `%`) answers 400
+ * naming the parameter, where Hono's own parser would pass the undecoded text on as the value.
  *
  * @example
  * ```ts
@@ -119,17 +122,60 @@ export function query<S extends z.ZodType, E extends Env = Env, P extends string
   schema: S,
 ): MiddlewareHandler<E, P, Validated<"query", S>> {
   return async (c, next) => {
-    const raw: Record<string, string | string[]> = {};
-    for (const [key, values] of Object.entries(c.req.queries())) {
-      raw[key] = values.length === 1 ? (values[0] as string) : values;
-    }
+    const { values, errors } = decodeQuery(c.req.url);
+    if (errors.length > 0) throw invalidInput(errors);
+    const raw = Object.fromEntries(
+      [...values].map(([key, list]) => [key, list.length === 1 ? (list[0] as string) : list]),
+    );
     c.req.addValidatedData("query", parseInput(schema, raw, "query") as object);
     await next();
   };
 }
 
+/** Strict percent-decoding of one URL component; `undefined` when it is not valid UTF-8. */
+function decodeComponent(component: string): string | undefined {
+  try {
+    return decodeURIComponent(component);
+  } catch {
+    return undefined;
+  }
+}
+
+function malformed(raw: string): string {
+  const shown = raw.length > 64 ? `${raw.slice(0, 64)}...` : raw;
+  return `is not valid percent-encoded UTF-8 (${JSON.stringify(shown)}); encode text as UTF-8 and % as %25`;
+}
+
+/** The query of `url` as Hono reads it (pairs split on `&`, empty names skipped), decoded strictly. */
+function decodeQuery(url: string): { values: Map<string, string[]>; errors: InvalidParam[] } {
+  const values = new Map<string, string[]>();
+  const errors: InvalidParam[] = [];
+  const start = url.indexOf("?");
+  if (start === -1) return { values, errors };
+  const hash = url.indexOf("#", start);
+  for (const pair of url.slice(start + 1, hash === -1 ? undefined : hash).split("&")) {
+    const equals = pair.indexOf("=");
+    const rawName = (equals === -1 ? pair : pair.slice(0, equals)).replaceAll("+", " ");
+    const rawValue = (equals === -1 ? "" : pair.slice(equals + 1)).replaceAll("+", " ");
+    const name = decodeComponent(rawName);
+    const value = decodeComponent(rawValue);
+    if (name === undefined) {
+      errors.push({ parameter: rawName, detail: `the parameter name ${malformed(rawName)}` });
+    } else if (name !== "" && value === undefined) {
+      errors.push({ parameter: name, detail: malformed(rawValue) });
+    } else if (name !== "" && value !== undefined) {
+      const list = values.get(name);
+      if (list === undefined) values.set(name, [value]);
+      else list.push(value);
+    }
+  }
+  return { values, errors };
+}
+
 /**
- * Middleware that validates path parameters, exposed as `c.req.valid("param")`.
+ * Middleware that validates path parameters, exposed as `c.req.valid("param")`. A parameter whose
+ * path segment is not valid percent-encoded UTF-8 (`/items/%FF`) answers 400 naming it, where
+ * Hono would pass the undecoded text on as the value.
  *
  * @example
  * ```ts
@@ -145,9 +191,37 @@ export function params<S extends z.ZodType, E extends Env = Env, P extends strin
   schema: S,
 ): MiddlewareHandler<E, P, Validated<"param", S>> {
   return async (c, next) => {
-    c.req.addValidatedData("param", parseInput(schema, c.req.param(), "param") as object);
+    const values = c.req.param() as Record<string, string>;
+    const errors = malformedParams(c, Object.keys(values));
+    if (errors.length > 0) throw invalidInput(errors);
+    c.req.addValidatedData("param", parseInput(schema, values, "param") as object);
     await next();
   };
+}
+
+/**
+ * The parameters whose raw path segment does not decode strictly, found by lining the request's
+ * path up with the route's pattern; every parameter when they do not line up (a wildcard).
+ */
+function malformedParams(c: Context, names: readonly string[]): InvalidParam[] {
+  const segments = new URL(c.req.url).pathname.split("/");
+  const bad = segments.map((segment) => decodeComponent(segment) === undefined);
+  if (names.length === 0 || !bad.includes(true)) return [];
+  const pattern = routePath(c).split("/");
+  const named =
+    pattern.length !== segments.length
+      ? []
+      : pattern.flatMap((part, index) => {
+          const name = /^:([^{}?]+)/.exec(part)?.[1];
+          return name !== undefined && bad[index] ? [{ name, raw: segments[index] as string }] : [];
+        });
+  if (named.length === 0) {
+    return names.map((name) => ({
+      parameter: name,
+      detail: `the path ${malformed(segments.join("/"))}`,
+    }));
+  }
+  return named.map(({ name, raw }) => ({ parameter: name, detail: malformed(raw) }));
 }
 
 function isJsonMediaType(contentType: string): boolean {
