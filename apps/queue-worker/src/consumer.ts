@@ -1,39 +1,21 @@
 import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
 import type { TargetPolicy } from "@edge-async/http";
-import * as z from "zod";
-import { retryDelaySeconds } from "./backoff.ts";
 import { type Config, readConfig } from "./config.ts";
+import { type Claim, type ClaimAttempt, claimJob, claimJobs } from "./db/claims.ts";
+import { type Database, database } from "./db/database.ts";
+import { findJob } from "./db/jobs.ts";
+import type { RunOutcomeWrite } from "./db/outcomes.ts";
 import {
-  type Claim,
-  type ClaimAttempt,
-  claimJob,
-  claimJobs,
-  type Database,
-  database,
-  findJob,
-  type JobState,
-} from "./db/repository.ts";
+  applyDecision,
+  decideAfterRun,
+  decideUnclaimed,
+  retryAfterError,
+} from "./delivery-decision.ts";
 import type { Env } from "./env.ts";
 import { describeError, PermanentJobError, RetryableJobError } from "./errors.ts";
 import { resolveJob } from "./job-types/registry.ts";
-import {
-  createOutcomeWriter,
-  type OutcomeWriter,
-  secondsUntil,
-  settle,
-  type Verdict,
-} from "./outcome-writer.ts";
-
-/**
- * Shape of a message body on the `jobs` queues.
- *
- * @example
- * ```ts
- * import { jobMessageSchema } from "./consumer.ts";
- * const body = jobMessageSchema.safeParse(message.body);
- * ```
- */
-export const jobMessageSchema = z.object({ jobId: z.string().min(1).max(100) });
+import { type JobDelivery, parseJobMessages } from "./messages.ts";
+import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
 
 /**
  * The `jobs` queue consumer: runs a batch's jobs with bounded concurrency, each claimed in D1
@@ -43,28 +25,13 @@ export const jobMessageSchema = z.object({ jobId: z.string().min(1).max(100) });
  *
  * With `STATUS_WRITES=batched` the whole batch is claimed up front in one D1 batch
  * ({@link claimJobs}); with `per-message` each job is claimed right before its run.
- *
- * @example
- * ```ts
- * import { consumeJobs } from "./consumer.ts";
- * export default { queue: (batch, env) => consumeJobs(batch, env) } satisfies ExportedHandler<Env>;
- * ```
  */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const config = readConfig(env);
   const db = database(env.DB);
   const writer = createOutcomeWriter(db, config.statusWrites);
   const deps = { env, config, db, writer };
-  const deliveries: Delivery[] = [];
-  for (const message of batch.messages) {
-    const body = jobMessageSchema.safeParse(message.body);
-    if (body.success) deliveries.push({ message, jobId: body.data.jobId });
-    else {
-      // Nothing to run or to mark: retrying a malformed message cannot help.
-      console.error("dropping a malformed message", message.id, JSON.stringify(message.body));
-      message.ack();
-    }
-  }
+  const deliveries = parseJobMessages(batch, "message");
   if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
   else {
     await mapConcurrent(deliveries, (delivery) => claimAndRun(delivery, deps), {
@@ -82,13 +49,8 @@ interface Deps {
   writer: OutcomeWriter;
 }
 
-interface Delivery {
-  message: Message<unknown>;
-  jobId: string;
-}
-
 /** Per-message claims: each job is claimed (one round trip) when its slot comes up, then run. */
-async function claimAndRun(delivery: Delivery, deps: Deps): Promise<void> {
+async function claimAndRun(delivery: JobDelivery, deps: Deps): Promise<void> {
   const { message, jobId } = delivery;
   try {
     const now = Date.now();
@@ -97,7 +59,7 @@ async function claimAndRun(delivery: Delivery, deps: Deps): Promise<void> {
       leaseMarginMs: deps.config.leaseMarginMs,
     });
     if (claim === undefined) {
-      settle(message, verdictWithoutClaim(jobId, await findJob(deps.db, jobId), now));
+      applyDecision(message, decideUnclaimed(jobId, await findJob(deps.db, jobId), now));
       return;
     }
     await runAndRecord(message, claim, deps);
@@ -112,7 +74,7 @@ async function claimAndRun(delivery: Delivery, deps: Deps): Promise<void> {
  * finds its job under someone else's lease. Messages whose claim missed are settled at once; the
  * claimed jobs then run through the slots in the order their leases were sized for.
  */
-async function claimThenRun(deliveries: Delivery[], deps: Deps): Promise<void> {
+async function claimThenRun(deliveries: JobDelivery[], deps: Deps): Promise<void> {
   if (deliveries.length === 0) return;
   const now = Date.now();
   let attempts: ClaimAttempt[];
@@ -135,7 +97,7 @@ async function claimThenRun(deliveries: Delivery[], deps: Deps): Promise<void> {
   deliveries.forEach(({ message, jobId }, index) => {
     const attempt = attempts[index];
     if (attempt?.claimed) claimed.push({ message, claim: attempt.claim });
-    else settle(message, verdictWithoutClaim(jobId, attempt?.job, now));
+    else applyDecision(message, decideUnclaimed(jobId, attempt?.job, now));
   });
   await mapConcurrent(
     claimed,
@@ -152,48 +114,31 @@ async function claimThenRun(deliveries: Delivery[], deps: Deps): Promise<void> {
 }
 
 async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps): Promise<void> {
-  const outcome = await runClaimed(claim, deps.env, deps.config.outbound);
-  await deps.writer.record(
-    message,
-    claim,
-    outcome.write,
-    verdictFor(outcome, claim, message, deps.config),
+  const run = await runClaimed(claim, deps.env, deps.config.outbound);
+  const decision = decideAfterRun(
+    {
+      outcome: run.write.kind,
+      retryAfterMs: run.retryAfterMs,
+      jobAttempts: claim.job.attempts,
+      messageAttempts: message.attempts,
+    },
+    deps.config,
   );
+  await deps.writer.record(message, claim, run.write, decision);
 }
 
 /** D1 unreachable or similar: nothing was decided, so come back later. */
 function retryLater(message: Message<unknown>, jobId: string, error: unknown, config: Config) {
   console.error(`job ${jobId}: consumer error`, error);
-  settle(message, {
-    action: "retry",
-    delaySeconds: retryDelaySeconds(message.attempts, backoffOf(config)),
-  });
-}
-
-/** A message whose job could not be claimed: finished, missing, or running under another lease. */
-function verdictWithoutClaim(jobId: string, job: JobState | undefined, now: number): Verdict {
-  if (job === undefined) {
-    console.warn(`job ${jobId}: no such job; acking its message`);
-    return { action: "ack" };
-  }
-  if (job.status === "succeeded" || job.status === "dead") return { action: "ack" };
-  if (job.status === "running" && job.leaseExpiresAt !== null) {
-    // Another delivery is running it. Come back when its lease ends: by then it has finished, or
-    // its runner died and the lease can be taken over. Acking here could strand the job.
-    return { action: "retry", delaySeconds: secondsUntil(job.leaseExpiresAt, now) + 1 };
-  }
-  // queued/failed but the claim missed: a race with another claimer that just finished.
-  return { action: "retry", delaySeconds: 1 };
+  applyDecision(message, retryAfterError(message.attempts, config));
 }
 
 interface RunResult {
-  write:
-    | { kind: "succeeded"; result: unknown }
-    | { kind: "failed"; error: string }
-    | { kind: "dead"; error: string };
+  write: RunOutcomeWrite;
   retryAfterMs?: number | undefined;
 }
 
+/** Runs a claimed job under its timeout; a permanent error makes it dead, any other retryable. */
 async function runClaimed(claim: Claim, env: Env, outbound: TargetPolicy): Promise<RunResult> {
   const { job } = claim;
   try {
@@ -214,27 +159,4 @@ async function runClaimed(claim: Claim, env: Env, outbound: TargetPolicy): Promi
       retryAfterMs: error instanceof RetryableJobError ? error.retryAfterMs : undefined,
     };
   }
-}
-
-function verdictFor(
-  outcome: RunResult,
-  claim: Claim,
-  message: Message<unknown>,
-  config: Config,
-): Verdict {
-  if (outcome.write.kind !== "failed") return { action: "ack" };
-  // The queue dead-letters a message once it has been delivered max_retries + 1 times; no point
-  // waiting before that last hand-over.
-  if (message.attempts >= config.maxAttempts) return { action: "retry", delaySeconds: 0 };
-  const attempt = Math.max(claim.job.attempts, message.attempts);
-  const jittered = retryDelaySeconds(attempt, backoffOf(config));
-  const hinted = Math.ceil((outcome.retryAfterMs ?? 0) / 1000);
-  return {
-    action: "retry",
-    delaySeconds: Math.min(Math.max(jittered, hinted), config.retryMaxDelaySeconds),
-  };
-}
-
-function backoffOf(config: Config) {
-  return { baseSeconds: config.retryBaseDelaySeconds, maxSeconds: config.retryMaxDelaySeconds };
 }

@@ -1,12 +1,7 @@
 import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
 import type { Config } from "./config.ts";
-import {
-  type Database,
-  deleteUnsentJobs,
-  findByIdempotencyKeys,
-  insertJobStatement,
-  runBatch,
-} from "./db/repository.ts";
+import { type Database, runBatch } from "./db/database.ts";
+import { deleteUnsentJobs, findByIdempotencyKeys, insertJobStatement } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import { jobTypes } from "./job-types/registry.ts";

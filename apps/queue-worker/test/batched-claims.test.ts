@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { claimBatchStatements, claimJob, claimJobs } from "../src/db/repository.ts";
+import { claimBatchStatements, claimJob, claimJobs } from "../src/db/claims.ts";
 import { countingD1, statementKind } from "./fixtures/counting-d1.ts";
 import { db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
-import { claimJob } from "../src/db/repository.ts";
+import { claimJob } from "../src/db/claims.ts";
 import { jobs } from "../src/db/schema.ts";
 import { createOutcomeWriter } from "../src/outcome-writer.ts";
 import { db, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";

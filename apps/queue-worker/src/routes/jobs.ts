@@ -3,7 +3,8 @@ import { createCursorCodec, pageParams, pageResponse } from "@edge-async/paginat
 import { Hono } from "hono";
 import * as z from "zod";
 import { readConfig } from "../config.ts";
-import { database, findJob, type ListPosition, listJobs } from "../db/repository.ts";
+import { database } from "../db/database.ts";
+import { findJob, type ListPosition, listJobs } from "../db/jobs.ts";
 import type { Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
 import { enqueueJobs } from "../producer.ts";

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { database, jobStats } from "../db/repository.ts";
+import { database } from "../db/database.ts";
+import { jobStats } from "../db/jobs.ts";
 import type { Env } from "../env.ts";
 
 /**

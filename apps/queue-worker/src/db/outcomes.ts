@@ -1,0 +1,82 @@
+import { and, eq, sql } from "drizzle-orm";
+import { type Claim, claimable } from "./claims.ts";
+import { type Database, runBatch, type Statement } from "./database.ts";
+import { type JobRunRow, jobRuns, jobs } from "./schema.ts";
+
+/** How one run ended, ready to be written; `failed` will be retried, the others are final. */
+export type RunOutcomeWrite =
+  | { kind: "succeeded"; result: unknown }
+  | { kind: "failed"; error: string }
+  | { kind: "dead"; error: string };
+
+/**
+ * The statements recording a run's outcome: the job's status (only if this run still holds the
+ * claim, matched by run token, so a run whose lease was taken over cannot overwrite the newer one;
+ * returns the id, or no row when the claim was lost) and the run's line in the ledger.
+ */
+export function outcomeStatements(
+  db: Database,
+  claim: Claim,
+  outcome: RunOutcomeWrite,
+  now: number,
+): [Statement, Statement] {
+  const finished = outcome.kind !== "failed";
+  const update = db
+    .update(jobs)
+    .set({
+      status: outcome.kind,
+      result: outcome.kind === "succeeded" ? JSON.stringify(outcome.result ?? null) : null,
+      error: outcome.kind === "succeeded" ? null : outcome.error,
+      runToken: null,
+      leaseExpiresAt: null,
+      updatedAt: now,
+      finishedAt: finished ? now : null,
+    })
+    .where(and(eq(jobs.id, claim.job.id), eq(jobs.runToken, claim.runToken)))
+    .returning({ id: jobs.id });
+  const run: JobRunRow = {
+    runToken: claim.runToken,
+    jobId: claim.job.id,
+    attempt: claim.job.attempts,
+    outcome: outcome.kind,
+    error: outcome.kind === "succeeded" ? null : outcome.error,
+    startedAt: claim.startedAt,
+    finishedAt: now,
+  };
+  return [update, db.insert(jobRuns).values(run)];
+}
+
+/**
+ * Marks a dead-lettered job `dead`, keeping its last error, unless it finished or is running under
+ * a live lease (the same condition as a claim). Returns the id when it was marked.
+ */
+function markDeadStatement(db: Database, id: string, now: number) {
+  return db
+    .update(jobs)
+    .set({
+      status: "dead",
+      error: sql`'gave up after ' || ${jobs.attempts} || ' attempt(s); last error: ' || coalesce(${jobs.error}, 'none recorded (no run finished)')`,
+      runToken: null,
+      leaseExpiresAt: null,
+      updatedAt: now,
+      finishedAt: now,
+    })
+    .where(claimable(id, now))
+    .returning({ id: jobs.id });
+}
+
+/**
+ * Marks the jobs `ids` dead in one D1 batch (one round trip, one transaction). Returns, for each
+ * id in order, whether it was marked: `false` for a job that is missing, finished, or running
+ * under a live lease.
+ */
+export async function markDead(db: Database, ids: string[], now: number): Promise<boolean[]> {
+  const results = await runBatch(
+    db,
+    ids.map((id) => markDeadStatement(db, id, now)),
+  );
+  return ids.map((_, index) => {
+    const rows = results[index];
+    return Array.isArray(rows) && rows.length > 0;
+  });
+}
