@@ -21,15 +21,7 @@ const configSchema = z.object({
 
 const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
 
-/**
- * The worker's settings, parsed from its vars.
- *
- * @example
- * ```ts
- * import { type Config, readConfig } from "./config.ts";
- * const config: Config = readConfig(env);
- * ```
- */
+/** The worker's settings, parsed from its vars so the rest of the code reads typed values. */
 export interface Config {
   /** Runs a job gets before it is dead-lettered; equals the consumer's `max_retries + 1`. */
   maxAttempts: number;
@@ -50,15 +42,7 @@ export interface Config {
   outbound: TargetPolicy;
 }
 
-/**
- * Parses the vars once per invocation; a misconfigured deployment fails loudly, naming the var.
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * const { jobTimeoutMs } = readConfig(env);
- * ```
- */
+/** Parses the vars once per invocation; a misconfigured deployment fails loudly, naming the var. */
 export function readConfig(env: Env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {

@@ -1,25 +1,6 @@
-/**
- * Body of every message on the `jobs` and `jobs-dlq` queues: the job lives in D1, not in the message.
- *
- * @example
- * ```ts
- * import type { JobMessage } from "./env.ts";
- * await env.JOBS.send({ jobId: row.id } satisfies JobMessage);
- * ```
- */
-export interface JobMessage {
-  jobId: string;
-}
+import type { JobMessage } from "./messages.ts";
 
-/**
- * Bindings and vars from wrangler.jsonc. Vars arrive as strings; `readConfig` parses them.
- *
- * @example
- * ```ts
- * import type { Env } from "./env.ts";
- * const app = new Hono<{ Bindings: Env }>();
- * ```
- */
+/** Bindings and vars from wrangler.jsonc; vars arrive as strings, parsed in one place by `readConfig`. */
 export interface Env {
   DB: D1Database;
   JOBS: Queue<JobMessage>;

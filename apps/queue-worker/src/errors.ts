@@ -1,26 +1,12 @@
 /**
  * A failure that another run cannot fix (unknown type, invalid payload, an upstream that refuses
  * the input): the job goes `dead` at once instead of being retried.
- *
- * @example
- * ```ts
- * import { PermanentJobError } from "./errors.ts";
- * if (response.status === 400) throw new PermanentJobError("paginated-feed refused the items");
- * ```
  */
 export class PermanentJobError extends Error {
   override name = "PermanentJobError";
 }
 
-/**
- * A failure worth another run (5xx, 429, network), optionally after a hinted delay.
- *
- * @example
- * ```ts
- * import { RetryableJobError } from "./errors.ts";
- * throw new RetryableJobError("upstream answered 503", { retryAfterMs: 5_000 });
- * ```
- */
+/** A failure worth another run (5xx, 429, network), optionally after a hinted delay. */
 export class RetryableJobError extends Error {
   override name = "RetryableJobError";
   readonly retryAfterMs: number | undefined;
@@ -31,13 +17,8 @@ export class RetryableJobError extends Error {
 }
 
 /**
- * One line describing an error for the job's `error` field.
- *
- * @example
- * ```ts
- * import { describeError } from "./errors.ts";
- * describeError(new TypeError("bad")); // "TypeError: bad"
- * ```
+ * One line describing an error for the job's `error` field, at most 2,000 characters so a huge
+ * message cannot bloat the row.
  */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2_000);

@@ -1,14 +1,6 @@
 import type { JobRow } from "./db/schema.ts";
 
-/**
- * A job as the API shows it (`GET /v1/jobs/:id`, listing items, idempotent replays).
- *
- * @example
- * ```ts
- * import type { JobView } from "./job-view.ts";
- * const job = (await response.json()) as JobView;
- * ```
- */
+/** A job as the API shows it (`GET /v1/jobs/:id`, listing items, idempotent replays). */
 export interface JobView {
   id: string;
   type: string;
@@ -26,15 +18,7 @@ export interface JobView {
   finishedAt?: string;
 }
 
-/**
- * Shapes a row for the API: ISO timestamps, parsed JSON, absent fields left out.
- *
- * @example
- * ```ts
- * import { toJobView } from "./job-view.ts";
- * return c.json(toJobView(row, config.maxAttempts));
- * ```
- */
+/** Shapes a row for the API: ISO timestamps, parsed JSON, absent fields left out. */
 export function toJobView(row: JobRow, maxAttempts: number): JobView {
   return {
     id: row.id,

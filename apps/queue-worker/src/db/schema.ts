@@ -1,29 +1,14 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/**
- * Every state a job can be in; `failed` means "will be retried", `dead` is final.
- *
- * @example
- * ```ts
- * import { JOB_STATUSES, type JobStatus } from "./schema.ts";
- * const finished: JobStatus[] = JOB_STATUSES.filter((s) => s === "succeeded" || s === "dead");
- * ```
- */
+/** Every state a job can be in; `failed` means "will be retried", `dead` is final. */
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
-/** One of {@link JOB_STATUSES}. @example `const status: JobStatus = "queued";` */
+/** One of {@link JOB_STATUSES}. */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /**
  * One row per job. `runToken`/`leaseExpiresAt` are the claim: only the consumer holding the token
  * may write the outcome, and a `running` row whose lease expired may be claimed again.
- *
- * @example
- * ```ts
- * import { drizzle } from "drizzle-orm/d1";
- * import { jobs } from "./schema.ts";
- * const queued = await drizzle(env.DB).select().from(jobs).where(eq(jobs.status, "queued"));
- * ```
  */
 export const jobs = sqliteTable(
   "jobs",
@@ -63,29 +48,14 @@ export const jobs = sqliteTable(
   ],
 );
 
-/**
- * Outcome of one run of a handler, as recorded in {@link jobRuns}.
- *
- * @example
- * ```ts
- * import { RUN_OUTCOMES } from "./schema.ts";
- * RUN_OUTCOMES.includes("succeeded"); // true
- * ```
- */
+/** Outcome of one run of a handler, as recorded in {@link jobRuns}. */
 export const RUN_OUTCOMES = ["succeeded", "failed", "dead"] as const;
-/** One of {@link RUN_OUTCOMES}. @example `const outcome: RunOutcome = "failed";` */
+/** One of {@link RUN_OUTCOMES}. */
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 /**
  * Append-only ledger: one row per handler run that reached an outcome, written in the same D1
  * batch as the job's status. It is how the end-to-end test proves no job ran to success twice.
- *
- * @example
- * ```ts
- * import { drizzle } from "drizzle-orm/d1";
- * import { jobRuns } from "./schema.ts";
- * const runs = await drizzle(env.DB).select().from(jobRuns).where(eq(jobRuns.jobId, id));
- * ```
  */
 export const jobRuns = sqliteTable(
   "job_runs",
@@ -101,9 +71,9 @@ export const jobRuns = sqliteTable(
   (table) => [index("job_runs_job").on(table.jobId, table.outcome)],
 );
 
-/** A stored job. @example `const [row]: JobRow[] = await db.select().from(jobs);` */
+/** A stored job. */
 export type JobRow = typeof jobs.$inferSelect;
-/** A job to insert. @example `await db.insert(jobs).values(row satisfies NewJobRow);` */
+/** A job to insert. */
 export type NewJobRow = typeof jobs.$inferInsert;
-/** A ledger line to insert. @example `await db.insert(jobRuns).values(run satisfies JobRunRow);` */
+/** A ledger line to insert. */
 export type JobRunRow = typeof jobRuns.$inferInsert;
