@@ -2,18 +2,31 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      miniflare: {
-        compatibilityDate: "2026-11-01",
-        compatibilityFlags: ["nodejs_compat"],
-      },
-    }),
-  ],
   test: {
-    include: ["test/**/*.test.ts"],
     reporters: process.env.CI
       ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
       : ["default"],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            miniflare: {
+              compatibilityDate: "2026-11-01",
+              compatibilityFlags: ["nodejs_compat"],
+            },
+          }),
+        ],
+        test: { name: "workerd", include: ["test/**/*.test.ts"] },
+      },
+      // workerd always runs in UTC; Node in a zone off UTC (with DST) shows dates do not use it.
+      {
+        test: {
+          name: "node-tz",
+          include: ["test/retry-after.test.ts"],
+          environment: "node",
+          env: { TZ: "America/St_Johns" },
+        },
+      },
+    ],
   },
 });

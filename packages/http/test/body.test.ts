@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  BodyTooLargeError,
-  declaresMoreThan,
-  isRetryableStatus,
-  limitedChunks,
-  parseRetryAfter,
-  readLimited,
-} from "../src/index.ts";
+import { BodyTooLargeError, declaresMoreThan, limitedChunks, readLimited } from "../src/index.ts";
 
 /** A stream of `count` chunks of `size` bytes that records how far it was read and whether it was cancelled. */
 function trackedStream(count: number, size: number) {
@@ -70,26 +63,5 @@ describe("limitedChunks / readLimited", () => {
     expect(declaresMoreThan(new Headers({ "content-length": "11" }), 10)).toBe(true);
     expect(declaresMoreThan(new Headers({ "content-length": "10" }), 10)).toBe(false);
     expect(declaresMoreThan(new Headers(), 10)).toBe(false);
-  });
-});
-
-describe("parseRetryAfter / isRetryableStatus", () => {
-  it("reads delta-seconds and HTTP dates", () => {
-    const now = Date.parse("2026-11-24T00:00:00Z");
-    expect(parseRetryAfter("2", now)).toBe(2000);
-    expect(parseRetryAfter(" 0.25 ", now)).toBe(250);
-    expect(parseRetryAfter("Tue, 24 Nov 2026 00:00:05 GMT", now)).toBe(5000);
-    expect(parseRetryAfter("Mon, 23 Nov 2026 00:00:00 GMT", now)).toBe(0);
-  });
-
-  it("ignores what it cannot read", () => {
-    for (const value of [null, "", "soon", "-1", "1e3", "12:00"])
-      expect(parseRetryAfter(value)).toBeUndefined();
-  });
-
-  it("retries 408, 429 and 5xx only", () => {
-    expect([200, 301, 400, 404, 408, 429, 500, 503].filter(isRetryableStatus)).toEqual([
-      408, 429, 500, 503,
-    ]);
   });
 });
