@@ -7,7 +7,7 @@
  * Routes (any host; `?delay=ms` on every route):
  * - `/json/:key`, `/text/:key`          a JSON or text answer
  * - `/status/:code/:key?retryAfter=`    that status, with Retry-After when asked
- * - `/flaky/:key?failures=2&status=503&retryAfter=0.05`  fails the first calls, then 200
+ * - `/flaky/:key?failures=2&status=503&retryAfter=1`     fails the first calls, then 200
  * - `/slow/:key?ms=`                    answers after `ms` (default 5 000)
  * - `/large/:key?bytes=&declare=1`      a text body of that size, chunked unless `declare`
  * - `/reset/:key`                       drops the connection (a network error)
