@@ -61,12 +61,12 @@ export function createCursorCodec<T>(options: CursorCodecOptions<T>): CursorCode
       await keyFor(secret),
       encoder.encode(`${purpose}.${payload}`),
     );
-    return toBase64Url(new Uint8Array(mac));
+    return encodeBase64Url(new Uint8Array(mac));
   }
 
   return {
     async encode(position, filters = {}) {
-      const payload = toBase64Url(
+      const payload = encodeBase64Url(
         encoder.encode(JSON.stringify({ f: await filterDigest(filters), p: position })),
       );
       return `${payload}.${await sign(payload)}`;
@@ -74,9 +74,12 @@ export function createCursorCodec<T>(options: CursorCodecOptions<T>): CursorCode
 
     async decode(token, filters = {}) {
       const [payload, mac, extra] = token.length <= MAX_CURSOR_LENGTH ? token.split(".") : [];
-      const macBytes = mac === undefined ? undefined : fromBase64Url(mac);
+      // Strict decoding gives every cursor exactly one spelling (no padding, no stray spare bits).
+      const payloadBytes = payload === undefined ? undefined : decodeBase64Url(payload);
+      const macBytes = mac === undefined ? undefined : decodeBase64Url(mac);
       if (
-        payload === undefined ||
+        payloadBytes === undefined ||
+        payloadBytes.length === 0 ||
         macBytes === undefined ||
         macBytes.length !== 32 ||
         extra !== undefined
@@ -95,7 +98,7 @@ export function createCursorCodec<T>(options: CursorCodecOptions<T>): CursorCode
         throw cursorProblem("The cursor was not issued by this endpoint or has been altered.");
       let decoded: { f?: unknown; p?: unknown };
       try {
-        decoded = JSON.parse(new TextDecoder().decode(fromBase64Url(payload)));
+        decoded = JSON.parse(new TextDecoder().decode(payloadBytes));
       } catch {
         throw cursorProblem("The cursor is malformed.");
       }
@@ -139,21 +142,66 @@ async function filterDigest(filters: CursorFilters): Promise<string> {
     .sort()
     .map((key) => [key, filters[key]]);
   const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(canonical)));
-  return toBase64Url(new Uint8Array(digest, 0, 12));
+  return encodeBase64Url(new Uint8Array(digest, 0, 12));
 }
 
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+// Six-bit value of each ASCII code, -1 outside the base64url alphabet.
+const SEXTETS = Int8Array.from({ length: 128 }, (_, code) =>
+  ALPHABET.indexOf(String.fromCharCode(code)),
+);
 
-function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-  } catch {
-    return undefined;
+/**
+ * Base64url (RFC 4648 §5) without padding, the spelling cursors use.
+ *
+ * @param bytes - Any bytes.
+ * @returns ASCII text of `ceil(4 * bytes.length / 3)` characters from `A-Z a-z 0-9 - _`.
+ * @example
+ * ```ts
+ * import { encodeBase64Url } from "@edge-async/pagination";
+ * console.assert(encodeBase64Url(new Uint8Array([251, 255])) === "-_8");
+ * ```
+ */
+export function encodeBase64Url(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const group = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+    for (let k = 0; k < chars; k++) text += ALPHABET[(group >> (18 - 6 * k)) & 63];
   }
+  return text;
+}
+
+/**
+ * Decodes unpadded base64url strictly: the only text accepted for some bytes is the one
+ * {@link encodeBase64Url} writes for them, so a token has exactly one spelling. Refused, as
+ * `undefined`: characters outside `A-Z a-z 0-9 - _` (padding `=` and whitespace included), a
+ * length that leaves one character over (`length % 4 === 1`), and a last character whose spare
+ * low bits (2 or 4 of them) are not zero.
+ *
+ * @example
+ * ```ts
+ * import { decodeBase64Url } from "@edge-async/pagination";
+ * console.assert(decodeBase64Url("-_8")?.join() === "251,255");
+ * console.assert(decodeBase64Url("-_9") === undefined); // same bytes, a spare bit set
+ * ```
+ */
+export function decodeBase64Url(text: string): Uint8Array | undefined {
+  if (text.length % 4 === 1) return undefined;
+  const bytes = new Uint8Array(Math.floor((text.length * 6) / 8));
+  let bits = 0;
+  let buffer = 0;
+  let written = 0;
+  for (let i = 0; i < text.length; i++) {
+    const sextet = SEXTETS[text.charCodeAt(i)] ?? -1;
+    if (sextet < 0) return undefined;
+    buffer = (buffer << 6) | sextet;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[written++] = buffer >> bits;
+      buffer &= (1 << bits) - 1;
+    }
+  }
+  return buffer === 0 ? bytes : undefined;
 }
