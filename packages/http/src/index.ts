@@ -10,6 +10,7 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./openapi/api.ts";
+export * from "./openapi/conformance.ts";
 export * from "./openapi/method-not-allowed.ts";
 export * from "./openapi/problem-schema.ts";
 export * from "./openapi/service-routes.ts";

@@ -6,10 +6,14 @@ import {
   ConfigError,
   createApi,
   DOCS_SCRIPT_PATH,
+  declaredStatuses,
   jsonInput,
   jsonResponse,
   problemResponses,
+  responseMismatches,
+  routeTable,
   serviceRoutes,
+  specOperations,
   withConfig,
 } from "../src/index.ts";
 
@@ -168,5 +172,37 @@ describe("withConfig", () => {
     expect(problem.detail).toBe("LIMIT is not set");
     await app.request("/", {}, env);
     expect(parses).toBe(1);
+  });
+});
+
+describe("conformance helpers", () => {
+  it("the route table and the document list the same operations", async () => {
+    const app = demoApp();
+    const doc = (await (await app.request("/openapi.json")).json()) as {
+      paths: Record<string, object>;
+    };
+    expect(specOperations(doc)).toEqual(routeTable(app));
+    expect(routeTable(app).map((route) => `${route.method} ${route.path}`)).toContain(
+      "POST /v1/items/:id",
+    );
+  });
+
+  it("declaredStatuses lists each route's statuses", () => {
+    expect(declaredStatuses(demoApp()).get("POST /v1/items/:id")).toEqual([200, 400, 413, 415]);
+  });
+
+  it("responseMismatches accepts a conforming answer and names what does not conform", async () => {
+    const app = demoApp();
+    const route = { method: "POST", path: "/v1/items/:id" };
+    const ok = await post("/v1/items/3", JSON.stringify({ name: "a", count: 1 }));
+    expect(await responseMismatches(app, route, ok)).toEqual([]);
+    const bad = await post("/v1/items/3", "{");
+    expect(await responseMismatches(app, route, bad)).toEqual([]);
+    const wrongShape = Response.json({ name: 1 }, { status: 200 });
+    expect((await responseMismatches(app, route, wrongShape)).join()).toMatch(/\/name/);
+    const undeclared = Response.json({}, { status: 418 });
+    expect(await responseMismatches(app, route, undeclared)).toEqual([
+      "POST /v1/items/:id does not declare status 418",
+    ]);
   });
 });
