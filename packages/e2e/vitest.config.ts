@@ -1,10 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-// Under Node: the suites start real `wrangler dev` processes (see src/stack.ts) and talk to them
-// over HTTP, so they run one file at a time with generous hook timeouts.
+// Under Node: one system of real `wrangler dev` processes (src/stack.ts), started once by the
+// global setup for every file, which run one at a time and talk to it over HTTP.
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["./test/global-setup.ts"],
     fileParallelism: false,
     hookTimeout: 180_000,
     testTimeout: 60_000,

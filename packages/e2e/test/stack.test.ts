@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack, WORKERS } from "../src/stack.ts";
+import { describe, expect, inject, it } from "vitest";
+import { WORKERS } from "../src/stack.ts";
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const urls = inject("urls");
 
 describe("the stack", () => {
   it.each(WORKERS)("%s answers /healthz", async (name) => {
-    const response = await fetch(new URL("/healthz", stack.urls[name]));
+    const response = await fetch(new URL("/healthz", urls[name]));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ok" });
   });
