@@ -1,14 +1,17 @@
 /**
  * Shared HTTP pieces for the edge-async workers: RFC 9457 problem details, Hono error handlers,
- * zod validation middleware whose failures answer as problem+json, the outbound URL policy,
- * and bounded body reading.
+ * zod validation middleware whose failures answer as problem+json, the outbound URL policy and
+ * fetches that follow redirects under it, retry classification, NDJSON streams and bounded body
+ * reading.
  *
  * @module
  */
 export * from "./body.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
+export * from "./fetch-within-policy.ts";
 export * from "./health.ts";
+export * from "./ndjson.ts";
 export * from "./openapi/api.ts";
 export * from "./openapi/conformance.ts";
 export * from "./openapi/method-not-allowed.ts";
@@ -17,5 +20,6 @@ export * from "./openapi/service-routes.ts";
 export * from "./outbound.ts";
 export * from "./problem.ts";
 export * from "./retry-after.ts";
+export * from "./retry-classifier.ts";
 export * from "./text.ts";
 export * from "./validation.ts";

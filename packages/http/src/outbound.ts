@@ -5,7 +5,8 @@
  * Workers cannot resolve DNS before a fetch, so this module judges the URL as written: IP
  * literals in private, loopback and link-local ranges and `localhost` names are refused, but a
  * public hostname whose DNS record points at a private address cannot be caught here. The host
- * allowlist is the real boundary; keep it to hosts you control. Check every redirect hop too.
+ * allowlist is the real boundary; keep it to hosts you control. Every redirect hop needs the same
+ * check: fetch through `fetchWithinPolicy` (fetch-within-policy.ts), which does that.
  *
  * @module
  */
