@@ -143,3 +143,73 @@ export function wellFormedJson<S extends z.ZodType>(
   });
   return checked.pipe(schema);
 }
+
+/** Paths where `kept` holds a string other than the one `sent` held at the same place. */
+function* rewrittenStrings(sent: unknown, kept: unknown): Generator<{ path: Path; kept: string }> {
+  const stack: { sent: unknown; kept: unknown; path: Path }[] = [{ sent, kept, path: [] }];
+  while (stack.length > 0) {
+    const pair = stack.pop()!;
+    if (typeof pair.kept === "string") {
+      if (typeof pair.sent === "string" && pair.sent !== pair.kept) {
+        yield { path: pair.path, kept: pair.kept };
+      }
+    } else if (Array.isArray(pair.kept) && Array.isArray(pair.sent)) {
+      const length = Math.min(pair.kept.length, pair.sent.length);
+      for (let i = length - 1; i >= 0; i--) {
+        stack.push({ sent: pair.sent[i], kept: pair.kept[i], path: [...pair.path, i] });
+      }
+    } else if (isRecord(pair.kept) && isRecord(pair.sent)) {
+      for (const [key, value] of Object.entries(pair.kept)) {
+        if (Object.hasOwn(pair.sent, key)) {
+          stack.push({ sent: pair.sent[key], kept: value, path: [...pair.path, key] });
+        }
+      }
+    }
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Wraps a schema so that it may refuse input but never rewrite a string the client sent: when
+ * `schema` accepts the input but its output holds, where the input held a string, a different
+ * string (zod's `z.url()` trims and drops tabs and newlines; `.trim()`, `.toLowerCase()` and
+ * similar rewrite too), the value is refused with an issue at that path saying what it would
+ * have become. Strings the schema adds (defaults) and non-string outputs (a date parsed to
+ * milliseconds) are not compared. Use it around any schema whose output is stored.
+ *
+ * @param schema - A synchronous schema; its issues are passed through unchanged.
+ * @returns A schema with `schema`'s output type; its input is `unknown`.
+ *
+ * @example
+ * ```ts
+ * import * as z from "zod";
+ * import { keptAsSent, text } from "@edge-async/http";
+ * const url = keptAsSent(text("url").pipe(z.url()));
+ * console.assert(url.safeParse("https://example.com/").success);
+ * console.assert(!url.safeParse(" https://example.com/").success); // z.url() alone would trim it
+ * ```
+ */
+export function keptAsSent<S extends z.ZodType>(schema: S) {
+  return z.unknown().transform((sent, context): z.output<S> => {
+    const parsed = schema.safeParse(sent);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) context.addIssue({ ...issue });
+      return z.NEVER;
+    }
+    let count = 0;
+    for (const { path, kept } of rewrittenStrings(sent, parsed.data)) {
+      const shown = kept.length > 80 ? `${kept.slice(0, 80)}...` : kept;
+      context.addIssue({
+        code: "custom",
+        path,
+        input: sent,
+        message: `would be stored altered, as ${JSON.stringify(shown)}; send the exact text to store`,
+      });
+      if (++count >= 20) break;
+    }
+    return parsed.data;
+  });
+}

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import {
+  keptAsSent,
   loneSurrogate,
   params,
   problemErrorHandler,
@@ -123,11 +124,54 @@ describe("wellFormedJson()", () => {
   });
 });
 
+describe("keptAsSent()", () => {
+  const job = z.strictObject({
+    url: keptAsSent(text("url").pipe(z.url())),
+    tags: keptAsSent(z.array(z.string().toLowerCase())).optional(),
+    method: z.enum(["GET", "HEAD"]).default("GET"),
+    at: z.iso.datetime().transform((value) => Date.parse(value)),
+  });
+  const valid = { url: "https://example.com/a", at: "2026-11-01T00:00:00Z" };
+
+  it("passes input the schema keeps as sent, defaults and non-string outputs included", () => {
+    expect(job.parse(valid)).toEqual({ ...valid, method: "GET", at: Date.parse(valid.at) });
+  });
+
+  it.each([
+    ["a leading space z.url() would trim", { url: " https://example.com/a" }, ["url"]],
+    ["a newline z.url() would drop", { url: "https://example.com/\na" }, ["url"]],
+    ["array items a transform would rewrite", { tags: ["ok", "Up", "UP"] }, ["tags", 1]],
+  ])("refuses %s, at its path, saying what it would become", (_name, change, path) => {
+    const parsed = job.safeParse({ ...valid, ...change });
+    expect(parsed.error?.issues[0]?.path).toEqual(path);
+    expect(parsed.error?.issues[0]?.message).toMatch(/^would be stored altered, as "/);
+  });
+
+  it("passes the inner schema's issues through with their paths", () => {
+    const parsed = job.safeParse({ ...valid, url: "not a url", tags: [1] });
+    expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([["url"], ["tags", 0]]);
+  });
+
+  it("accepts exactly the strings a rewriting schema leaves alone (property)", () => {
+    const trimmed = keptAsSent(z.string().trim());
+    fc.assert(
+      fc.property(anyText, (value) => {
+        const parsed = trimmed.safeParse(value);
+        expect(parsed.success).toBe(value === value.trim());
+        if (parsed.success) expect(parsed.data).toBe(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("query() and params(): percent-encoding", () => {
   const app = new Hono()
     .onError(problemErrorHandler)
-    .get("/search", query(z.object({ q: text("q").optional(), tag: z.unknown().optional() })), (c) =>
-      c.json(c.req.valid("query")),
+    .get(
+      "/search",
+      query(z.object({ q: text("q").optional(), tag: z.unknown().optional() })),
+      (c) => c.json(c.req.valid("query")),
     )
     .get("/items/:id", params(z.object({ id: text("id") })), (c) => c.json(c.req.valid("param")));
 
