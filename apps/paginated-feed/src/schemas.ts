@@ -1,3 +1,4 @@
+import { keptAsSent, text } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
 
@@ -11,20 +12,24 @@ import * as z from "zod";
  */
 export const MAX_INGEST_ITEMS = 100;
 
+// Text is stored exactly as sent or refused (text()): nothing is trimmed, so a required field
+// that is empty or only whitespace is refused rather than emptied.
+const notBlank = /\S/;
+
 // Control characters in a topic would end up in URLs, cursors and logs.
-const topic = z
-  .string()
-  .trim()
-  .min(1, "topic must not be empty")
+const topic = text("topic")
+  .regex(notBlank, "topic must not be empty or only whitespace")
   .max(64, "topic must be at most 64 characters")
   .regex(/^[^\p{Cc}]*$/u, "topic must not contain control characters");
 
 const instant = (name: string) =>
-  z.iso
-    .datetime({
-      offset: true,
-      error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z`,
-    })
+  text(name)
+    .pipe(
+      z.iso.datetime({
+        offset: true,
+        error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z`,
+      }),
+    )
     .transform((value) => Date.parse(value))
     .refine((ms) => Number.isSafeInteger(ms), `${name} is out of range`);
 
@@ -71,22 +76,22 @@ export const exportQuery = z.strictObject(filterShape).superRefine(sinceBeforeUn
  * ```
  */
 export const itemParams = z.object({
-  id: z
-    .string()
+  id: text("id")
     .regex(/^[1-9][0-9]{0,14}$/, "id must be a positive integer")
     .transform(Number),
 });
 
+// "" means absent, as null has always meant; any other text is kept as sent.
 const optionalText = (name: string, max: number) =>
-  z
-    .string()
-    .trim()
+  text(name)
     .max(max, `${name} must be at most ${max} characters`)
     .nullish()
     .transform((value) => (value === undefined || value === null || value === "" ? null : value));
 
 /**
- * One item of an ingest body. Unknown keys are refused so misspelt fields are not lost.
+ * One item of an ingest body. Unknown keys are refused so misspelt fields are not lost. Text is
+ * stored exactly as sent (nothing trimmed) or refused, e.g. a lone UTF-16 surrogate, which D1
+ * would read back as U+FFFD; only "" for author and summary means null.
  *
  * @example
  * ```ts
@@ -94,19 +99,19 @@ const optionalText = (name: string, max: number) =>
  * ```
  */
 export const ingestItem = z.strictObject({
-  externalKey: z
-    .string()
+  externalKey: text("externalKey")
     .min(1, "externalKey must not be empty")
     .max(256, "externalKey must be at most 256 characters"),
   topic,
-  title: z
-    .string()
-    .trim()
-    .min(1, "title must not be empty")
+  title: text("title")
+    .regex(notBlank, "title must not be empty or only whitespace")
     .max(500, "title must be at most 500 characters"),
-  url: z
-    .url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })
-    .max(2048, "url must be at most 2048 characters"),
+  // z.url() trims and drops tabs and newlines: keptAsSent refuses what it would rewrite.
+  url: keptAsSent(
+    text("url")
+      .max(2048, "url must be at most 2048 characters")
+      .pipe(z.url({ protocol: /^https?$/, error: "url must be an absolute http(s) URL" })),
+  ),
   author: optionalText("author", 200),
   summary: optionalText("summary", 5000),
   publishedAt: instant("publishedAt"),
@@ -129,5 +134,5 @@ export const ingestBody = z.strictObject({
 
 /** Parsed filters: times as epoch milliseconds. */
 export type ParsedFilters = z.output<typeof exportQuery>;
-/** A validated ingest item: times as epoch milliseconds, blank optional text as null. */
+/** A validated ingest item: times as epoch milliseconds, "" optional text as null. */
 export type ParsedIngestItem = z.output<typeof ingestItem>;

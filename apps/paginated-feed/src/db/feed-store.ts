@@ -1,5 +1,5 @@
 import { keysetAfter, type SortKey } from "@edge-async/pagination";
-import { and, desc, eq, gte, inArray, lt, lte, max, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, max, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { ParsedFilters, ParsedIngestItem } from "../schemas.ts";
 import { type ItemRow, items } from "./schema.ts";
@@ -166,6 +166,67 @@ function chunks<T>(values: readonly T[], size: number): T[][] {
 }
 
 /**
+ * The stored row of each key, tagged with the key's position: `(VALUES (0, ?), (1, ?), ...)`
+ * joined to `items`. Rows map back to the input by position, never by comparing the text D1
+ * returns with the text sent, so a key D1 would read back differently cannot lose its row.
+ */
+function rowsOfKeys(db: FeedDb, keys: readonly string[], offset: number) {
+  const input = sql.join(
+    keys.map((key, i) => sql`(${sql.raw(String(offset + i))}, ${key})`),
+    sql`, `,
+  );
+  return db
+    .select({ position: sql<number>`input.column1`, id: items.id, publishedAt: items.publishedAt })
+    .from(sql`(VALUES ${input}) AS input`)
+    .innerJoin(items, sql`${items.externalKey} = input.column2`);
+}
+
+function upsertStatement(db: FeedDb, rowChunk: readonly ParsedIngestItem[], now: number) {
+  const changed = sql`${items.topic} IS NOT excluded.topic
+    OR ${items.title} IS NOT excluded.title
+    OR ${items.url} IS NOT excluded.url
+    OR ${items.author} IS NOT excluded.author
+    OR ${items.summary} IS NOT excluded.summary`;
+  return db
+    .insert(items)
+    .values(
+      rowChunk.map((item) => ({
+        externalKey: item.externalKey,
+        topic: item.topic,
+        title: item.title,
+        url: item.url,
+        author: item.author,
+        summary: item.summary,
+        publishedAt: item.publishedAt,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: items.externalKey,
+      set: {
+        topic: sql`excluded.topic`,
+        title: sql`excluded.title`,
+        url: sql`excluded.url`,
+        author: sql`excluded.author`,
+        summary: sql`excluded.summary`,
+        updatedAt: sql`excluded.updated_at`,
+      },
+      setWhere: changed,
+    });
+}
+
+/** Refuses, before anything is written, text D1 would store altered (see `text()`). */
+function assertStorable(input: readonly ParsedIngestItem[]): void {
+  for (const item of input) {
+    const fields = [item.externalKey, item.topic, item.title, item.url, item.author, item.summary];
+    if (fields.some((field) => field !== null && !field.isWellFormed())) {
+      throw new RangeError(`item ${item.externalKey} holds text that is not well-formed UTF-16`);
+    }
+  }
+}
+
+/**
  * Stores items idempotently by external key, all in one D1 batch (one transaction).
  *
  * - A new key is inserted with a fresh, ever-increasing id.
@@ -174,6 +235,11 @@ function chunks<T>(values: readonly T[], size: number): T[][] {
  *   only when one of them actually changed, so an identical re-ingest changes nothing (ETags
  *   included).
  * - The same key twice in one batch behaves like two requests in order: the later one wins.
+ *
+ * The batch reads each key's row before and after the writes, inside the same transaction, and
+ * maps rows to items by position: once the batch commits, every item has its row, so the answer
+ * is what was stored. Text that D1 cannot keep exactly (lone surrogates) is refused before
+ * anything is written; the route's schema refuses it first, with a 400.
  *
  * @example
  * ```ts
@@ -186,66 +252,37 @@ export async function upsertItems(
   input: readonly ParsedIngestItem[],
   now: number,
 ): Promise<UpsertOutcome[]> {
+  assertStorable(input);
   const keys = [...new Set(input.map((item) => item.externalKey))];
-  const lookups = chunks(keys, MAX_BOUND_PARAMETERS).map((keyChunk) =>
-    db
-      .select({ id: items.id, externalKey: items.externalKey, publishedAt: items.publishedAt })
-      .from(items)
-      .where(inArray(items.externalKey, keyChunk)),
-  );
-  const changed = sql`${items.topic} IS NOT excluded.topic
-    OR ${items.title} IS NOT excluded.title
-    OR ${items.url} IS NOT excluded.url
-    OR ${items.author} IS NOT excluded.author
-    OR ${items.summary} IS NOT excluded.summary`;
+  const lookups = () =>
+    chunks(keys, MAX_BOUND_PARAMETERS).map((keyChunk, i) =>
+      rowsOfKeys(db, keyChunk, i * MAX_BOUND_PARAMETERS),
+    );
+  const before = lookups();
   const writes = chunks(input, ROWS_PER_INSERT).map((rowChunk) =>
-    db
-      .insert(items)
-      .values(
-        rowChunk.map((item) => ({
-          externalKey: item.externalKey,
-          topic: item.topic,
-          title: item.title,
-          url: item.url,
-          author: item.author,
-          summary: item.summary,
-          publishedAt: item.publishedAt,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: items.externalKey,
-        set: {
-          topic: sql`excluded.topic`,
-          title: sql`excluded.title`,
-          url: sql`excluded.url`,
-          author: sql`excluded.author`,
-          summary: sql`excluded.summary`,
-          updatedAt: sql`excluded.updated_at`,
-        },
-        setWhere: changed,
-      })
-      .returning({ id: items.id, externalKey: items.externalKey, publishedAt: items.publishedAt }),
+    upsertStatement(db, rowChunk, now),
   );
-  const [first, ...rest] = [...lookups, ...writes];
-  const results = await db.batch([first!, ...rest]);
+  const after = lookups();
+  const [first, ...rest] = [...before, ...writes, ...after];
+  const results = (await db.batch([first!, ...rest])) as unknown[];
 
-  const existing = new Set<string>();
-  const stored = new Map<string, { id: number; publishedAt: number }>();
-  results.forEach((rows, index) => {
-    for (const row of rows) {
-      if (index < lookups.length) existing.add(row.externalKey);
-      stored.set(row.externalKey, { id: row.id, publishedAt: row.publishedAt });
-    }
-  });
-
-  const seen = new Set<string>();
+  const rowsOf = (from: number, count: number) =>
+    (
+      results.slice(from, from + count) as { position: number; id: number; publishedAt: number }[][]
+    ).flat();
+  const existed = new Set(rowsOf(0, before.length).map((row) => row.position));
+  const stored = new Map(
+    rowsOf(before.length + writes.length, after.length).map((row) => [row.position, row]),
+  );
+  const position = new Map(keys.map((key, index) => [key, index]));
+  const seen = new Set<number>();
   return input.map((item) => {
-    const row = stored.get(item.externalKey);
-    if (row === undefined) throw new Error(`upsert stored no row for ${item.externalKey}`);
-    const created = !existing.has(item.externalKey) && !seen.has(item.externalKey);
-    seen.add(item.externalKey);
+    const index = position.get(item.externalKey)!;
+    // Unreachable once the batch committed: the INSERT ... ON CONFLICT left a row for every key.
+    const row = stored.get(index);
+    if (row === undefined) throw new Error(`upsert found no row for ${item.externalKey}`);
+    const created = !existed.has(index) && !seen.has(row.id);
+    seen.add(row.id);
     return { id: row.id, externalKey: item.externalKey, created, publishedAt: row.publishedAt };
   });
 }
