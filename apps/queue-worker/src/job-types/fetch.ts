@@ -7,24 +7,16 @@ import {
 } from "@edge-async/http";
 import * as z from "zod";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
-import { fetchWithinPolicy } from "../outbound.ts";
-import { responseError, shouldRetryHttp } from "./http-status.ts";
+import { fetchOutbound } from "../outbound.ts";
+import { httpRetryOptions, responseError } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
   .max(2048, "must be at most 2048 characters");
 
-/**
- * What a `fetch` job records as its result.
- *
- * @example
- * ```ts
- * import type { FetchResult } from "./fetch.ts";
- * const { status, bytes, sha256 } = JSON.parse(job.result) as FetchResult;
- * ```
- */
-export interface FetchResult {
+/** What a `fetch` job records as its result: enough to tell what came back without storing it. */
+interface FetchResult {
   url: string;
   finalUrl: string;
   status: number;
@@ -40,11 +32,6 @@ export interface FetchResult {
  * timeouts, 408, 429 and 5xx with jittered backoff; records the status, the body's size and its
  * SHA-256 (streamed, never buffered whole). Any other status is a completed fetch and is recorded.
  * The URL and each redirect hop must pass the outbound policy; a refused one kills the job.
- *
- * @example
- * ```ts
- * const body = { type: "fetch", payload: { url: "https://example.com/", timeoutMs: 5_000, retries: 2 } };
- * ```
  */
 export const fetchJob = defineJobType({
   name: "fetch",
@@ -76,13 +63,7 @@ export const fetchJob = defineJobType({
           },
         );
       },
-      {
-        retries: payload.retries,
-        minDelayMs: 200,
-        maxDelayMs: 5_000,
-        shouldRetry: shouldRetryHttp,
-        signal,
-      },
+      httpRetryOptions(payload.retries, signal),
     );
     return { ...result, tries };
   },
@@ -93,7 +74,7 @@ async function fetchAndHash(
   policy: TargetPolicy,
   signal: AbortSignal,
 ): Promise<Omit<FetchResult, "tries">> {
-  const { response, url: finalUrl } = await fetchWithinPolicy(
+  const { response, url: finalUrl } = await fetchOutbound(
     payload.url,
     { method: payload.method, signal },
     policy,

@@ -1,14 +1,13 @@
-import { isRetryableStatus, parseRetryAfter } from "@edge-async/http";
+import type { RetryOptions } from "@edge-async/async-utils";
+import { isRetryableStatus, parseRetryAfter, retryClassifier } from "@edge-async/http";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 
+/** Longest wait between two tries within one run; a longer `Retry-After` is left to the queue. */
+const MAX_TRY_DELAY_MS = 5_000;
+
 /**
- * Turns an unsuccessful response into the error that tells the consumer what to do next.
- *
- * @example
- * ```ts
- * import { responseError } from "./http-status.ts";
- * if (!response.ok) throw await responseError(response, "feed");
- * ```
+ * Turns an unsuccessful response into the error that tells the consumer what to do next: a
+ * retryable status keeps its `Retry-After`, so the queue redelivers no sooner than asked.
  */
 export async function responseError(
   response: Response,
@@ -23,19 +22,24 @@ export async function responseError(
     : new PermanentJobError(message);
 }
 
+// The shared classifier: transport failures and retryable statuses get another try, permanent
+// errors and aborts do not, nor a Retry-After longer than this run is willing to wait.
+const shouldRetryHttp = retryClassifier({
+  isFinal: (error) => error instanceof PermanentJobError,
+  maxDelayMs: MAX_TRY_DELAY_MS,
+});
+
 /**
- * Whether an error thrown by one try of an HTTP call deserves another try.
- *
- * @example
- * ```ts
- * import { retry } from "@edge-async/async-utils";
- * import { shouldRetryHttp } from "./http-status.ts";
- * await retry(() => fetch(url), { shouldRetry: shouldRetryHttp });
- * ```
+ * How a job retries one HTTP call within a run: jittered backoff from 200 ms up to 5 s, at least
+ * the upstream's `Retry-After`. A longer hint ends the run's tries; the job then fails with it
+ * and the queue redelivers it no sooner.
  */
-export function shouldRetryHttp(error: unknown): boolean {
-  if (error instanceof PermanentJobError) return false;
-  if (error instanceof RetryableJobError) return true;
-  // TimeoutError from withTimeout, TypeError from a failed connection.
-  return error instanceof Error && (error.name === "TimeoutError" || error.name === "TypeError");
+export function httpRetryOptions(retries: number, signal: AbortSignal): RetryOptions {
+  return {
+    retries,
+    minDelayMs: 200,
+    maxDelayMs: MAX_TRY_DELAY_MS,
+    shouldRetry: shouldRetryHttp,
+    signal,
+  };
 }

@@ -2,23 +2,15 @@ import { chunk, retry, withTimeout } from "@edge-async/async-utils";
 import type { TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
 import { PermanentJobError } from "../errors.ts";
-import { fetchWithinPolicy } from "../outbound.ts";
-import { responseError, shouldRetryHttp } from "./http-status.ts";
+import { fetchOutbound } from "../outbound.ts";
+import { httpRetryOptions, responseError } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
 // paginated-feed accepts at most this many items per `POST /v1/items`.
 const FEED_POST_LIMIT = 100;
 
-/**
- * The item shape paginated-feed's `POST /v1/items` takes.
- *
- * @example
- * ```ts
- * import type { FeedItem } from "./ingest.ts";
- * const item: FeedItem = { externalKey: "blog.example:1", topic: "rust", title: "Hi", url: "https://blog.example/1", publishedAt: "2026-11-20T08:30:00.000Z" };
- * ```
- */
-export interface FeedItem {
+/** The item shape paginated-feed's `POST /v1/items` takes. */
+interface FeedItem {
   externalKey: string;
   topic: string;
   title: string;
@@ -50,12 +42,6 @@ const jsonFeed = z.object({ items: z.array(z.unknown()) });
  * http(s) link, a title or a valid date (years 0000-9999). The external key is `<feed host>:<item id>`: JSON Feed
  * requires ids to be stable within a feed, so ingesting the same feed twice creates nothing new,
  * and the host keeps two sites' `"1"` apart.
- *
- * @example
- * ```ts
- * import { toFeedItem } from "./ingest.ts";
- * toFeedItem({ id: "1", url: "https://a.example/1", title: "Hi", date_published: "2026-01-01T00:00:00Z" }, "news", "a.example");
- * ```
  */
 export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): FeedItem | undefined {
   const parsed = jsonFeedItem.safeParse(raw);
@@ -90,11 +76,6 @@ function isFourDigitYear(date: Date): boolean {
  * service binding in chunks of at most 100. Idempotent: paginated-feed dedupes on `externalKey`,
  * so a run repeated after a partial failure only creates what is missing. The feed URL and each
  * redirect hop must pass the outbound policy; a refused one kills the job.
- *
- * @example
- * ```ts
- * const body = { type: "ingest", payload: { feedUrl: "https://blog.example/feed.json", topic: "rust" } };
- * ```
  */
 export const ingestJob = defineJobType({
   name: "ingest",
@@ -119,7 +100,7 @@ export const ingestJob = defineJobType({
             message: `reading ${payload.feedUrl} took longer than ${payload.timeoutMs} ms`,
           },
         ),
-      { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
+      httpRetryOptions(2, signal),
     );
     const raw = feed.items.slice(0, payload.maxItems);
     const keyPrefix = new URL(payload.feedUrl).host;
@@ -133,7 +114,7 @@ export const ingestJob = defineJobType({
             signal,
             message: `paginated-feed took longer than ${payload.timeoutMs} ms`,
           }),
-        { retries: 2, minDelayMs: 200, maxDelayMs: 5_000, shouldRetry: shouldRetryHttp, signal },
+        httpRetryOptions(2, signal),
       );
       posted += group.length;
       created += answer.items.filter((item) => item.created).length;
@@ -155,7 +136,7 @@ async function readFeed(
   policy: TargetPolicy,
   signal: AbortSignal,
 ): Promise<{ items: unknown[] }> {
-  const { response } = await fetchWithinPolicy(
+  const { response } = await fetchOutbound(
     feedUrl,
     { signal, headers: { accept: "application/feed+json, application/json" } },
     policy,

@@ -6,65 +6,25 @@ import { ingestJob } from "./ingest.ts";
 import type { JobType } from "./job-type.ts";
 import { simulateJob } from "./simulate.ts";
 
-/**
- * Every job type this worker runs, by name.
- *
- * @example
- * ```ts
- * import { jobTypes } from "./registry.ts";
- * const payload = jobTypes.simulate.payload.parse({ durationMs: 10 });
- * ```
- */
+/** Every job type this worker runs, by name: the one list the producer, routes and consumer read. */
 export const jobTypes = {
   fetch: fetchJob,
   ingest: ingestJob,
   simulate: simulateJob,
 } as const satisfies Record<string, JobType<z.ZodType, unknown>>;
 
-/**
- * Name of a registered job type.
- *
- * @example
- * ```ts
- * import type { JobTypeName } from "./registry.ts";
- * const name: JobTypeName = "fetch";
- * ```
- */
+/** Name of a registered job type. */
 export type JobTypeName = keyof typeof jobTypes;
 
-/**
- * The registered type names, for validation messages and filters.
- *
- * @example
- * ```ts
- * import { JOB_TYPE_NAMES } from "./registry.ts";
- * JOB_TYPE_NAMES.join(", "); // "fetch, ingest, simulate"
- * ```
- */
+/** The registered type names, for validation messages and filters. */
 export const JOB_TYPE_NAMES = Object.keys(jobTypes) as [JobTypeName, ...JobTypeName[]];
 
-/**
- * Whether `name` is a registered job type.
- *
- * @example
- * ```ts
- * import { isJobTypeName } from "./registry.ts";
- * isJobTypeName("simulate"); // true
- * ```
- */
-export function isJobTypeName(name: string): name is JobTypeName {
+/** Whether `name` is a registered job type. */
+function isJobTypeName(name: string): name is JobTypeName {
   return Object.hasOwn(jobTypes, name);
 }
 
-/**
- * A job ready to run: its handler and its parsed payload.
- *
- * @example
- * ```ts
- * import { resolveJob, type RunnableJob } from "./registry.ts";
- * const runnable: RunnableJob = resolveJob(row.type, row.payload);
- * ```
- */
+/** A job ready to run: its handler and its parsed payload. */
 export interface RunnableJob {
   type: JobType<z.ZodType, unknown>;
   payload: unknown;
@@ -73,13 +33,6 @@ export interface RunnableJob {
 /**
  * Resolves a stored job to its handler and re-validates its payload (a row may predate a schema
  * change); anything unrunnable is a {@link PermanentJobError} naming what is wrong.
- *
- * @example
- * ```ts
- * import { resolveJob } from "./registry.ts";
- * const { type, payload } = resolveJob("simulate", '{"durationMs":5}');
- * await type.run(payload, context);
- * ```
  */
 export function resolveJob(typeName: string, payloadJson: string): RunnableJob {
   if (!isJobTypeName(typeName)) {

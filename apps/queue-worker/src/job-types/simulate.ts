@@ -5,12 +5,6 @@ import { defineJobType } from "./job-type.ts";
 /**
  * `simulate`: sleeps `durationMs` (honouring the run's signal), then fails with probability
  * `failureRate`. No side effect outside D1; for demos, fault tests and the benchmark.
- *
- * @example
- * ```ts
- * await env.JOBS_API.fetch("/v1/jobs", { method: "POST", body: JSON.stringify({
- *   type: "simulate", payload: { durationMs: 50, failureRate: 0.3 } }) });
- * ```
  */
 export const simulateJob = defineJobType({
   name: "simulate",
