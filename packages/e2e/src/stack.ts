@@ -94,10 +94,17 @@ function demoViews(upstream: string) {
   };
 }
 
-async function waitHealthy(url: string, child: ChildProcess, signal: AbortSignal): Promise<void> {
+async function waitHealthy(
+  url: string,
+  child: ChildProcess,
+  printed: () => string,
+  signal: AbortSignal,
+): Promise<void> {
   for (;;) {
     signal.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`${url}: wrangler exited ${child.exitCode}`);
+    // wrangler dev keeps running (and waits for a file change) after a failed build.
+    if (printed().includes("Build failed")) throw new Error(`${url}: the worker did not build`);
     try {
       const response = await fetch(new URL("/healthz", url), { signal });
       if (response.status === 200) return;
@@ -184,12 +191,14 @@ export async function startStack(
           { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
         );
         children.push(child);
+        let printed = "";
         const collect = (chunk: Buffer) => {
+          printed += chunk.toString();
           output += `[${name}] ${chunk.toString()}`;
         };
         child.stdout?.on("data", collect);
         child.stderr?.on("data", collect);
-        await waitHealthy(urls[name], child, signal);
+        await waitHealthy(urls[name], child, () => printed, signal);
       }),
     );
   } catch (error) {
