@@ -1,4 +1,4 @@
-import { asCompleted, Coalescer, limit } from "@edge-async/async-utils";
+import { asCompleted, Coalescer, limit, linkedController } from "@edge-async/async-utils";
 import type { Config } from "./config.ts";
 import {
   type CallSummary,
@@ -10,32 +10,17 @@ import {
 import {
   type CallScope,
   fetchUpstream,
+  type Outcome,
   SubrequestBudget,
   type UpstreamRequest,
 } from "./upstream-fetch.ts";
 
-/**
- * One request of a call: either ready to go upstream, or refused by the policy up front.
- *
- * @example
- * ```ts
- * import type { PlannedRequest } from "./aggregate.ts";
- * const refused: PlannedRequest = { id: "meta", blocked: "169.254.169.254 is link-local" };
- * ```
- */
+/** One request of a call: either ready to go upstream, or refused by the policy up front. */
 export type PlannedRequest =
   | { id: string; upstream: UpstreamRequest; blocked?: undefined }
   | { id: string; blocked: string };
 
-/**
- * Everything a call needs, validated and with defaults applied.
- *
- * @example
- * ```ts
- * import type { CallPlan } from "./aggregate.ts";
- * const plan: CallPlan = { requests: [], concurrency: 6, deadlineMs: 10_000, failFast: false };
- * ```
- */
+/** Everything a call needs, validated and with defaults applied. */
 export interface CallPlan {
   requests: readonly PlannedRequest[];
   concurrency: number;
@@ -43,15 +28,7 @@ export interface CallPlan {
   failFast: boolean;
 }
 
-/**
- * What a call produced, in request order.
- *
- * @example
- * ```ts
- * import type { CallReport } from "./aggregate.ts";
- * const report: CallReport = { results: [], summary: { total: 0, succeeded: 0, failed: 0, durationMs: 0 } };
- * ```
- */
+/** What a call produced, in request order. */
 export interface CallReport {
   results: UpstreamResult[];
   summary: CallSummary;
@@ -60,77 +37,61 @@ export interface CallReport {
 }
 
 interface TimedOutcome {
-  outcome: Awaited<ReturnType<typeof fetchUpstream>>;
+  outcome: Outcome;
   durationMs: number;
 }
+
+/** Sees each result as it finishes; a throw means its consumer is gone. */
+type ResultHandler = (result: UpstreamResult, index: number) => void | Promise<void>;
 
 /**
  * Runs a call: every request concurrently (at most `concurrency` upstream requests at a time),
  * identical GETs coalesced into one upstream request, all within the deadline. `onResult` sees
  * each result as it finishes (finish order); the report lists them in request order.
  *
- * One AbortController spans the call. It aborts at the deadline, when `signal` (the client's
- * request) aborts, and when `failFast` sees a failure; queued requests are then dropped and
- * running fetches aborted. The returned promise settles only after every fetch has settled, so
- * nothing of the call is still running when the answer goes out.
- *
- * @example
- * ```ts
- * import { runCall } from "./aggregate.ts";
- * import { readConfig } from "./config.ts";
- * const config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
- * const report = await runCall(
- *   { requests: [{ id: "blocked", blocked: "not on the allowlist" }], concurrency: 6, deadlineMs: 1_000, failFast: false },
- *   config,
- * );
- * console.assert(report.results[0]?.error?.code === "blocked");
- * ```
+ * One controller spans the call, linked to `signal` (the client's request). It aborts at the
+ * deadline, when the client goes away, and when `failFast` sees a failure; queued requests are
+ * then dropped and running fetches aborted. The returned promise settles only after every fetch
+ * has settled, so nothing of the call is still running when the answer goes out.
  */
 export async function runCall(
   plan: CallPlan,
   config: Config,
-  options: {
-    signal?: AbortSignal;
-    onResult?: (result: UpstreamResult, index: number) => void | Promise<void>;
-  } = {},
+  options: { signal?: AbortSignal; onResult?: ResultHandler } = {},
 ): Promise<CallReport> {
   const startedAt = Date.now();
-  const controller = new AbortController();
-  const { signal } = controller;
+  const call = linkedController(options.signal, {
+    reason: () => new CancelledError("The client disconnected"),
+  });
   const deadline = setTimeout(
-    () => controller.abort(new DeadlineError(plan.deadlineMs)),
+    () => call.controller.abort(new DeadlineError(plan.deadlineMs)),
     plan.deadlineMs,
   );
-  const onClientAbort = (): void => controller.abort(new CancelledError("The client disconnected"));
-  if (options.signal?.aborted) onClientAbort();
-  options.signal?.addEventListener("abort", onClientAbort, { once: true });
+  try {
+    const upstreamCount = plan.requests.filter((request) => request.blocked === undefined).length;
+    const scope: CallScope = {
+      config,
+      signal: call.signal,
+      deadlineAt: startedAt + plan.deadlineMs,
+      budget: new SubrequestBudget(config.maxSubrequests, upstreamCount),
+    };
+    const tasks = requestTasks(plan, scope);
+    const results = await collectResults(tasks, plan.failFast, call.controller, options.onResult);
+    return buildReport(results, startedAt);
+  } finally {
+    clearTimeout(deadline);
+    call.dispose();
+  }
+}
 
-  const upstreamCount = plan.requests.filter((request) => request.blocked === undefined).length;
-  const scope: CallScope = {
-    config,
-    signal,
-    deadlineAt: startedAt + plan.deadlineMs,
-    budget: new SubrequestBudget(config.maxSubrequests, upstreamCount),
-  };
-  // The limiter counts real upstream requests only: coalesced duplicates wait without a slot.
-  const slot = limit(plan.concurrency);
-  signal.addEventListener("abort", () => slot.clearQueue(signal.reason), { once: true });
+/**
+ * One task per planned request, each resolving to its result (never rejecting): a refused target
+ * answers at once; the rest go upstream, identical GETs sharing one fetch.
+ */
+function requestTasks(plan: CallPlan, scope: CallScope): (() => Promise<UpstreamResult>)[] {
+  const execute = upstreamExecutor(plan.concurrency, scope);
   const coalescer = new Coalescer<string, TimedOutcome>();
-
-  const execute = async (upstream: UpstreamRequest): Promise<TimedOutcome> => {
-    try {
-      return await slot(async () => {
-        if (signal.aborted) return { outcome: abortedOutcome(signal.reason), durationMs: 0 };
-        const started = Date.now();
-        const outcome = await fetchUpstream(upstream, scope);
-        return { outcome, durationMs: Date.now() - started };
-      });
-    } catch (reason) {
-      return { outcome: abortedOutcome(reason), durationMs: 0 };
-    }
-  };
-
-  const tasks = plan.requests.map((request) => async (): Promise<UpstreamResult> => {
+  return plan.requests.map((request) => async (): Promise<UpstreamResult> => {
     if (request.blocked !== undefined) {
       return {
         id: request.id,
@@ -149,34 +110,72 @@ export async function runCall(
     });
     return toResult(request.id, timed, !leader);
   });
+}
 
-  const results: UpstreamResult[] = new Array(plan.requests.length);
-  let consumerFailed = false;
-  try {
-    for await (const done of asCompleted(tasks)) {
-      // Tasks turn every failure into a result, so a rejection here is a bug worth a 500.
-      if (done.status === "rejected") throw done.reason;
-      results[done.index] = done.value;
-      if (plan.failFast && !done.value.ok && !signal.aborted) {
-        controller.abort(
-          new CancelledError(`failFast: request ${JSON.stringify(done.value.id)} failed`),
-        );
-      }
-      if (consumerFailed) continue;
-      try {
-        await options.onResult?.(done.value, done.index);
-      } catch (error) {
-        // Whoever consumes results is gone: stop the call, but still drain it.
-        consumerFailed = true;
-        if (!signal.aborted) controller.abort(new CancelledError("The result consumer failed"));
-        console.warn("fetch-aggregator: onResult failed", error);
-      }
+/**
+ * Fetches one request once a concurrency slot is free, timing it from then. The limiter counts
+ * real upstream requests only: coalesced duplicates wait without a slot. Once the call aborts,
+ * queued requests are dropped with the call's reason.
+ */
+function upstreamExecutor(
+  concurrency: number,
+  scope: CallScope,
+): (upstream: UpstreamRequest) => Promise<TimedOutcome> {
+  const { signal } = scope;
+  const slot = limit(concurrency);
+  signal.addEventListener("abort", () => slot.clearQueue(signal.reason), { once: true });
+  return async (upstream) => {
+    try {
+      return await slot(async () => {
+        if (signal.aborted) return { outcome: abortedOutcome(signal.reason), durationMs: 0 };
+        const started = Date.now();
+        const outcome = await fetchUpstream(upstream, scope);
+        return { outcome, durationMs: Date.now() - started };
+      });
+    } catch (reason) {
+      return { outcome: abortedOutcome(reason), durationMs: 0 };
     }
-  } finally {
-    clearTimeout(deadline);
-    options.signal?.removeEventListener("abort", onClientAbort);
-  }
+  };
+}
 
+/**
+ * Gathers the results in request order as they finish, handing each to `onResult`. A failure
+ * under `failFast` cancels the call; so does a consumer that throws, but the call is still
+ * drained so that every fetch has settled on return.
+ */
+async function collectResults(
+  tasks: (() => Promise<UpstreamResult>)[],
+  failFast: boolean,
+  controller: AbortController,
+  onResult: ResultHandler | undefined,
+): Promise<UpstreamResult[]> {
+  const { signal } = controller;
+  const results: UpstreamResult[] = new Array(tasks.length);
+  let consumerFailed = false;
+  for await (const done of asCompleted(tasks)) {
+    // Tasks turn every failure into a result, so a rejection here is a bug worth a 500.
+    if (done.status === "rejected") throw done.reason;
+    results[done.index] = done.value;
+    if (failFast && !done.value.ok && !signal.aborted) {
+      controller.abort(
+        new CancelledError(`failFast: request ${JSON.stringify(done.value.id)} failed`),
+      );
+    }
+    if (consumerFailed) continue;
+    try {
+      await onResult?.(done.value, done.index);
+    } catch (error) {
+      // Whoever consumes results is gone: stop the call, but still drain it.
+      consumerFailed = true;
+      if (!signal.aborted) controller.abort(new CancelledError("The result consumer failed"));
+      console.warn("fetch-aggregator: onResult failed", error);
+    }
+  }
+  return results;
+}
+
+/** The totals of a call, and its slowest request for `Server-Timing`. */
+function buildReport(results: UpstreamResult[], startedAt: number): CallReport {
   const succeeded = results.filter((result) => result.ok).length;
   let slowest: CallReport["slowest"];
   for (const result of results) {
@@ -211,7 +210,7 @@ function coalescingKey(request: UpstreamRequest): string | undefined {
   ]);
 }
 
-function abortedOutcome(reason: unknown): TimedOutcome["outcome"] {
+function abortedOutcome(reason: unknown): Outcome {
   const code: ErrorCode = reason instanceof DeadlineError ? "deadline" : "cancelled";
   const message = reason instanceof Error ? reason.message : "The call was cancelled";
   return { ok: false, attempts: 0, error: { code, message } };

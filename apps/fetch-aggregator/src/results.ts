@@ -4,15 +4,7 @@
  * @module
  */
 
-/**
- * Why an upstream request produced no usable answer.
- *
- * @example
- * ```ts
- * import type { ErrorCode } from "./results.ts";
- * const code: ErrorCode = "too_large";
- * ```
- */
+/** Why an upstream request produced no usable answer. */
 export type ErrorCode =
   | "timeout"
   | "deadline"
@@ -23,15 +15,7 @@ export type ErrorCode =
   | "circuit_open"
   | "cancelled";
 
-/**
- * How one upstream request ended, as the caller sees it.
- *
- * @example
- * ```ts
- * import type { UpstreamResult } from "./results.ts";
- * const result: UpstreamResult = { id: "user", ok: true, status: 200, durationMs: 12, attempts: 1, body: { id: 42 } };
- * ```
- */
+/** How one upstream request ended, as the caller sees it. */
 export interface UpstreamResult {
   id: string;
   ok: boolean;
@@ -50,15 +34,7 @@ export interface UpstreamResult {
   coalesced?: true;
 }
 
-/**
- * Totals of a call.
- *
- * @example
- * ```ts
- * import type { CallSummary } from "./results.ts";
- * const summary: CallSummary = { total: 3, succeeded: 2, failed: 1, durationMs: 120 };
- * ```
- */
+/** Totals of a call. */
 export interface CallSummary {
   total: number;
   succeeded: number;
@@ -66,16 +42,7 @@ export interface CallSummary {
   durationMs: number;
 }
 
-/**
- * The call's deadline passed; carried as the abort reason of the call's signal.
- *
- * @example
- * ```ts
- * import { DeadlineError } from "./results.ts";
- * const controller = new AbortController();
- * controller.abort(new DeadlineError(2_000));
- * ```
- */
+/** The call's deadline passed; carried as the abort reason of the call's signal. */
 export class DeadlineError extends Error {
   override name = "DeadlineError";
   readonly deadlineMs: number;
@@ -85,42 +52,17 @@ export class DeadlineError extends Error {
   }
 }
 
-/**
- * The call was cancelled: the client went away, or `failFast` tripped.
- *
- * @example
- * ```ts
- * import { CancelledError } from "./results.ts";
- * const controller = new AbortController();
- * controller.abort(new CancelledError("The client disconnected"));
- * ```
- */
+/** The call was cancelled: the client went away, or `failFast` tripped. */
 export class CancelledError extends Error {
   override name = "CancelledError";
 }
 
-/**
- * The policy refused a target (first hop or a redirect).
- *
- * @example
- * ```ts
- * import { BlockedError } from "./results.ts";
- * throw new BlockedError("Redirect to http://10.0.0.1/ refused");
- * ```
- */
+/** The policy refused a target (first hop or a redirect). */
 export class BlockedError extends Error {
   override name = "BlockedError";
 }
 
-/**
- * The upstream body grew past the configured limit.
- *
- * @example
- * ```ts
- * import { TooLargeError } from "./results.ts";
- * throw new TooLargeError(1_048_576);
- * ```
- */
+/** The upstream body grew past the configured limit. */
 export class TooLargeError extends Error {
   override name = "TooLargeError";
   readonly limitBytes: number;
@@ -130,38 +72,25 @@ export class TooLargeError extends Error {
   }
 }
 
-/**
- * What was read from an upstream answer.
- *
- * @example
- * ```ts
- * import type { UpstreamAnswer } from "./results.ts";
- * const answer: UpstreamAnswer = { status: 503, body: "busy", retryAfterMs: 1_000 };
- * ```
- */
+/** What was read from an upstream answer. */
 export interface UpstreamAnswer {
   status: number;
   body: unknown;
   retryAfterMs?: number;
 }
 
-/**
- * An upstream answer with a status worth retrying (5xx, 429, 408).
- *
- * @example
- * ```ts
- * import { RetryableStatusError } from "./results.ts";
- * const error = new RetryableStatusError({ status: 429, body: null, retryAfterMs: 2_000 });
- * console.assert(error.retryAfterMs === 2_000); // retry() waits at least that long
- * ```
- */
+/** An upstream answer with a status worth retrying (5xx, 429, 408). */
 export class RetryableStatusError extends Error {
   override name = "RetryableStatusError";
+  /** The answer's status, where the retry classifier looks for one. */
+  readonly status: number;
+  /** The answer's `Retry-After`: retry() waits at least this long, the classifier no longer. */
   readonly retryAfterMs: number | undefined;
   readonly answer: UpstreamAnswer;
   constructor(answer: UpstreamAnswer) {
     super(`The upstream answered ${answer.status}`);
     this.answer = answer;
+    this.status = answer.status;
     this.retryAfterMs = answer.retryAfterMs;
   }
 }

@@ -1,5 +1,11 @@
-import { CircuitOpenError, isAbortError, retry, withTimeout } from "@edge-async/async-utils";
-import { checkTarget, isRetryableStatus } from "@edge-async/http";
+import { type CircuitBreaker, CircuitOpenError, retry, withTimeout } from "@edge-async/async-utils";
+import {
+  failureKind,
+  fetchWithinPolicy,
+  isRetryableStatus,
+  retryClassifier,
+  TargetRefusedError,
+} from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import { cacheKey, isCacheable, readCached, storeCached } from "./cache.ts";
 import type { Config } from "./config.ts";
@@ -13,15 +19,7 @@ import {
 } from "./results.ts";
 import { readAnswer } from "./upstream-body.ts";
 
-/**
- * One upstream request, validated and with the call's defaults applied.
- *
- * @example
- * ```ts
- * import type { UpstreamRequest } from "./upstream-fetch.ts";
- * const request: UpstreamRequest = { url: new URL("https://api.example.com/"), method: "GET", headers: new Headers(), timeoutMs: 2_000, retries: 2, cacheTtlSeconds: 0 };
- * ```
- */
+/** One upstream request, validated and with the call's defaults applied. */
 export interface UpstreamRequest {
   url: URL;
   method: string;
@@ -38,13 +36,6 @@ export interface UpstreamRequest {
 /**
  * Subrequests a call may still make. Each request's first attempt is reserved up front; retries
  * and redirect hops draw from what is left, so a call never exceeds the Workers subrequest limit.
- *
- * @example
- * ```ts
- * import { SubrequestBudget } from "./upstream-fetch.ts";
- * const budget = new SubrequestBudget(50, 10); // 10 first attempts reserved
- * console.assert(budget.take()); // one retry or redirect hop
- * ```
  */
 export class SubrequestBudget {
   #left: number;
@@ -59,16 +50,7 @@ export class SubrequestBudget {
   }
 }
 
-/**
- * What every upstream request of one call shares.
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * import { type CallScope, SubrequestBudget } from "./upstream-fetch.ts";
- * const scope: CallScope = { config: readConfig({}), signal: AbortSignal.timeout(5_000), deadlineAt: Date.now() + 5_000, budget: new SubrequestBudget(10, 1) };
- * ```
- */
+/** What every upstream request of one call shares. */
 export interface CallScope {
   config: Config;
   /** Aborts at the deadline, when the client disconnects and when `failFast` trips. */
@@ -78,15 +60,7 @@ export interface CallScope {
   budget: SubrequestBudget;
 }
 
-/**
- * How a request ended, before the call adds its id and timing.
- *
- * @example
- * ```ts
- * import type { Outcome } from "./upstream-fetch.ts";
- * const outcome: Outcome = { ok: false, attempts: 0, error: { code: "circuit_open", message: "open" } };
- * ```
- */
+/** How a request ended, before the call adds its id and timing. */
 export interface Outcome {
   ok: boolean;
   status?: number;
@@ -97,8 +71,13 @@ export interface Outcome {
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
+/** Failures another attempt cannot change: the answer is already known. */
+const isFinal = (error: unknown): boolean =>
+  error instanceof BlockedError ||
+  error instanceof TooLargeError ||
+  error instanceof CircuitOpenError ||
+  error instanceof DeadlineError;
 
 /**
  * Runs one upstream request to completion: cache lookup, circuit breaker of its origin, retries
@@ -106,17 +85,6 @@ const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
  * redirects re-checked against the policy, and a size-limited body read. Never rejects: every
  * failure becomes an {@link Outcome} with an error code. When it returns, nothing it started is
  * still running (an abandoned attempt is awaited after its fetch was aborted).
- *
- * @example
- * ```ts
- * import { fetchUpstream, SubrequestBudget } from "./upstream-fetch.ts";
- * import { readConfig } from "./config.ts";
- * const config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
- * const outcome = await fetchUpstream(
- *   { url: new URL("https://api.example.com/users/1"), method: "GET", headers: new Headers(), timeoutMs: 2_000, retries: 2, cacheTtlSeconds: 0 },
- *   { config, signal: AbortSignal.timeout(5_000), deadlineAt: Date.now() + 5_000, budget: new SubrequestBudget(10, 1) },
- * );
- * ```
  */
 export async function fetchUpstream(request: UpstreamRequest, scope: CallScope): Promise<Outcome> {
   const cacheable = isCacheable(request.method, request.headers, request.cacheTtlSeconds);
@@ -125,60 +93,83 @@ export async function fetchUpstream(request: UpstreamRequest, scope: CallScope):
     const hit = await readCached(key);
     if (hit !== undefined) return { ...answerOutcome(hit, 0), cached: true };
   }
-  const { config, signal } = scope;
   const breaker = breakerFor(request.url.origin, {
-    failureThreshold: config.breakerFailureThreshold,
-    resetTimeoutMs: config.breakerResetMs,
+    failureThreshold: scope.config.breakerFailureThreshold,
+    resetTimeoutMs: scope.config.breakerResetMs,
   });
-  const countsAgainstOrigin = (error: unknown): boolean =>
-    !signal.aborted &&
-    (error instanceof RetryableStatusError
-      ? error.answer.status >= 500
-      : isTransportFailure(error));
-
-  let attempts = 0;
-  let current: Promise<UpstreamAnswer> | undefined;
-  let lastStatus: number | undefined;
+  const run = new AttemptRun(request, scope, breaker);
   try {
-    const answer = await retry(
-      (_attempt, attemptSignal) => {
-        current = breaker.run(
-          () => {
-            attempts++;
-            return attemptOnce(request, attemptSignal, scope);
-          },
-          { isFailure: countsAgainstOrigin },
-        );
-        return current;
-      },
-      {
-        retries: IDEMPOTENT.has(request.method) ? request.retries : 0,
-        minDelayMs: config.retryBaseDelayMs,
-        maxDelayMs: config.retryMaxDelayMs,
-        signal,
-        shouldRetry: (error) => {
-          if (error instanceof RetryableStatusError) lastStatus = error.answer.status;
-          if (signal.aborted) return false;
-          if (!(error instanceof RetryableStatusError) && !isTransportFailure(error)) return false;
-          const hint = (error as { retryAfterMs?: number }).retryAfterMs ?? 0;
-          // A Retry-After we cannot honour within the limits is an answer, not a reason to wait.
-          if (hint > Math.min(config.retryMaxDelayMs, scope.deadlineAt - Date.now())) return false;
-          return scope.budget.take();
-        },
-      },
-    );
+    const answer = await run.withRetries();
     if (key !== undefined && answer.status >= 200 && answer.status < 300) {
       await storeCached(key, answer, request.cacheTtlSeconds);
     }
-    return answerOutcome(answer, attempts);
+    return answerOutcome(answer, run.attempts);
   } catch (error) {
     // retry() rejects as soon as the call aborts; wait for the aborted attempt to wind down.
-    await current?.catch(() => {});
-    return errorOutcome(error, signal, attempts, lastStatus);
+    await run.current?.catch(() => {});
+    return errorOutcome(error, scope.signal, run.attempts, run.lastStatus);
   }
 }
 
-/** One attempt: fetch (following redirects by hand) and read the body, within `timeoutMs`. */
+/** The attempts of one request: what they share, and what the outcome needs to know of them. */
+class AttemptRun {
+  attempts = 0;
+  lastStatus: number | undefined;
+  current: Promise<UpstreamAnswer> | undefined;
+  readonly #request: UpstreamRequest;
+  readonly #scope: CallScope;
+  readonly #breaker: CircuitBreaker;
+  readonly #retryable: (error: unknown) => boolean;
+
+  constructor(request: UpstreamRequest, scope: CallScope, breaker: CircuitBreaker) {
+    this.#request = request;
+    this.#scope = scope;
+    this.#breaker = breaker;
+    const { config } = scope;
+    // A Retry-After we cannot honour within the limits is an answer, not a reason to wait.
+    this.#retryable = retryClassifier({
+      isFinal,
+      maxDelayMs: () => Math.min(config.retryMaxDelayMs, scope.deadlineAt - Date.now()),
+    });
+  }
+
+  withRetries(): Promise<UpstreamAnswer> {
+    const { config, signal } = this.#scope;
+    return retry((_attempt, attemptSignal) => this.#attempt(attemptSignal), {
+      retries: IDEMPOTENT.has(this.#request.method) ? this.#request.retries : 0,
+      minDelayMs: config.retryBaseDelayMs,
+      maxDelayMs: config.retryMaxDelayMs,
+      signal,
+      shouldRetry: (error) => this.#shouldRetry(error),
+    });
+  }
+
+  #attempt(signal: AbortSignal): Promise<UpstreamAnswer> {
+    this.current = this.#breaker.run(
+      () => {
+        this.attempts++;
+        return attemptOnce(this.#request, signal, this.#scope);
+      },
+      { isFailure: (error) => this.#countsAgainstOrigin(error) },
+    );
+    return this.current;
+  }
+
+  #shouldRetry(error: unknown): boolean {
+    if (error instanceof RetryableStatusError) this.lastStatus = error.status;
+    if (this.#scope.signal.aborted || !this.#retryable(error)) return false;
+    return this.#scope.budget.take();
+  }
+
+  /** Only the origin's own trouble opens its breaker: 5xx and no answer, not 4xx or our aborts. */
+  #countsAgainstOrigin(error: unknown): boolean {
+    if (this.#scope.signal.aborted) return false;
+    const kind = failureKind(error, isFinal);
+    return kind === "status" ? (error as RetryableStatusError).status >= 500 : kind === "transport";
+  }
+}
+
+/** One attempt: fetch (redirects followed under the policy) and read the body, within `timeoutMs`. */
 async function attemptOnce(
   request: UpstreamRequest,
   signal: AbortSignal,
@@ -207,44 +198,35 @@ async function fetchAndRead(
   scope: CallScope,
 ): Promise<UpstreamAnswer> {
   const { config } = scope;
-  let url = request.url;
-  let method = request.method;
-  let body = request.body;
-  const headers = new Headers(request.headers);
-  for (let hop = 0; ; hop++) {
-    const response = await fetch(url, { method, headers, body, signal, redirect: "manual" });
-    const location = response.headers.get("location");
-    if (REDIRECTS.has(response.status) && location !== null && hop < config.maxRedirects) {
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        return readAnswer(response, { maxBytes: config.maxBodyBytes, signal, method });
-      }
-      const verdict = checkTarget(next, config);
-      if (!verdict.allowed) {
-        await response.body?.cancel();
-        throw new BlockedError(`Redirect to ${next.href} refused: ${verdict.reason}`);
-      }
-      if (scope.budget.take()) {
-        await response.body?.cancel();
-        if (response.status === 303 || (response.status <= 302 && method === "POST")) {
-          method = method === "HEAD" ? "HEAD" : "GET";
-          body = undefined;
-          headers.delete("content-type");
-        }
-        // As browsers do: credentials are for the origin they were given to.
-        if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-        url = next;
-        continue;
-      }
-    }
-    const answer = await readAnswer(response, { maxBytes: config.maxBodyBytes, signal, method });
-    if (isRetryableStatus(answer.status)) {
-      throw new RetryableStatusError(answer);
-    }
-    return answer;
+  let fetched: Awaited<ReturnType<typeof fetchWithinPolicy>>;
+  try {
+    fetched = await fetchWithinPolicy(
+      request.url,
+      { method: request.method, headers: request.headers, body: request.body ?? null },
+      config,
+      {
+        signal,
+        maxRedirects: config.maxRedirects,
+        // A redirect past the limit, or to no URL, is the upstream's answer to report as is.
+        unfollowable: "return",
+        beforeRedirect: () => scope.budget.take(),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof TargetRefusedError)) throw error;
+    throw new BlockedError(
+      error.from === undefined
+        ? `Refused: ${error.reason}`
+        : `Redirect to ${error.url.href} refused: ${error.reason}`,
+    );
   }
+  const answer = await readAnswer(fetched.response, {
+    maxBytes: config.maxBodyBytes,
+    signal,
+    method: fetched.method,
+  });
+  if (isRetryableStatus(answer.status)) throw new RetryableStatusError(answer);
+  return answer;
 }
 
 function answerOutcome(answer: UpstreamAnswer, attempts: number): Outcome {
@@ -293,23 +275,8 @@ function errorOutcome(
       ? failed(code, base)
       : failed(code, `${base}; the previous attempt got ${lastStatus}`, lastStatus);
   }
-  if (isTimeout(error)) return failed("timeout", (error as Error).message);
+  if ((error as { name?: unknown } | null)?.name === "TimeoutError") {
+    return failed("timeout", (error as Error).message);
+  }
   return failed("network", error instanceof Error ? error.message : String(error));
-}
-
-function isTimeout(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === "TimeoutError";
-}
-
-/** Timeouts and connection failures: the origin did not give an answer. */
-function isTransportFailure(error: unknown): boolean {
-  if (isTimeout(error)) return true;
-  if (isAbortError(error)) return false;
-  return !(
-    error instanceof BlockedError ||
-    error instanceof TooLargeError ||
-    error instanceof CircuitOpenError ||
-    error instanceof RetryableStatusError ||
-    error instanceof DeadlineError
-  );
 }

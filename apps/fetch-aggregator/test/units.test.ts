@@ -1,7 +1,7 @@
+import { wantsNdjson } from "@edge-async/http";
 import { describe, expect, it } from "vitest";
 import { runCall } from "../src/aggregate.ts";
 import { readConfig } from "../src/config.ts";
-import { wantsNdjson } from "../src/ndjson.ts";
 import { planAggregate } from "../src/plan.ts";
 import { aggregateRequestSchema } from "../src/schemas.ts";
 import { serverTiming } from "../src/server-timing.ts";

@@ -1,8 +1,8 @@
-import { jsonBody } from "@edge-async/http";
+import { linkedController } from "@edge-async/async-utils";
+import { jsonBody, NDJSON_HEADERS, ndjsonStream, wantsNdjson } from "@edge-async/http";
 import type { Context } from "hono";
-import { runCall } from "../aggregate.ts";
-import type { AggregatorApp } from "../config.ts";
-import { ndjsonStream, wantsNdjson } from "../ndjson.ts";
+import { type CallPlan, runCall } from "../aggregate.ts";
+import type { AggregatorApp, Config } from "../config.ts";
 import { planAggregate } from "../plan.ts";
 import { type AggregateRequest, aggregateRequestSchema } from "../schemas.ts";
 import { serverTiming } from "../server-timing.ts";
@@ -11,17 +11,7 @@ type AggregateBody = ReturnType<
   typeof jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">
 >;
 
-/**
- * Validates the body of `POST /v1/aggregate`, with the byte limit from configuration.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).post("/v1/aggregate", aggregateBody, aggregateHandler);
- * ```
- */
+/** Validates the body of `POST /v1/aggregate`, with the byte limit from configuration. */
 export const aggregateBody: AggregateBody = (c, next) =>
   jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">(aggregateRequestSchema, {
     maxBytes: c.var.config.maxRequestBytes,
@@ -37,44 +27,48 @@ type AggregateContext = Context<
  * `POST /v1/aggregate`: runs the call and answers JSON (results in request order, with
  * `Server-Timing`), or with `Accept: application/x-ndjson` streams each result as it finishes
  * followed by a `{"summary": ...}` line.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).post("/v1/aggregate", aggregateBody, aggregateHandler);
- * ```
  */
 export async function aggregateHandler(c: AggregateContext): Promise<Response> {
   const config = c.var.config;
   const plan = planAggregate(c.req.valid("json"), config);
-  const clientSignal = c.req.raw.signal;
-  if (wantsNdjson(c.req.header("accept"))) {
-    const gone = new AbortController();
-    const onClientAbort = () => gone.abort(clientSignal.reason);
-    clientSignal.addEventListener("abort", onClientAbort, { once: true });
-    const { response, done } = ndjsonStream(async (write) => {
-      try {
-        const report = await runCall(plan, config, {
-          signal: gone.signal,
-          onResult: async (result, index) => {
-            if (!(await write({ index, ...result }))) gone.abort(new Error("client gone"));
-          },
-        });
-        await write({ summary: report.summary });
-      } finally {
-        clientSignal.removeEventListener("abort", onClientAbort);
-      }
-    });
-    keepAlive(c, done);
-    return response;
-  }
-  const report = await runCall(plan, config, { signal: clientSignal });
+  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config);
+  const report = await runCall(plan, config, { signal: c.req.raw.signal });
   return c.json({ results: report.results, summary: report.summary }, 200, {
     "server-timing": serverTiming(report.summary.durationMs, report.slowest),
     "cache-control": "no-store",
   });
+}
+
+/**
+ * The NDJSON answer: one line per result as it finishes, then the summary. The call stops as soon
+ * as the client goes away, whether the runtime reports that by aborting the request's signal or
+ * by cancelling the response stream.
+ */
+function streamCall(c: Context, plan: CallPlan, config: Config): Response {
+  const call = linkedController(c.req.raw.signal);
+  const finished = Promise.withResolvers<void>();
+  const body = ndjsonStream(
+    async (write) => {
+      try {
+        const report = await runCall(plan, config, {
+          signal: call.signal,
+          onResult: async (result, index) => {
+            await write({ index, ...result });
+          },
+        });
+        await write({ summary: report.summary });
+      } catch (error) {
+        console.error("fetch-aggregator: NDJSON producer failed", error);
+        throw error;
+      } finally {
+        call.dispose();
+        finished.resolve();
+      }
+    },
+    { onCancel: (reason) => call.controller.abort(reason) },
+  );
+  keepAlive(c, finished.promise);
+  return new Response(body, { headers: { ...NDJSON_HEADERS } });
 }
 
 /** Keeps the isolate serving the stream until the producer is done (no-op outside Workers). */
