@@ -1,14 +1,6 @@
 import { CircuitBreaker } from "@edge-async/async-utils";
 
-/**
- * Settings a breaker is built with.
- *
- * @example
- * ```ts
- * import type { BreakerSettings } from "./breakers.ts";
- * const settings: BreakerSettings = { failureThreshold: 5, resetTimeoutMs: 30_000 };
- * ```
- */
+/** Settings a breaker is built with. */
 export interface BreakerSettings {
   failureThreshold: number;
   resetTimeoutMs: number;
@@ -37,13 +29,6 @@ const MAX_ORIGINS = 1_000;
 /**
  * The breaker of `origin`, created on first use. Changed settings (a redeploy with new vars)
  * start the origin afresh.
- *
- * @example
- * ```ts
- * import { breakerFor } from "./breakers.ts";
- * const breaker = breakerFor("https://api.example.com", { failureThreshold: 5, resetTimeoutMs: 30_000 });
- * console.assert(breaker.state === "closed");
- * ```
  */
 export function breakerFor(origin: string, settings: BreakerSettings): CircuitBreaker {
   const key = `${settings.failureThreshold}/${settings.resetTimeoutMs}`;

@@ -6,13 +6,6 @@ const PERSONAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
 /**
  * Whether a request may be answered from, and stored in, the shared cache: GETs with a TTL that
  * carry no credentials.
- *
- * @example
- * ```ts
- * import { isCacheable } from "./cache.ts";
- * console.assert(isCacheable("GET", new Headers(), 30));
- * console.assert(!isCacheable("GET", new Headers({ authorization: "Bearer x" }), 30));
- * ```
  */
 export function isCacheable(method: string, headers: Headers, ttlSeconds: number): boolean {
   return method === "GET" && ttlSeconds > 0 && PERSONAL_HEADERS.every((name) => !headers.has(name));
@@ -21,13 +14,6 @@ export function isCacheable(method: string, headers: Headers, ttlSeconds: number
 /**
  * Cache API key of a GET: the URL and every forwarded header, hashed, so that two requests
  * differing in `accept` or an API key header never share an entry.
- *
- * @example
- * ```ts
- * import { cacheKey } from "./cache.ts";
- * const key = await cacheKey(new URL("https://api.example.com/users/1"), new Headers());
- * console.assert(key.url.startsWith("https://fetch-aggregator.cache/"));
- * ```
  */
 export async function cacheKey(url: URL, headers: Headers): Promise<Request> {
   const material = JSON.stringify([url.href, [...headers].sort(([a], [b]) => a.localeCompare(b))]);
@@ -38,15 +24,7 @@ export async function cacheKey(url: URL, headers: Headers): Promise<Request> {
   return new Request(`https://fetch-aggregator.cache/${hex}`);
 }
 
-/**
- * The cached answer for `key`, if any. Cache trouble is a miss, never a failure.
- *
- * @example
- * ```ts
- * import { cacheKey, readCached } from "./cache.ts";
- * const hit = await readCached(await cacheKey(new URL("https://api.example.com/"), new Headers()));
- * ```
- */
+/** The cached answer for `key`, if any. Cache trouble is a miss, never a failure. */
 export async function readCached(key: Request): Promise<UpstreamAnswer | undefined> {
   try {
     const response = await caches.default.match(key);
@@ -59,16 +37,7 @@ export async function readCached(key: Request): Promise<UpstreamAnswer | undefin
   }
 }
 
-/**
- * Stores a successful answer for `ttlSeconds`. Failures are logged and otherwise ignored.
- *
- * @example
- * ```ts
- * import { cacheKey, storeCached } from "./cache.ts";
- * const key = await cacheKey(new URL("https://api.example.com/"), new Headers());
- * await storeCached(key, { status: 200, body: { hello: "world" } }, 30);
- * ```
- */
+/** Stores a successful answer for `ttlSeconds`. Failures are logged and otherwise ignored. */
 export async function storeCached(
   key: Request,
   answer: UpstreamAnswer,

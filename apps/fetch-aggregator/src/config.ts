@@ -5,12 +5,6 @@ import * as z from "zod";
 /**
  * Bindings of the worker. Every var is optional and may arrive as a JSON value (wrangler.jsonc
  * `vars`) or as a string (`--var NAME:value`, dashboard, `.dev.vars`); {@link readConfig} accepts both.
- *
- * @example
- * ```ts
- * import type { Env } from "./config.ts";
- * const env: Env = { ALLOWED_HOSTS: ["api.example.com"], MAX_REQUESTS: "20" };
- * ```
  */
 export interface Env {
   ALLOWED_HOSTS?: unknown;
@@ -35,16 +29,7 @@ export interface Env {
   VIEWS?: unknown;
 }
 
-/**
- * Hono environment type of every route of this worker; `config` is parsed once per request.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import type { AggregatorApp } from "./config.ts";
- * const app = new Hono<AggregatorApp>();
- * ```
- */
+/** Hono environment type of every route of this worker; `config` is parsed once per request. */
 export interface AggregatorApp {
   Bindings: Env;
   Variables: { config: Config };
@@ -75,15 +60,7 @@ const viewSchema = z.object({
   cacheTtlSeconds: count(0, 86_400).optional(),
 });
 
-/**
- * Shape of one named view in the `VIEWS` var.
- *
- * @example
- * ```ts
- * import type { ViewConfig } from "./config.ts";
- * const view: ViewConfig = { parts: { user: "https://api.example.com/users/{userId}" }, deadlineMs: 2_000 };
- * ```
- */
+/** Shape of one named view in the `VIEWS` var. */
 export type ViewConfig = z.output<typeof viewSchema>;
 
 const envSchema = z.object({
@@ -109,15 +86,7 @@ const envSchema = z.object({
   VIEWS: z.preprocess(jsonText, z.record(z.string(), viewSchema)).default({}),
 });
 
-/**
- * The worker's settings, parsed from its vars with defaults filled in.
- *
- * @example
- * ```ts
- * import { type Config, readConfig } from "./config.ts";
- * const config: Config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
- * ```
- */
+/** The worker's settings, parsed from its vars with defaults filled in. */
 export interface Config {
   /** Hosts (`host`, `host:port`, `*.suffix`) that may be fetched; `*` allows any. */
   allowedHosts: readonly string[];
@@ -147,13 +116,6 @@ export interface Config {
 /**
  * Parses the worker's vars into a {@link Config}. A var that does not parse is an operator
  * mistake, so it answers 500 naming the var (never a silent default).
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * const config = readConfig({ ALLOWED_HOSTS: "api.example.com, *.example.org", MAX_REQUESTS: "20" });
- * console.assert(config.allowedHosts.length === 2 && config.maxRequests === 20);
- * ```
  */
 export function readConfig(env: Env): Config {
   const result = envSchema.safeParse(env);
@@ -193,16 +155,7 @@ export function readConfig(env: Env): Config {
   };
 }
 
-/**
- * Middleware that parses the vars once per request and exposes them as `c.var.config`.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).get("/", (c) => c.json(c.var.config.maxRequests));
- * ```
- */
+/** Middleware that parses the vars once per request and exposes them as `c.var.config`. */
 export const withConfig: MiddlewareHandler<AggregatorApp> = async (c, next) => {
   c.set("config", readConfig(c.env ?? {}));
   await next();

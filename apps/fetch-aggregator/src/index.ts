@@ -12,16 +12,7 @@ import { proxyHandler } from "./routes/proxy.ts";
 import { listViewsHandler, viewHandler } from "./routes/views.ts";
 import { proxyQuerySchema, viewParamsSchema } from "./schemas.ts";
 
-/**
- * The worker: `export default` of a Hono app is the module worker's `fetch` handler.
- *
- * @example
- * ```ts
- * import app from "./index.ts";
- * const response = await app.request("/healthz");
- * console.assert(response.status === 200);
- * ```
- */
+/** The worker: `export default` of a Hono app is the module worker's `fetch` handler. */
 const app = new Hono<AggregatorApp>()
   .onError(problemErrorHandler)
   .notFound(problemNotFound)

@@ -9,15 +9,7 @@ import type { CallPlan, PlannedRequest } from "./aggregate.ts";
 import type { Config } from "./config.ts";
 import type { AggregateRequest } from "./schemas.ts";
 
-/**
- * A request before defaults: what the body (or a view) said.
- *
- * @example
- * ```ts
- * import type { RequestSpec } from "./plan.ts";
- * const spec: RequestSpec = { id: "user", url: "https://api.example.com/users/1", method: "GET" };
- * ```
- */
+/** A request before defaults: what the body (or a view) said. */
 export interface RequestSpec {
   id: string;
   url: string;
@@ -33,14 +25,6 @@ export interface RequestSpec {
  * Turns a validated `POST /v1/aggregate` body into a {@link CallPlan}: checks the limits that
  * come from configuration (413 for too many requests, 400 naming the field otherwise), applies
  * defaults, and judges every target against the policy (refused ones become `blocked` results).
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * import { planAggregate } from "./plan.ts";
- * const plan = planAggregate({ requests: [{ url: "https://api.example.com/", method: "GET" }], failFast: false }, readConfig({ ALLOWED_HOSTS: "*" }));
- * console.assert(plan.concurrency === 6);
- * ```
  */
 export function planAggregate(body: AggregateRequest, config: Config): CallPlan {
   if (body.requests.length > config.maxRequests) {
@@ -76,17 +60,7 @@ export function planAggregate(body: AggregateRequest, config: Config): CallPlan 
   };
 }
 
-/**
- * One request with defaults applied, or `blocked` when the policy refuses its target.
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * import { planRequest } from "./plan.ts";
- * const planned = planRequest({ id: "a", url: "http://10.0.0.1/", method: "GET" }, readConfig({ ALLOWED_HOSTS: "*" }));
- * console.assert(planned.blocked !== undefined);
- * ```
- */
+/** One request with defaults applied, or `blocked` when the policy refuses its target. */
 export function planRequest(spec: RequestSpec, config: Config): PlannedRequest {
   const url = new URL(spec.url);
   const verdict = checkTarget(url, config);

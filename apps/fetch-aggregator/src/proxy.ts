@@ -7,13 +7,6 @@ import type { Config } from "./config.ts";
  * Passes one upstream GET through: same policy, breaker and timeout as an aggregate call, but no
  * retries, no buffering and no JSON envelope. It is the single-call baseline of the benchmark,
  * and handy for checking what the gateway sees of one upstream.
- *
- * @example
- * ```ts
- * import { proxyOnce } from "./proxy.ts";
- * import { readConfig } from "./config.ts";
- * const response = await proxyOnce(new URL("https://api.example.com/"), readConfig({ ALLOWED_HOSTS: "*" }), AbortSignal.timeout(5_000));
- * ```
  */
 export async function proxyOnce(url: URL, config: Config, signal: AbortSignal): Promise<Response> {
   const verdict = checkTarget(url, config);

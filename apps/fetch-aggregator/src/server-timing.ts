@@ -1,13 +1,6 @@
 /**
  * A `Server-Timing` header value (W3C Server Timing): the call's total and its slowest upstream
  * request, so browser dev tools and RUM show where the time went.
- *
- * @example
- * ```ts
- * import { serverTiming } from "./server-timing.ts";
- * const value = serverTiming(42, { id: "orders", durationMs: 30 });
- * console.assert(value === 'total;dur=42, slowest;desc="orders";dur=30');
- * ```
  */
 export function serverTiming(
   totalMs: number,

@@ -10,13 +10,6 @@ import { TooLargeError, type UpstreamAnswer } from "./results.ts";
  * Reads an upstream response into an {@link UpstreamAnswer}: the body incrementally, cancelling
  * the stream (and so the connection) as soon as it grows past `maxBytes`, and aborting with
  * `signal`. The body is parsed JSON when the content type says JSON and it parses, else text.
- *
- * @example
- * ```ts
- * import { readAnswer } from "./upstream-body.ts";
- * const answer = await readAnswer(Response.json({ a: 1 }), { maxBytes: 1024, signal: AbortSignal.timeout(1_000) });
- * console.assert(answer.status === 200 && (answer.body as { a: number }).a === 1);
- * ```
  */
 export async function readAnswer(
   response: Response,

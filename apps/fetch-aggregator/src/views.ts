@@ -5,16 +5,7 @@ import { planRequest } from "./plan.ts";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/**
- * The query parameters a view needs: every `{name}` placeholder of its URL templates.
- *
- * @example
- * ```ts
- * import { viewParameters } from "./views.ts";
- * const names = viewParameters({ parts: { user: "https://api.example.com/users/{userId}" } });
- * console.assert(names.join() === "userId");
- * ```
- */
+/** The query parameters a view needs: every `{name}` placeholder of its URL templates. */
 export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
   const names = new Set<string>();
   for (const template of Object.values(view.parts)) {
@@ -27,15 +18,6 @@ export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
  * Builds the call of a view: each part's URL template filled from the query string (values are
  * percent-encoded, so they cannot add path segments or query parameters). A missing or repeated
  * parameter answers 400 naming it; a template that does not yield a URL is a configuration error.
- *
- * @example
- * ```ts
- * import { readConfig } from "./config.ts";
- * import { planView } from "./views.ts";
- * const config = readConfig({ ALLOWED_HOSTS: "api.example.com" });
- * const plan = planView("user", { parts: { user: "https://api.example.com/users/{id}" } }, { id: "7" }, config);
- * console.assert(plan.requests[0]?.id === "user");
- * ```
  */
 export function planView(
   name: string,
@@ -85,15 +67,7 @@ export function planView(
   };
 }
 
-/**
- * Answer of a view: the parts merged by name, failures beside them.
- *
- * @example
- * ```ts
- * import type { ViewAnswer } from "./views.ts";
- * const answer: ViewAnswer = { view: "v", data: { user: { id: 1 } }, errors: {}, complete: true, summary: { total: 1, succeeded: 1, failed: 0, durationMs: 5 } };
- * ```
- */
+/** Answer of a view: the parts merged by name, failures beside them. */
 export interface ViewAnswer {
   view: string;
   /** Every part that succeeded, by part name. */
@@ -104,16 +78,7 @@ export interface ViewAnswer {
   summary: CallReport["summary"];
 }
 
-/**
- * Merges a view's results by part name.
- *
- * @example
- * ```ts
- * import { mergeView } from "./views.ts";
- * const answer = mergeView("v", { results: [{ id: "user", ok: true, durationMs: 1, attempts: 1, body: { id: 1 } }], summary: { total: 1, succeeded: 1, failed: 0, durationMs: 1 } });
- * console.assert(answer.complete && answer.data.user !== undefined);
- * ```
- */
+/** Merges a view's results by part name. */
 export function mergeView(name: string, report: CallReport): ViewAnswer {
   const data: ViewAnswer["data"] = {};
   const errors: ViewAnswer["errors"] = {};
