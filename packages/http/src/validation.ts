@@ -1,7 +1,16 @@
 import type { Context, Env, MiddlewareHandler, ValidationTargets } from "hono";
 import { routePath } from "hono/route";
 import type * as z from "zod";
-import { BodyTooLargeError, declaresMoreThan, limitedChunks } from "./body.ts";
+import {
+  ACCEPTED_CONTENT_CODINGS,
+  BodyTooLargeError,
+  type ContentCoding,
+  ContentDecodingError,
+  contentCodingOf,
+  declaresMoreThan,
+  readDecoded,
+  UnsupportedContentEncodingError,
+} from "./body.ts";
 import { HttpProblem, type InvalidParam, invalidInput } from "./problem.ts";
 
 /** Where a value came from; decides whether problems point into a body or name a parameter. */
@@ -53,14 +62,21 @@ type Validated<Target extends keyof ValidationTargets, S extends z.ZodType> = {
 };
 
 export interface JsonBodyOptions {
-  /** Largest body accepted, in bytes; more answers 413. Default 1 MiB. */
+  /**
+   * Largest body accepted, in bytes, both as sent and after its content coding is undone; more
+   * answers 413. Default 1 MiB.
+   */
   maxBytes?: number;
 }
 
 /**
- * Middleware that reads a JSON body (415 unless the media type is JSON, 413 past `maxBytes`,
- * 400 for malformed JSON or a body that fails the schema) and exposes the parsed value as
- * `c.req.valid("json")`.
+ * Middleware that reads a JSON body and exposes the parsed value as `c.req.valid("json")`.
+ * Answers, as problem+json: 415 unless the media type is JSON; 415 with `Accept-Encoding:
+ * gzip, deflate, br` for any other `Content-Encoding` (`identity` means none) or for stacked
+ * codings; 413 past `maxBytes` as sent or decoded (decoding stops as soon as it passes, see
+ * `decodeContent`); 400 naming `content-encoding` for a body that is not valid in its
+ * declared coding; 400 for text that is not UTF-8, malformed JSON or a body that fails the
+ * schema.
  *
  * @example
  * ```ts
@@ -229,23 +245,55 @@ function isJsonMediaType(contentType: string): boolean {
   return mediaType === "application/json" || /^application\/[\w.+-]+\+json$/.test(mediaType);
 }
 
-/** Reads the body as text, refusing with 413 as soon as it grows past `maxBytes`. */
+/**
+ * Reads the body as UTF-8 text with its content coding undone, refusing with 413 past `maxBytes`
+ * as sent (as soon as it grows past) or as decoded.
+ */
 async function readBodyText(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () =>
-    new HttpProblem(413, "content-too-large", "Content Too Large", {
-      detail: `The body is larger than ${maxBytes} bytes`,
-    });
-  if (declaresMoreThan(request.headers, maxBytes)) throw tooLarge();
+  const coding = requestCoding(request.headers);
+  if (declaresMoreThan(request.headers, maxBytes)) throw tooLarge(maxBytes);
   if (request.body === null) return "";
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-  let text = "";
+  let bytes: Uint8Array;
   try {
-    for await (const chunk of limitedChunks(request.body, maxBytes)) {
-      text += decoder.decode(chunk, { stream: true });
-    }
-    return text + decoder.decode();
+    bytes = await readDecoded(request.body, coding, maxBytes, { signal: request.signal });
   } catch (error) {
-    if (error instanceof BodyTooLargeError) throw tooLarge();
+    throw bodyProblem(error, maxBytes);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
     throw invalidInput([{ pointer: "", detail: "the body is not valid UTF-8" }]);
   }
+}
+
+/** The request's content coding, or a 415 that says which codings would do (RFC 9110 §12.5.3). */
+function requestCoding(headers: Headers): ContentCoding | undefined {
+  try {
+    return contentCodingOf(headers.get("content-encoding"));
+  } catch (error) {
+    if (!(error instanceof UnsupportedContentEncodingError)) throw error;
+    const accepted = ACCEPTED_CONTENT_CODINGS.join(", ");
+    const detail = `Send the body as is or with one of the content codings ${accepted} (got ${JSON.stringify(error.value)})`;
+    throw new HttpProblem(415, "unsupported-content-encoding", "Unsupported Media Type", {
+      detail,
+      errors: [{ parameter: "content-encoding", detail: `must be one of ${accepted}, or none` }],
+      headers: { "accept-encoding": accepted },
+    });
+  }
+}
+
+function bodyProblem(error: unknown, maxBytes: number): HttpProblem {
+  if (error instanceof BodyTooLargeError) return tooLarge(maxBytes);
+  if (error instanceof ContentDecodingError) {
+    const detail = `the body is not valid ${error.coding}, as its Content-Encoding says it is`;
+    return invalidInput([{ parameter: "content-encoding", detail }]);
+  }
+  // A body that broke off (the sender went away, or an abort) is not a server fault.
+  return invalidInput([{ pointer: "", detail: "the body could not be read to its end" }]);
+}
+
+function tooLarge(maxBytes: number): HttpProblem {
+  return new HttpProblem(413, "content-too-large", "Content Too Large", {
+    detail: `The body is larger than ${maxBytes} bytes`,
+  });
 }
