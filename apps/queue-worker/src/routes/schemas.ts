@@ -1,11 +1,11 @@
+import { keptAsSent, text, wellFormedJson } from "@edge-async/http";
 import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "../backoff.ts";
 import { JOB_STATUSES } from "../db/schema.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "../job-types/registry.ts";
 
 const commonFields = {
-  idempotencyKey: z
-    .string()
+  idempotencyKey: text("idempotencyKey")
     .min(1, "idempotencyKey must not be empty")
     .max(200, "idempotencyKey must be at most 200 characters")
     .regex(/^[\x21-\x7e]+$/, "idempotencyKey must be printable ASCII without spaces")
@@ -24,25 +24,17 @@ const commonFields = {
     .optional(),
 };
 
+// The payload is stored as parsed: keptAsSent refuses a string its schema would rewrite (z.url()
+// trims), so what runs, and what an idempotent replay is compared with, is what the client sent.
 function variant<N extends JobTypeName>(name: N) {
   return z.strictObject({
     type: z.literal(name),
-    payload: jobTypes[name].payload as (typeof jobTypes)[N]["payload"],
+    payload: keptAsSent(jobTypes[name].payload as (typeof jobTypes)[N]["payload"]),
     ...commonFields,
   });
 }
 
-/**
- * One job to enqueue: `{ type, payload, idempotencyKey?, delaySeconds?, timeoutMs? }`, the payload
- * checked against its type's schema, so errors point at e.g. `/payload/url`.
- *
- * @example
- * ```ts
- * import { enqueueRequest } from "./schemas.ts";
- * enqueueRequest.parse({ type: "simulate", payload: { durationMs: 10 } });
- * ```
- */
-export const enqueueRequest = z.discriminatedUnion(
+const anyJob = z.discriminatedUnion(
   "type",
   [variant("fetch"), variant("ingest"), variant("simulate")],
   {
@@ -57,6 +49,20 @@ export const enqueueRequest = z.discriminatedUnion(
     },
   },
 );
+
+/**
+ * One job to enqueue: `{ type, payload, idempotencyKey?, delaySeconds?, timeoutMs? }`, the payload
+ * checked against its type's schema, so errors point at e.g. `/payload/url`. Every string of the
+ * body, at any depth and member names included, must be well-formed UTF-16 (a lone surrogate is
+ * refused naming its pointer) and is stored exactly as sent or refused.
+ *
+ * @example
+ * ```ts
+ * import { enqueueRequest } from "./schemas.ts";
+ * enqueueRequest.parse({ type: "simulate", payload: { durationMs: 10 } });
+ * ```
+ */
+export const enqueueRequest = wellFormedJson(anyJob);
 /** A validated enqueue request. @example `const request: EnqueueRequest = enqueueRequest.parse(body);` */
 export type EnqueueRequest = z.output<typeof enqueueRequest>;
 
@@ -72,28 +78,30 @@ const MAX_BATCH_JOBS = 100;
  * enqueueBatchRequest.parse({ jobs: [{ type: "simulate", payload: {} }] });
  * ```
  */
-export const enqueueBatchRequest = z
-  .strictObject({
-    jobs: z
-      .array(enqueueRequest)
-      .min(1, "jobs must hold at least one job")
-      .max(MAX_BATCH_JOBS, `jobs must hold at most ${MAX_BATCH_JOBS} jobs`),
-  })
-  .superRefine((body, context) => {
-    const seen = new Map<string, number>();
-    body.jobs.forEach((job, index) => {
-      if (job.idempotencyKey === undefined) return;
-      const first = seen.get(job.idempotencyKey);
-      if (first === undefined) seen.set(job.idempotencyKey, index);
-      else {
-        context.addIssue({
-          code: "custom",
-          path: ["jobs", index, "idempotencyKey"],
-          message: `repeats the idempotencyKey of /jobs/${first}`,
-        });
-      }
-    });
-  });
+export const enqueueBatchRequest = wellFormedJson(
+  z
+    .strictObject({
+      jobs: z
+        .array(anyJob)
+        .min(1, "jobs must hold at least one job")
+        .max(MAX_BATCH_JOBS, `jobs must hold at most ${MAX_BATCH_JOBS} jobs`),
+    })
+    .superRefine((body, context) => {
+      const seen = new Map<string, number>();
+      body.jobs.forEach((job, index) => {
+        if (job.idempotencyKey === undefined) return;
+        const first = seen.get(job.idempotencyKey);
+        if (first === undefined) seen.set(job.idempotencyKey, index);
+        else {
+          context.addIssue({
+            code: "custom",
+            path: ["jobs", index, "idempotencyKey"],
+            message: `repeats the idempotencyKey of /jobs/${first}`,
+          });
+        }
+      });
+    }),
+);
 
 /**
  * Query of `GET /v1/jobs`: optional `status` and `type` filters.
