@@ -14,9 +14,11 @@ describe("limit", () => {
         return gate.promise;
       }),
     );
-    expect(started).toEqual([0, 1]);
+    expect(started).toEqual([]);
     expect(run.activeCount).toBe(2);
     expect(run.pendingCount).toBe(3);
+    await flush();
+    expect(started).toEqual([0, 1]);
     gates[1]?.resolve(1);
     await flush();
     expect(started).toEqual([0, 1, 2]);
@@ -99,12 +101,90 @@ describe("limit", () => {
     await expect(run(() => "fresh")).resolves.toBe("fresh");
   });
 
-  it("exposes its concurrency and validates it", () => {
+  it("exposes its concurrency and validates it, naming a bad value", () => {
     expect(limit(3).concurrency).toBe(3);
     expect(limit(Number.POSITIVE_INFINITY).concurrency).toBe(Number.POSITIVE_INFINITY);
-    expect(() => limit(0)).toThrow(RangeError);
+    expect(() => limit(0)).toThrow("concurrency must be a positive integer or Infinity, got 0");
     expect(() => limit(-1)).toThrow(RangeError);
-    expect(() => limit(1.5)).toThrow(RangeError);
+    expect(() => limit(1.5)).toThrow("got 1.5");
+    expect(() => limit("4" as unknown as number)).toThrow('got "4"');
+    // A missing limit is an error, not "no limit": a typo must not turn the limiter off.
+    expect(() => limit(undefined as unknown as number)).toThrow("got undefined");
+    expect(() => limit({ concurrency: undefined } as unknown as { concurrency: number })).toThrow(
+      "got undefined",
+    );
+  });
+
+  it("property: accepts exactly the positive integers and Infinity as concurrency", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -5, max: 1_000 }),
+          fc.double(),
+          fc.constantFrom(undefined, null, true, "3", [], {}, Number.NEGATIVE_INFINITY),
+        ),
+        (value) => {
+          const valid =
+            value === Number.POSITIVE_INFINITY ||
+            (Number.isInteger(value) && (value as number) > 0);
+          if (valid) expect(limit(value as number).concurrency).toBe(value);
+          else
+            expect(() => limit(value as number)).toThrow(
+              /^concurrency must be a positive integer or Infinity, got .+/,
+            );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("clearQueue(reason) rejects even with rejectOnClear: false", async () => {
+    const run = limit({ concurrency: 1, rejectOnClear: false });
+    const gate = deferred();
+    const running = run(() => gate.promise);
+    const waiting = run(() => "never");
+    const reason = new Error("shutting down");
+    run.clearQueue(reason);
+    await expect(waiting).rejects.toBe(reason);
+    gate.resolve();
+    await running;
+  });
+
+  it("a cleared call never runs and frees no slot it did not hold", async () => {
+    const run = limit(1);
+    const gate = deferred();
+    const running = run(() => gate.promise);
+    let ran = false;
+    const cleared = run(() => {
+      ran = true;
+    });
+    run.clearQueue();
+    await expect(cleared).rejects.toMatchObject({ name: "AbortError" });
+    expect(run.activeCount).toBe(1);
+    const next = run(() => "next");
+    expect(run.pendingCount).toBe(1);
+    gate.resolve();
+    await running;
+    await expect(next).resolves.toBe("next");
+    expect(ran).toBe(false);
+    expect(run.activeCount).toBe(0);
+  });
+
+  it("a slot freed while concurrency was lowered goes to the oldest waiting call", async () => {
+    const run = limit(3);
+    const gates = [0, 1, 2].map(() => deferred());
+    const held = gates.map((gate) => run(() => gate.promise));
+    const started: string[] = [];
+    const waiting = ["a", "b"].map((name) => run(() => started.push(name)));
+    run.concurrency = 1;
+    gates[0]?.resolve();
+    gates[1]?.resolve();
+    await flush();
+    expect(started).toEqual([]);
+    expect(run.activeCount).toBe(1);
+    gates[2]?.resolve();
+    await Promise.all([...held, ...waiting]);
+    expect(started).toEqual(["a", "b"]);
   });
 
   it("with Infinity, starts everything at once", async () => {
@@ -112,6 +192,7 @@ describe("limit", () => {
     const gate = deferred();
     const calls = Array.from({ length: 100 }, () => run(() => gate.promise));
     expect(run.activeCount).toBe(100);
+    expect(run.pendingCount).toBe(0);
     gate.resolve();
     await Promise.all(calls);
     expect(run.activeCount).toBe(0);
