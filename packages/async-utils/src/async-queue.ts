@@ -1,4 +1,5 @@
 import { abortReason, listenAbortShared } from "./internal/abort.ts";
+import { QueueIterator } from "./internal/queue-iterator.ts";
 import { RingBuffer } from "./internal/ring-buffer.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
@@ -291,28 +292,34 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /**
-   * Yields items as they arrive; ends when the queue is closed and drained.
+   * Yields items as they arrive; ends when the queue is closed and drained. Leaving early
+   * (`break`, `return()`, `throw()`) withdraws a `next()` still waiting on an empty queue, so the
+   * next item put goes to the next reader instead of to a consumer that is gone. Each call returns
+   * a new iterator; several may read one queue at once (FIFO among all waiting reads).
    *
    * @example
    * ```ts
    * import { AsyncQueue } from "@edge-async/async-utils";
-   * const queue = new AsyncQueue<number>();
-   * queue.tryPut(1);
-   * queue.close();
-   * for await (const item of queue) console.log(item);
+   * const queue = new AsyncQueue<string>();
+   * const reader = queue[Symbol.asyncIterator]();
+   * const waiting = reader.next(); // parked: the queue is empty
+   * await reader.return?.(); // the parked read leaves the queue; `waiting` resolves done
+   * queue.tryPut("late");
+   * console.assert((await queue.get()) === "late");
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (error instanceof QueueClosedError) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<T, undefined, undefined> {
+    return new QueueIterator<T>({
+      poll: () => {
+        if (this.#buffer.size > 0 || this.#putters.size > 0) {
+          return { done: false, value: this.#take() };
+        }
+        return this.#closed ? { done: true, value: undefined } : undefined;
+      },
+      park: (onItem, onClosed) =>
+        this.#getters.push({ resolve: onItem, reject: onClosed, detach: noop }),
+      withdraw: (node) => this.#getters.remove(node as WaiterNode<Waiter<T>>),
+    });
   }
 
   /** Takes the oldest item (buffered, or straight from a parked producer when unbuffered). */

@@ -169,6 +169,96 @@ describe("AsyncQueue close", () => {
   });
 });
 
+describe("AsyncQueue iterator leaving early", () => {
+  const DONE = { done: true, value: undefined };
+
+  it("return() withdraws every parked next(); the next item goes to the next reader", async () => {
+    const queue = new AsyncQueue<string>();
+    const reader = queue[Symbol.asyncIterator]();
+    const parked = [reader.next(), reader.next()];
+    expect(queue.pendingGets).toBe(2);
+    expect(await reader.return?.()).toEqual(DONE);
+    expect(queue.pendingGets).toBe(0);
+    expect(await Promise.all(parked)).toEqual([DONE, DONE]);
+    expect(queue.tryPut("late")).toBe(true);
+    expect(queue.size).toBe(1);
+    expect(await queue.get()).toBe("late");
+    expect(await reader.next()).toEqual(DONE); // over for good, even with items queued
+    queue.tryPut("more");
+    expect(await reader.next()).toEqual(DONE);
+    expect(await reader.return?.()).toEqual(DONE);
+    expect(queue.tryGet()).toBe("more");
+  });
+
+  it("throw() withdraws the parked reads too, then rejects with the error", async () => {
+    const queue = new AsyncQueue<string>();
+    const reader = queue[Symbol.asyncIterator]();
+    const parked = reader.next();
+    const error = new Error("consumer failed");
+    await expect(reader.throw?.(error)).rejects.toBe(error);
+    expect(await parked).toEqual(DONE);
+    expect(queue.pendingGets).toBe(0);
+  });
+
+  it("another reader keeps its place in line", async () => {
+    const queue = new AsyncQueue<string>();
+    const leaving = queue[Symbol.asyncIterator]();
+    const staying = queue[Symbol.asyncIterator]();
+    const abandoned = leaving.next();
+    const waiting = staying.next();
+    const getter = queue.get();
+    await leaving.return?.();
+    queue.tryPut("x");
+    queue.tryPut("y");
+    expect(await abandoned).toEqual(DONE);
+    expect(await waiting).toEqual({ done: false, value: "x" });
+    expect(await getter).toBe("y");
+  });
+
+  it("a read the queue already served keeps its item when return() follows in the same tick", async () => {
+    const queue = new AsyncQueue<string>();
+    const reader = queue[Symbol.asyncIterator]();
+    const served = reader.next();
+    queue.tryPut("x"); // handed to the parked read at once
+    await reader.return?.();
+    expect(await served).toEqual({ done: false, value: "x" });
+    expect(queue.size).toBe(0);
+  });
+
+  it("close() ends parked reads; return() afterwards is harmless", async () => {
+    const queue = new AsyncQueue<string>();
+    const reader = queue[Symbol.asyncIterator]();
+    const parked = reader.next();
+    queue.close();
+    expect(await parked).toEqual(DONE);
+    expect(await reader.next()).toEqual(DONE);
+    expect(await reader.return?.()).toEqual(DONE);
+  });
+
+  it("a long iteration whose every read parks first keeps nothing per item", async () => {
+    const queue = new AsyncQueue<number>();
+    const reader = queue[Symbol.asyncIterator]();
+    let mismatches = 0;
+    const run = async (from: number): Promise<void> => {
+      for (let i = from; i < from + 100_000; i++) {
+        const next = reader.next();
+        queue.tryPut(i);
+        if ((await next).value !== i) mismatches++;
+      }
+    };
+    await run(0);
+    const before = heapUsed();
+    await run(100_000);
+    const after = heapUsed();
+    expect(mismatches).toBe(0);
+    expect(queue.pendingGets).toBe(0);
+    // 100,000 retained read records would hold several MB
+    if (before !== undefined && after !== undefined) {
+      expect(after - before).toBeLessThan(2 * 2 ** 20);
+    }
+  });
+});
+
 describe("AsyncQueue clear", () => {
   it("drops buffered items, returns the count and lets parked producers in", async () => {
     const queue = new AsyncQueue<number>({ capacity: 2 });
