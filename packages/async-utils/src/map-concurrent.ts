@@ -250,7 +250,11 @@ export const DEFAULT_STREAM_CONCURRENCY = 16;
  * `concurrency` calls run and, in ordered mode, at most `concurrency` finished results wait
  * for a slower predecessor, so memory stays O(concurrency) whatever the input length.
  * The first failure aborts the calls in flight and is thrown by the next `next()`. Leaving the
- * loop early (`break`, `return`, a throw) aborts the calls in flight and closes the input.
+ * loop early (`break`, `return()`, `throw()`) aborts the calls in flight and closes the input at
+ * once, even while a `next()` on it is pending: an `AsyncQueue` input withdraws that read, so its
+ * next item goes to the queue's next reader. Items already pulled (being mapped, or mapped and
+ * waiting for the consumer) are dropped with the stream, as is an item a generator yields after
+ * the close; a `next()` still waiting resolves `{ done: true }`.
  *
  * @example
  * ```ts

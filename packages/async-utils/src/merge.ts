@@ -14,8 +14,14 @@ interface Request<T> {
  * Interleaves several iterables into one, yielding each value as soon as its source produces it.
  * Each source has at most one `next()` in flight, and the next one is requested only after the
  * consumer asked for more, so nothing piles up. When one source throws, the merged iteration
- * throws and the others are closed. `return()` (a `break`) closes every source at once, even
- * while a `next()` is still waiting on an idle one.
+ * throws and the others are closed.
+ *
+ * Closing (`return()`, `throw()`, a `break`) takes effect at once: a `next()` still waiting
+ * resolves `{ done: true }` and every source gets its `return()` call without the merge waiting
+ * on a `next()` still pending on it. An `AsyncQueue` source withdraws that pending read, so its
+ * next item goes to the queue's next reader. Values already received from a source but not yet
+ * handed out when the merge closes are dropped with it (they were taken from their source), as
+ * is a value a generator yields after the close.
  *
  * Answers Python's "merge several async generators" recipes (`aiostream.stream.merge`).
  *
@@ -45,6 +51,9 @@ export function merge<T>(...inputs: (Iterable<T> | AsyncIterable<T>)[]): AsyncIt
     if (finished) return;
     finished = true;
     while (requests.size > 0) requests.shift()?.resolve({ done: true, value: undefined });
+    // Release what was received ahead of demand: nobody will ask for it now.
+    arrivals.clear();
+    owed.length = 0;
     const closing: Promise<void>[] = [];
     for (const [source, iterator] of iterators.entries()) {
       if (!done[source]) closing.push(closeIterator(iterator, busy[source] === true));
@@ -121,6 +130,10 @@ export function merge<T>(...inputs: (Iterable<T> | AsyncIterable<T>)[]): AsyncIt
     async return(): Promise<IteratorResult<T, undefined>> {
       await finish();
       return { done: true, value: undefined };
+    },
+    async throw(error?: unknown): Promise<IteratorResult<T, undefined>> {
+      await finish();
+      throw error;
     },
     [Symbol.asyncIterator]() {
       return this;

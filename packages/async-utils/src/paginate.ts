@@ -1,5 +1,8 @@
-import { abortReason, linkedController } from "./internal/abort.ts";
+import { AbortError } from "./errors.ts";
+import { abortReason, linkedController, noop } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
+import { doneResult, endRequests, type Request } from "./internal/iterate.ts";
+import { RingBuffer } from "./internal/ring-buffer.ts";
 
 /**
  * One page of a cursor-paginated listing. A missing or `null` `nextCursor` means the last page.
@@ -40,6 +43,11 @@ export interface PaginateOptions<C> {
  * `fetchPage` receives a signal that aborts when `options.signal` does; the iteration then
  * rejects with the signal's reason at once, even if `fetchPage` ignores its signal.
  *
+ * Closing (`return()`, `throw()`, a `break`) takes effect at once, even mid-fetch: the page in
+ * flight has its signal aborted, a `next()` still waiting resolves `{ done: true }`, and the page
+ * (or the rest of the current one) is dropped. A `fetchPage` that reads from an `AsyncQueue` with
+ * `get({ signal })` therefore leaves its item to the queue's next reader.
+ *
  * The async-generator answer to Python's `async for item in paginated(...)`.
  *
  * @example
@@ -59,32 +67,133 @@ export function paginate<T, C = string>(
 ): AsyncIterableIterator<T> {
   const { maxPages = Number.POSITIVE_INFINITY } = options;
   if (!(maxPages >= 0)) throw new RangeError(`maxPages must be >= 0, got ${maxPages}`);
-  return pages(fetchPage, options.signal, maxPages, options.startCursor);
+  return new PageIterator(fetchPage, options.signal, maxPages, options.startCursor);
 }
 
-async function* pages<T, C>(
-  fetchPage: (cursor: C | undefined, signal: AbortSignal) => Promise<Page<T, C>>,
-  signal: AbortSignal | undefined,
-  maxPages: number,
-  startCursor: C | undefined,
-): AsyncIterableIterator<T> {
-  const { controller, dispose } = linkedController(signal);
-  try {
-    let cursor: C | undefined = startCursor;
-    for (let fetched = 0; fetched < maxPages; fetched++) {
-      if (controller.signal.aborted) throw abortReason(controller.signal);
-      const page = await abortable(
-        Promise.resolve().then(() => fetchPage(cursor, controller.signal)),
-        controller.signal,
-      );
-      for (const item of page.items) {
-        if (controller.signal.aborted) throw abortReason(controller.signal);
-        yield item;
-      }
-      if (page.nextCursor === undefined || page.nextCursor === null) return;
-      cursor = page.nextCursor;
+// Not an async generator: a generator's return() waits behind its pending step, so a consumer
+// leaving mid-fetch would wait for (and could never abort) the page in flight.
+class PageIterator<T, C> implements AsyncIterableIterator<T, undefined> {
+  readonly #fetchPage: (cursor: C | undefined, signal: AbortSignal) => Promise<Page<T, C>>;
+  readonly #parent: AbortSignal | undefined;
+  readonly #maxPages: number;
+  #cursor: C | undefined;
+  /** Created by the first next(), as an async generator would. */
+  #controller: AbortController | undefined;
+  #dispose = noop;
+  #items: readonly T[] = [];
+  #index = 0;
+  #fetched = 0;
+  #lastPage = false;
+  #fetching = false;
+  #done = false;
+  #requests = new RingBuffer<Request<T>>();
+
+  constructor(
+    fetchPage: (cursor: C | undefined, signal: AbortSignal) => Promise<Page<T, C>>,
+    parent: AbortSignal | undefined,
+    maxPages: number,
+    startCursor: C | undefined,
+  ) {
+    this.#fetchPage = fetchPage;
+    this.#parent = parent;
+    this.#maxPages = maxPages;
+    this.#cursor = startCursor;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#done) return Promise.resolve(doneResult());
+    if (this.#controller === undefined) {
+      const { controller, dispose } = linkedController(this.#parent);
+      this.#controller = controller;
+      this.#dispose = dispose;
     }
-  } finally {
-    dispose();
+    return new Promise((resolve, reject) => {
+      this.#requests.push({ resolve, reject });
+      this.#serve();
+    });
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.#close();
+    return Promise.resolve(doneResult());
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T, undefined>> {
+    this.#close();
+    return Promise.reject(error);
+  }
+
+  #serve(): void {
+    const signal = (this.#controller as AbortController).signal;
+    while (this.#requests.size > 0) {
+      if (signal.aborted) {
+        this.#fail(abortReason(signal));
+        return;
+      }
+      if (this.#index < this.#items.length) {
+        const value = this.#items[this.#index++] as T;
+        (this.#requests.shift() as Request<T>).resolve({ done: false, value });
+        continue;
+      }
+      if (this.#fetching) return;
+      if (this.#lastPage || this.#fetched >= this.#maxPages) {
+        this.#finish();
+        endRequests(this.#requests);
+        return;
+      }
+      this.#fetch(signal);
+      return;
+    }
+  }
+
+  #fetch(signal: AbortSignal): void {
+    this.#fetching = true;
+    this.#fetched++;
+    const cursor = this.#cursor;
+    abortable(
+      Promise.resolve().then(() => this.#fetchPage(cursor, signal)),
+      signal,
+    ).then(this.#onPage, this.#onFetchFailed);
+  }
+
+  #onPage = (page: Page<T, C>): void => {
+    this.#fetching = false;
+    if (this.#done) return;
+    this.#items = page.items;
+    this.#index = 0;
+    if (page.nextCursor === undefined || page.nextCursor === null) this.#lastPage = true;
+    else this.#cursor = page.nextCursor;
+    this.#serve();
+  };
+
+  #onFetchFailed = (error: unknown): void => {
+    this.#fetching = false;
+    if (!this.#done) this.#fail(error);
+  };
+
+  #fail(error: unknown): void {
+    this.#finish();
+    this.#requests.shift()?.reject(error);
+    endRequests(this.#requests);
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#items = [];
+    this.#dispose();
+  }
+
+  #close(): void {
+    if (this.#done) return;
+    // Only a page in flight has a use for the signal: a finished fetch's signal is left alone.
+    if (this.#fetching) {
+      this.#controller?.abort(new AbortError("The iteration was closed early"));
+    }
+    this.#finish();
+    endRequests(this.#requests);
   }
 }
