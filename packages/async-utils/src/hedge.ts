@@ -1,5 +1,6 @@
 import { AbortError } from "./errors.ts";
 import { abortReason, listenAbort } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 
 /**
  * Options for {@link hedge}.
@@ -14,7 +15,7 @@ import { abortReason, listenAbort } from "./internal/abort.ts";
 export interface HedgeOptions {
   /** Start another attempt when none has succeeded this long after the latest one started. */
   delayMs: number;
-  /** Most attempts in total, the first included (default 2). */
+  /** Most attempts in total, the first included: a positive integer (default 2). */
   maxAttempts?: number;
   /** Aborts every attempt and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -44,10 +45,10 @@ export function hedge<T>(
   const { delayMs, maxAttempts = 2, signal } = options;
   if (!(delayMs >= 0))
     return Promise.reject(new RangeError(`delayMs must be >= 0, got ${delayMs}`));
-  if (!(maxAttempts >= 1) || !Number.isInteger(maxAttempts)) {
-    return Promise.reject(
-      new RangeError(`maxAttempts must be an integer >= 1, got ${maxAttempts}`),
-    );
+  try {
+    checkBound(maxAttempts, "maxAttempts", "positive integer", false);
+  } catch (error) {
+    return Promise.reject(error);
   }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
 

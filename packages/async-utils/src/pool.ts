@@ -1,5 +1,6 @@
 import { abortReason, linkedController, listenAbortShared } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { WaiterList } from "./internal/waiter-list.ts";
 
 /**
@@ -48,7 +49,7 @@ export interface PoolOptions<R> {
   destroy?: (resource: R) => Promise<void> | void;
   /** Checks an idle resource before lending it again; false (or a throw) destroys it. */
   validate?: (resource: R) => boolean | Promise<boolean>;
-  /** Most resources alive at once, lent or idle. `Infinity` allowed. */
+  /** Most resources alive at once, lent or idle: a positive integer or `Infinity`. Required. */
   max: number;
   /** Destroy a resource idle this long (default: never). */
   idleTimeoutMs?: number;
@@ -122,9 +123,7 @@ export class Pool<R> {
 
   constructor(options: PoolOptions<R>) {
     const { max, idleTimeoutMs = Number.POSITIVE_INFINITY } = options;
-    if (!(max >= 1) || (max !== Number.POSITIVE_INFINITY && !Number.isInteger(max))) {
-      throw new RangeError(`max must be an integer >= 1 or Infinity, got ${max}`);
-    }
+    checkBound(max, "max");
     if (!(idleTimeoutMs >= 0)) {
       throw new RangeError(`idleTimeoutMs must be >= 0, got ${idleTimeoutMs}`);
     }

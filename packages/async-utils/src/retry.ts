@@ -1,5 +1,6 @@
 import { abortReason, linkedController } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { sleep } from "./sleep.ts";
 
 /**
@@ -13,7 +14,7 @@ import { sleep } from "./sleep.ts";
  * ```
  */
 export interface RetryOptions {
-  /** Retries after the first attempt (default 3, so up to 4 calls). `Infinity` allowed. */
+  /** Retries after the first attempt: a non-negative integer or `Infinity` (default 3: 4 calls). */
   retries?: number;
   /** Backoff base for the first retry (default 100 ms). */
   minDelayMs?: number;
@@ -67,7 +68,7 @@ export async function retry<T>(
     onRetry,
     signal,
   } = options;
-  if (!(retries >= 0)) throw new RangeError(`retries must be >= 0, got ${retries}`);
+  checkBound(retries, "retries", "non-negative integer");
   if (!(minDelayMs >= 0)) throw new RangeError(`minDelayMs must be >= 0, got ${minDelayMs}`);
   if (!(maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be >= 0, got ${maxDelayMs}`);
   if (!(factor >= 1)) throw new RangeError(`factor must be >= 1, got ${factor}`);

@@ -1,4 +1,5 @@
 import { abortReason, listenAbortShared, noop } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
 /**
@@ -74,12 +75,10 @@ export class Semaphore {
   #available: number;
   #waiters = new WaiterList<Waiter>();
 
+  /** `permits`: a non-negative integer or `Infinity`; anything else, even `undefined`, throws. */
   constructor(permits: number) {
-    if (!(permits === Number.POSITIVE_INFINITY || (Number.isInteger(permits) && permits >= 0))) {
-      throw new RangeError(`permits must be a non-negative integer or Infinity, got ${permits}`);
-    }
-    this.permits = permits;
-    this.#available = permits;
+    this.permits = checkBound(permits, "permits", "non-negative integer");
+    this.#available = this.permits;
   }
 
   /** Permits free right now. */

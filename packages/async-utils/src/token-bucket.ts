@@ -1,4 +1,5 @@
 import { abortReason, listenAbortShared } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
 /**
@@ -12,7 +13,7 @@ import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
  * ```
  */
 export interface TokenBucketOptions {
-  /** Most tokens the bucket holds (the burst size). `Infinity` disables limiting. */
+  /** Most tokens the bucket holds (the burst size), > 0; `Infinity` disables limiting. */
   capacity: number;
   /** Tokens added per second, continuously. `0` never refills; `Infinity` is always full. */
   refillPerSecond: number;
@@ -61,10 +62,8 @@ export class TokenBucket {
 
   constructor(options: TokenBucketOptions) {
     const { capacity, refillPerSecond, initialTokens = capacity, now = Date.now } = options;
-    if (!(capacity > 0)) throw new RangeError(`capacity must be > 0, got ${capacity}`);
-    if (!(refillPerSecond >= 0)) {
-      throw new RangeError(`refillPerSecond must be >= 0, got ${refillPerSecond}`);
-    }
+    checkBound(capacity, "capacity", "positive number");
+    checkBound(refillPerSecond, "refillPerSecond", "non-negative number");
     if (!(initialTokens >= 0 && initialTokens <= capacity)) {
       throw new RangeError(`initialTokens must be between 0 and capacity, got ${initialTokens}`);
     }

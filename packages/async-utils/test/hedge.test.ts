@@ -161,5 +161,8 @@ describe("hedge", () => {
     await expect(hedge(async () => 1, { delayMs: 1, maxAttempts: 0 })).rejects.toBeInstanceOf(
       RangeError,
     );
+    await expect(
+      hedge(async () => 1, { delayMs: 1, maxAttempts: Number.POSITIVE_INFINITY }),
+    ).rejects.toThrow("maxAttempts must be a positive integer, got Infinity");
   });
 });

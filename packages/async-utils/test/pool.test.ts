@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Pool, PoolDrainedError } from "../src/pool.ts";
+import { Pool, PoolDrainedError, type PoolOptions } from "../src/pool.ts";
 
 interface Conn {
   id: number;
@@ -196,6 +196,9 @@ describe("Pool", () => {
     await Promise.all(leases.map((lease) => lease.release()));
     expect(() => new Pool({ create, max: 0 })).toThrow(RangeError);
     expect(() => new Pool({ create, max: 1.5 })).toThrow(RangeError);
+    expect(() => new Pool({ create } as unknown as PoolOptions<object>)).toThrow(
+      "max must be a positive integer or Infinity, got undefined",
+    );
     expect(() => new Pool({ create, max: 1, idleTimeoutMs: -1 })).toThrow(RangeError);
   });
 });

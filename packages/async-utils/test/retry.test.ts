@@ -247,5 +247,9 @@ describe("retry cancellation", () => {
   it("validates its options", async () => {
     await expect(retry(async () => 1, { retries: -1 })).rejects.toBeInstanceOf(RangeError);
     await expect(retry(async () => 1, { factor: 0.5 })).rejects.toBeInstanceOf(RangeError);
+    await expect(retry(async () => 1, { retries: 1.5 })).rejects.toThrow(
+      "retries must be a non-negative integer or Infinity, got 1.5",
+    );
+    await expect(retry(async () => 1, { retries: Number.POSITIVE_INFINITY })).resolves.toBe(1);
   });
 });

@@ -155,6 +155,11 @@ describe("Semaphore", () => {
     expect(() => new Semaphore(-1)).toThrow(RangeError);
     expect(() => new Semaphore(1.5)).toThrow(RangeError);
     expect(() => new Semaphore(Number.NaN)).toThrow(RangeError);
+    expect(() => new Semaphore(undefined as unknown as number)).toThrow(
+      "permits must be a non-negative integer or Infinity, got undefined",
+    );
+    expect(() => new Semaphore("2" as unknown as number)).toThrow('got "2"');
+    expect(new Semaphore(0).permits).toBe(0);
   });
 
   it("property: never more than `permits` holders at once, and everyone gets through", async () => {

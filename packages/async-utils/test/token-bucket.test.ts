@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { TokenBucket } from "../src/token-bucket.ts";
+import { TokenBucket, type TokenBucketOptions } from "../src/token-bucket.ts";
 
 function manualClock(start = 0) {
   const clock = { now: start, read: () => clock.now };
@@ -44,6 +44,13 @@ describe("TokenBucket without waiting (injected clock)", () => {
     expect(bucket.tryTake()).toBe(false);
     expect(() => new TokenBucket({ capacity: 0, refillPerSecond: 1 })).toThrow(RangeError);
     expect(() => new TokenBucket({ capacity: 1, refillPerSecond: -1 })).toThrow(RangeError);
+    expect(() => new TokenBucket({ refillPerSecond: 1 } as TokenBucketOptions)).toThrow(
+      "capacity must be a positive number or Infinity, got undefined",
+    );
+    expect(() => new TokenBucket({ capacity: 1 } as TokenBucketOptions)).toThrow(
+      "refillPerSecond must be a non-negative number or Infinity, got undefined",
+    );
+    expect(new TokenBucket({ capacity: 2.5, refillPerSecond: 0 }).capacity).toBe(2.5);
     expect(() => new TokenBucket({ capacity: 1, refillPerSecond: 1, initialTokens: 2 })).toThrow(
       RangeError,
     );
