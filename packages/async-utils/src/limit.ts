@@ -56,7 +56,7 @@ export interface LimitFunction {
    *
    * const run = limit(4);
    * const urls = ["https://example.com/a", "https://example.com/b"];
-   * const statuses = await run.map(urls, async (url, index) => `${index}: ${(await fetch(url)).status}`);
+   * const lines = await run.map(urls, async (url, i) => `${i}: ${(await fetch(url)).status}`);
    * ```
    */
   map<T, R>(
@@ -294,7 +294,8 @@ export function limit(concurrency: number | LimitOptions): LimitFunction {
  * const fetchText = limitFunction(async (url: string) => (await fetch(url)).text(), {
  *   concurrency: 2,
  * });
- * const pages = await Promise.all(["https://example.com/a", "https://example.com/b"].map(fetchText));
+ * const urls = ["https://example.com/a", "https://example.com/b"];
+ * const pages = await Promise.all(urls.map((url) => fetchText(url)));
  * ```
  */
 export function limitFunction<A extends unknown[], R>(
