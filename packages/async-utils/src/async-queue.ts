@@ -1,4 +1,5 @@
 import { abortReason, listenAbortShared } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { QueueIterator } from "./internal/queue-iterator.ts";
 import { RingBuffer } from "./internal/ring-buffer.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
@@ -68,13 +69,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
 
   constructor(options: { capacity?: number } = {}) {
     const { capacity = Number.POSITIVE_INFINITY } = options;
-    if (
-      !(capacity >= 0) ||
-      (capacity !== Number.POSITIVE_INFINITY && !Number.isInteger(capacity))
-    ) {
-      throw new RangeError(`capacity must be an integer >= 0 or Infinity, got ${capacity}`);
-    }
-    this.capacity = capacity;
+    this.capacity = checkBound(capacity, "capacity", "non-negative integer");
   }
 
   /** Items buffered now. */

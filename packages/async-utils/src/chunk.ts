@@ -1,4 +1,5 @@
 import { abortReason, listenAbort, noop } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import {
   closeIterator,
   doneResult,
@@ -63,9 +64,7 @@ export function chunk<T>(
   size: number,
   options: ChunkOptions = {},
 ): AsyncIterableIterator<T[]> {
-  if (!(size >= 1) || (size !== Number.POSITIVE_INFINITY && !Number.isInteger(size))) {
-    throw new RangeError(`size must be an integer >= 1 or Infinity, got ${size}`);
-  }
+  checkBound(size, "size");
   const { maxWaitMs = Number.POSITIVE_INFINITY, signal } = options;
   if (!(maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${maxWaitMs}`);
   return new ChunkIterator(input, size, maxWaitMs, signal);

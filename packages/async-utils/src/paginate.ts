@@ -1,6 +1,7 @@
 import { AbortError } from "./errors.ts";
 import { abortReason, linkedController, noop } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import { doneResult, endRequests, type Request } from "./internal/iterate.ts";
 import { RingBuffer } from "./internal/ring-buffer.ts";
 
@@ -66,7 +67,7 @@ export function paginate<T, C = string>(
   options: PaginateOptions<C> = {},
 ): AsyncIterableIterator<T> {
   const { maxPages = Number.POSITIVE_INFINITY } = options;
-  if (!(maxPages >= 0)) throw new RangeError(`maxPages must be >= 0, got ${maxPages}`);
+  checkBound(maxPages, "maxPages", "non-negative integer");
   return new PageIterator(fetchPage, options.signal, maxPages, options.startCursor);
 }
 

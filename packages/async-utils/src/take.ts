@@ -1,4 +1,5 @@
 import { noop } from "./internal/abort.ts";
+import { checkBound } from "./internal/concurrency.ts";
 import {
   closeIterator,
   doneResult,
@@ -36,7 +37,7 @@ export function take<T>(
   input: Iterable<T> | AsyncIterable<T>,
   count: number,
 ): AsyncIterableIterator<T> {
-  if (!(count >= 0)) throw new RangeError(`count must be >= 0, got ${count}`);
+  checkBound(count, "count", "non-negative integer");
   return new TakeIterator(input, count);
 }
 
