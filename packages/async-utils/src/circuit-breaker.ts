@@ -1,3 +1,5 @@
+import { checkBound } from "./internal/concurrency.ts";
+
 /**
  * Raised by {@link CircuitBreaker.run} instead of calling a failing dependency. `retryAfterMs`
  * says when the breaker will let a probe through; {@link retry} honours it.
@@ -45,11 +47,11 @@ export type CircuitState = "closed" | "open" | "half-open";
  * ```
  */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit (default 5). */
+  /** Consecutive failures that open the circuit: a positive integer or `Infinity` (default 5). */
   failureThreshold?: number;
   /** How long the circuit stays open before probing (default 30 000 ms). */
   resetTimeoutMs?: number;
-  /** Probe calls allowed at once while half-open (default 1). */
+  /** Probe calls allowed at once while half-open: a positive integer or `Infinity` (default 1). */
   halfOpenMaxCalls?: number;
   /** Clock in milliseconds; defaults to `Date.now`. */
   now?: () => number;
@@ -95,15 +97,11 @@ export class CircuitBreaker {
       halfOpenMaxCalls = 1,
       now = Date.now,
     } = options;
-    if (!(failureThreshold >= 1)) {
-      throw new RangeError(`failureThreshold must be >= 1, got ${failureThreshold}`);
-    }
+    checkBound(failureThreshold, "failureThreshold");
     if (!(resetTimeoutMs >= 0)) {
       throw new RangeError(`resetTimeoutMs must be >= 0, got ${resetTimeoutMs}`);
     }
-    if (!(halfOpenMaxCalls >= 1)) {
-      throw new RangeError(`halfOpenMaxCalls must be >= 1, got ${halfOpenMaxCalls}`);
-    }
+    checkBound(halfOpenMaxCalls, "halfOpenMaxCalls");
     this.#failureThreshold = failureThreshold;
     this.#resetTimeoutMs = resetTimeoutMs;
     this.#halfOpenMaxCalls = halfOpenMaxCalls;

@@ -167,5 +167,9 @@ describe("CircuitBreaker", () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0 })).toThrow(RangeError);
     expect(() => new CircuitBreaker({ resetTimeoutMs: -1 })).toThrow(RangeError);
     expect(() => new CircuitBreaker({ halfOpenMaxCalls: 0 })).toThrow(RangeError);
+    expect(() => new CircuitBreaker({ failureThreshold: 2.5 })).toThrow(
+      "failureThreshold must be a positive integer or Infinity, got 2.5",
+    );
+    expect(() => new CircuitBreaker({ halfOpenMaxCalls: Number.NaN })).toThrow("got NaN");
   });
 });
