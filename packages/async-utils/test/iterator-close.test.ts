@@ -179,6 +179,19 @@ describe("closed while a read is pending on an AsyncQueue source", () => {
     expect(await queue.get()).toBe("late");
   });
 
+  it("an item put in the same tick as the close was already handed out: it goes with the helper", async () => {
+    const { queue, iterable } = queueSource();
+    const items = take(iterable, 5);
+    const pending = items.next();
+    await flush();
+    queue.tryPut("handed"); // served to take's parked read before take has seen it
+    await items.return?.();
+    expect(await pending).toEqual(DONE);
+    expect(queue.size).toBe(0);
+    queue.tryPut("next");
+    expect(await queue.get()).toBe("next");
+  });
+
   it("mapConcurrent aborted while it waits on a queue input withdraws its read", async () => {
     const { queue, iterable, stats } = queueSource();
     const controller = new AbortController();
