@@ -3,12 +3,14 @@
 // Every contender gets the same work: TASKS trivial async tasks at CONCURRENCY, results checked.
 
 import { newQueue } from "@henrygd/queue";
+import { newQueue as newContextQueue } from "@henrygd/queue/async-storage";
 import fastq from "fastq";
 import pLimit from "p-limit";
 import pMap from "p-map";
 import PQueue from "p-queue";
 import { limit } from "../src/limit.ts";
 import { mapConcurrent, mapConcurrentIter } from "../src/map-concurrent.ts";
+import { noContextLimit } from "./no-context-limit.ts";
 
 const TASKS = 200_000;
 const CONCURRENCY = 16;
@@ -59,9 +61,24 @@ const limitContenders: Contender[] = [
     },
   },
   {
+    name: "limit without context keeping",
+    run: () => {
+      const run = noContextLimit(CONCURRENCY);
+      return Promise.all(items.map((i) => run(() => task(i))));
+    },
+  },
+  {
     name: "@henrygd/queue",
     run: () => {
       const queue = newQueue(CONCURRENCY);
+      return Promise.all(items.map((i) => queue.add(() => task(i))));
+    },
+  },
+  {
+    // The build of @henrygd/queue that keeps the caller's AsyncLocalStorage context, as limit does.
+    name: "@henrygd/queue/async-storage",
+    run: () => {
+      const queue = newContextQueue(CONCURRENCY);
       return Promise.all(items.map((i) => queue.add(() => task(i))));
     },
   },
@@ -153,6 +170,8 @@ const pool = mapTimes.get("hand-written pool") as number;
 const lim = limitTimes.get("limit") as number;
 const pl = limitTimes.get("p-limit") as number;
 const hq = limitTimes.get("@henrygd/queue") as number;
+const hqContext = limitTimes.get("@henrygd/queue/async-storage") as number;
+const noContext = limitTimes.get("limit without context keeping") as number;
 
 timeRows("map", mapTimes, "mapConcurrent");
 rows.push(
@@ -178,10 +197,24 @@ rows.push(
     verdict: verdict(pl / lim >= 2),
   },
   {
-    benchmark: "limit vs @henrygd/queue",
-    result: `${ratio(lim, hq)} its time`,
+    // Like for like: both run a queued task in its caller's async context.
+    benchmark: "limit vs @henrygd/queue/async-storage",
+    result: `${ratio(lim, hqContext)} its time`,
     target: "<= 1.25x its time",
-    verdict: verdict(lim / hq <= 1.25),
+    verdict: verdict(lim / hqContext <= 1.25),
+  },
+  {
+    // Reported, no target: this build runs a queued task in the releasing task's context.
+    benchmark: "limit vs @henrygd/queue (no context keeping)",
+    result: `${ratio(lim, hq)} its time`,
+    target: "reported",
+    verdict: "",
+  },
+  {
+    benchmark: "context keeping, per queued call",
+    result: `+${(((lim - noContext) * 1e6) / TASKS).toFixed(0)} ns (${ratio(lim, noContext)} the time without)`,
+    target: "reported",
+    verdict: "",
   },
 );
 
