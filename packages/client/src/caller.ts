@@ -111,8 +111,10 @@ export function createCaller(options: ClientOptions): Caller {
       new Request(url, { method: spec.method ?? "GET", headers, body, signal }),
     );
     if (response.ok) return response;
-    const wait = parseRetryAfter(response.headers.get("retry-after"));
-    throw await apiError(response, wait === undefined ? undefined : Math.min(wait, maxDelayMs));
+    throw await apiError(
+      response,
+      parseRetryAfter(response.headers.get("retry-after"), { maxMs: maxDelayMs }),
+    );
   }
 
   const caller: Caller = {
