@@ -1,6 +1,6 @@
+import { ndjsonStream } from "@edge-async/http";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem } from "../src/contract.ts";
-import { ndjsonStream } from "../src/ndjson-stream.ts";
 import { EXPORT_PAGE_SIZE } from "../src/routes/export-items.ts";
 import { api, ingest, json, makeItem, resetItems, walk } from "./helpers.ts";
 
