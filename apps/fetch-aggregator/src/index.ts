@@ -10,7 +10,7 @@ import { type AggregatorApp, withConfig } from "./config.ts";
 import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
 import { proxyHandler } from "./routes/proxy.ts";
 import { listViewsHandler, viewHandler } from "./routes/views.ts";
-import { proxyQuerySchema, viewParamsSchema } from "./schemas.ts";
+import { proxyQuerySchema, viewParamsSchema, viewQuerySchema } from "./schemas.ts";
 
 /** The worker: `export default` of a Hono app is the module worker's `fetch` handler. */
 const app = new Hono<AggregatorApp>()
@@ -22,7 +22,7 @@ const app = new Hono<AggregatorApp>()
   .post("/v1/aggregate", aggregateBody, aggregateHandler)
   // Named compositions from the VIEWS var: views.ts.
   .get("/v1/views", listViewsHandler)
-  .get("/v1/views/:name", params(viewParamsSchema), viewHandler)
+  .get("/v1/views/:name", params(viewParamsSchema), query(viewQuerySchema), viewHandler)
   // One upstream call passed through, the benchmark's baseline: proxy.ts.
   .get("/v1/proxy", query(proxyQuerySchema), proxyHandler);
 

@@ -1,3 +1,4 @@
+import { text, wellFormedJson } from "@edge-async/http";
 import * as z from "zod";
 
 /**
@@ -18,7 +19,8 @@ function isAbsoluteUrl(value: string): boolean {
 }
 
 /**
- * One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos.
+ * One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos. Text is
+ * passed on as sent (only `method` is upper-cased, as the example shows).
  *
  * @example
  * ```ts
@@ -28,25 +30,32 @@ function isAbsoluteUrl(value: string): boolean {
  * ```
  */
 export const upstreamRequestSchema = z.strictObject({
-  id: z.string().min(1).max(200).optional(),
-  url: z
-    .string()
+  id: text("id").min(1).max(200).optional(),
+  url: text("url")
     .max(8_192)
     .refine(isAbsoluteUrl, "must be an absolute URL, e.g. https://api.example.com/users/1"),
-  method: z
-    .string()
+  method: text("method")
     .toUpperCase()
     .pipe(z.enum(METHODS, { error: `must be one of ${METHODS.join(", ")}` }))
     .default("GET"),
   headers: z
     .record(
-      z
-        .string()
-        .regex(headerName, "header names are HTTP tokens (letters, digits, !#$%&'*+-.^_`|~)"),
-      z
-        .string()
+      text("a header name").regex(
+        headerName,
+        "header names are HTTP tokens (letters, digits, !#$%&'*+-.^_`|~)",
+      ),
+      text("a header value")
         .max(8_192)
-        .regex(/^[^\r\n\0]*$/, "header values cannot contain CR, LF or NUL"),
+        // RFC 9110 field values: visible characters, spaces and tabs (non-ASCII goes as UTF-8).
+        .regex(
+          /^(?:\t|\P{Cc})*$/u,
+          "header values cannot contain control characters other than tab (CR, LF, NUL, ...)",
+        )
+        // Headers strip them, so the value would not be sent as given.
+        .refine(
+          (value) => !/^[ \t]|[ \t]$/.test(value),
+          "header values cannot start or end with a space or tab",
+        ),
     )
     .refine((headers) => Object.keys(headers).length <= 64, "at most 64 headers")
     .optional(),
@@ -59,6 +68,9 @@ export const upstreamRequestSchema = z.strictObject({
 
 /**
  * Body of `POST /v1/aggregate`. Limits that depend on configuration are checked by the route.
+ * Every string in it, the `body` to forward included at any depth, must be well-formed UTF-16
+ * (a lone surrogate would be sent on as U+FFFD), and nesting is bounded (64 levels), or the call
+ * is refused with 400 naming the pointer.
  *
  * @example
  * ```ts
@@ -67,36 +79,38 @@ export const upstreamRequestSchema = z.strictObject({
  * console.assert(call.failFast === false);
  * ```
  */
-export const aggregateRequestSchema = z
-  .strictObject({
-    requests: z.array(upstreamRequestSchema).min(1, "send at least one request"),
-    concurrency: z.number().int().min(1).max(1_000).optional(),
-    deadlineMs: z.number().int().min(1).max(3_600_000).optional(),
-    failFast: z.boolean().default(false),
-  })
-  .superRefine((call, context) => {
-    const seen = new Map<string, number>();
-    call.requests.forEach((request, index) => {
-      if ((request.method === "GET" || request.method === "HEAD") && request.body !== undefined) {
-        context.addIssue({
-          code: "custom",
-          path: ["requests", index, "body"],
-          message: `a ${request.method} request cannot have a body`,
-        });
-      }
-      const id = request.id ?? String(index);
-      const first = seen.get(id);
-      if (first !== undefined) {
-        context.addIssue({
-          code: "custom",
-          path: ["requests", index, "id"],
-          message: `duplicate id ${JSON.stringify(id)} (also used by /requests/${first})`,
-        });
-      } else {
-        seen.set(id, index);
-      }
-    });
-  });
+export const aggregateRequestSchema = wellFormedJson(
+  z
+    .strictObject({
+      requests: z.array(upstreamRequestSchema).min(1, "send at least one request"),
+      concurrency: z.number().int().min(1).max(1_000).optional(),
+      deadlineMs: z.number().int().min(1).max(3_600_000).optional(),
+      failFast: z.boolean().default(false),
+    })
+    .superRefine((call, context) => {
+      const seen = new Map<string, number>();
+      call.requests.forEach((request, index) => {
+        if ((request.method === "GET" || request.method === "HEAD") && request.body !== undefined) {
+          context.addIssue({
+            code: "custom",
+            path: ["requests", index, "body"],
+            message: `a ${request.method} request cannot have a body`,
+          });
+        }
+        const id = request.id ?? String(index);
+        const first = seen.get(id);
+        if (first !== undefined) {
+          context.addIssue({
+            code: "custom",
+            path: ["requests", index, "id"],
+            message: `duplicate id ${JSON.stringify(id)} (also used by /requests/${first})`,
+          });
+        } else {
+          seen.set(id, index);
+        }
+      });
+    }),
+);
 
 /** Parsed body of `POST /v1/aggregate`. */
 export type AggregateRequest = z.output<typeof aggregateRequestSchema>;
@@ -111,7 +125,7 @@ export type AggregateRequest = z.output<typeof aggregateRequestSchema>;
  * ```
  */
 export const proxyQuerySchema = z.object({
-  url: z.string().max(8_192).refine(isAbsoluteUrl, "must be an absolute URL"),
+  url: text("url").max(8_192).refine(isAbsoluteUrl, "must be an absolute URL"),
 });
 
 /**
@@ -124,5 +138,18 @@ export const proxyQuerySchema = z.object({
  * ```
  */
 export const viewParamsSchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "view names are letters, digits, - and _"),
+  name: text("name").regex(/^[A-Za-z0-9_-]{1,64}$/, "view names are letters, digits, - and _"),
 });
+
+/**
+ * Query of `GET /v1/views/:name`: any parameters (which ones a view needs is checked against its
+ * templates), each validly percent-encoded UTF-8 (the `query` middleware refuses the rest, 400
+ * naming the parameter) so a value is never passed on undecoded.
+ *
+ * @example
+ * ```ts
+ * import { viewQuerySchema } from "./schemas.ts";
+ * console.assert(viewQuerySchema.safeParse({ userId: "42", tag: ["a", "b"] }).success);
+ * ```
+ */
+export const viewQuerySchema = z.record(z.string(), z.union([text(), z.array(text())]));
