@@ -162,8 +162,21 @@ function malformed(raw: string): string {
   return `is not valid percent-encoded UTF-8 (${JSON.stringify(shown)}); encode text as UTF-8 and % as %25`;
 }
 
-/** The query of `url` as Hono reads it (pairs split on `&`, empty names skipped), decoded strictly. */
-function decodeQuery(url: string): { values: Map<string, string[]>; errors: InvalidParam[] } {
+/**
+ * The query of `url` as Hono reads it (pairs split on `&`, empty names skipped), decoded strictly,
+ * with an entry in `errors` for each name or value that is not valid percent-encoded UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { decodeQuery } from "@edge-async/http";
+ * const { values, errors } = decodeQuery("https://x.test/?a=1&b=%FF");
+ * console.assert(values.get("a")?.[0] === "1" && errors[0]?.parameter === "b");
+ * ```
+ */
+export function decodeQuery(url: string): {
+  values: Map<string, string[]>;
+  errors: InvalidParam[];
+} {
   const values = new Map<string, string[]>();
   const errors: InvalidParam[] = [];
   const start = url.indexOf("?");
@@ -218,8 +231,15 @@ export function params<S extends z.ZodType, E extends Env = Env, P extends strin
 /**
  * The parameters whose raw path segment does not decode strictly, found by lining the request's
  * path up with the route's pattern; every parameter when they do not line up (a wildcard).
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { malformedParams } from "@edge-async/http";
+ * new Hono().get("/items/:id", (c) => c.json(malformedParams(c, ["id"]))); // /items/%FF → [{ parameter: "id", … }]
+ * ```
  */
-function malformedParams(c: Context, names: readonly string[]): InvalidParam[] {
+export function malformedParams(c: Context, names: readonly string[]): InvalidParam[] {
   const segments = new URL(c.req.url).pathname.split("/");
   const bad = segments.map((segment) => decodeComponent(segment) === undefined);
   if (names.length === 0 || !bad.includes(true)) return [];

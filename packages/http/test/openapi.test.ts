@@ -206,3 +206,16 @@ describe("conformance helpers", () => {
     ]);
   });
 });
+
+describe("strict percent-decoding in declared routes", () => {
+  it("a query value or path parameter that is not UTF-8 is refused naming it", async () => {
+    const query = await post("/v1/items/1?dryRun=%FF", JSON.stringify({ name: "a", count: 1 }));
+    expect(query.status).toBe(400);
+    const queryProblem = (await query.json()) as { errors: { parameter?: string }[] };
+    expect(queryProblem.errors.map((error) => error.parameter)).toEqual(["dryRun"]);
+    const path = await post("/v1/items/%ED%A0%80", JSON.stringify({ name: "a", count: 1 }));
+    expect(path.status).toBe(400);
+    const pathProblem = (await path.json()) as { errors: { parameter?: string }[] };
+    expect(pathProblem.errors.map((error) => error.parameter)).toEqual(["id"]);
+  });
+});

@@ -3,7 +3,14 @@ import type { Env, MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { problemErrorHandler } from "../errors.ts";
 import { invalidInput } from "../problem.ts";
-import { type InputSource, issuesToParams, type JsonBodyOptions, jsonBody } from "../validation.ts";
+import {
+  decodeQuery,
+  type InputSource,
+  issuesToParams,
+  type JsonBodyOptions,
+  jsonBody,
+  malformedParams,
+} from "../validation.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const SOURCES: Record<string, InputSource> = {
@@ -18,7 +25,9 @@ const SOURCES: Record<string, InputSource> = {
 /**
  * The validation hook of every route declared with `createRoute`: a request that fails its
  * schema is refused with 400 problem+json listing every issue, with a JSON pointer for body
- * fields and the parameter name for query, path and header fields.
+ * fields and the parameter name for query, path and header fields. Query and path parameters
+ * must also be valid percent-encoded UTF-8 (Hono's own parser passes `%FF` on as literal text):
+ * one that is not is refused naming it, before its schema is consulted.
  *
  * @example
  * ```ts
@@ -28,7 +37,14 @@ const SOURCES: Record<string, InputSource> = {
  * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: the hook serves routes of every shape.
-export const validationHook: Hook<any, any, any, any> = (result) => {
+export const validationHook: Hook<any, any, any, any> = (result, c) => {
+  if (result.target === "query") {
+    const { errors } = decodeQuery(c.req.url);
+    if (errors.length > 0) throw invalidInput(errors);
+  } else if (result.target === "param") {
+    const errors = malformedParams(c, Object.keys(c.req.param() as Record<string, string>));
+    if (errors.length > 0) throw invalidInput(errors);
+  }
   if (!result.success) {
     throw invalidInput(issuesToParams(result.error.issues, SOURCES[result.target] ?? "body"));
   }
