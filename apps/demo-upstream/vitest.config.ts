@@ -1,12 +1,3 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { workerSuite } from "@edge-async/testing/vitest";
 
-export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" } })],
-  test: {
-    include: ["test/**/*.test.ts"],
-    reporters: process.env.CI
-      ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
-      : ["default"],
-  },
-});
+export default workerSuite({ root: import.meta.dirname });
