@@ -1,4 +1,4 @@
-import { flagVar, hostListVar, type TargetPolicy } from "@edge-async/http";
+import { ConfigError, flagVar, hostListVar, type TargetPolicy } from "@edge-async/http";
 import * as z from "zod";
 import type { Env } from "./env.ts";
 
@@ -42,12 +42,18 @@ export interface Config {
   outbound: TargetPolicy;
 }
 
-/** Parses the vars once per invocation; a misconfigured deployment fails loudly, naming the var. */
-export function readConfig(env: Env): Config {
+/**
+ * Parses the vars (pure; `withConfig` runs it once per isolate for the routes, the consumers once
+ * per batch). A var that is missing or wrong throws {@link ConfigError} naming it, so every route
+ * answers 503 `not-configured` instead of running on a guess.
+ */
+export function parseConfig(env: Env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const where = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`queue-worker is misconfigured: ${where.join("; ")}`);
+    const [issue] = parsed.error.issues;
+    const setting = String(issue?.path[0] ?? "configuration");
+    const missing = (env as unknown as Record<string, unknown>)[setting] === undefined;
+    throw new ConfigError(setting, missing ? "is not set" : `is invalid: ${issue?.message}`);
   }
   const vars = parsed.data;
   return {

@@ -1,6 +1,6 @@
 import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
 import type { TargetPolicy } from "@edge-async/http";
-import { type Config, readConfig } from "./config.ts";
+import { type Config, parseConfig } from "./config.ts";
 import { type Claim, type ClaimAttempt, claimJob, claimJobs } from "./db/claims.ts";
 import { type Database, database } from "./db/database.ts";
 import { findJob } from "./db/jobs.ts";
@@ -27,7 +27,7 @@ import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
  * ({@link claimJobs}); with `per-message` each job is claimed right before its run.
  */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const config = readConfig(env);
+  const config = parseConfig(env);
   const db = database(env.DB);
   const writer = createOutcomeWriter(db, config.statusWrites);
   const deps = { env, config, db, writer };

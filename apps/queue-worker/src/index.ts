@@ -1,30 +1,33 @@
-import { healthCheck, problemErrorHandler, problemNotFound } from "@edge-async/http";
-import { Hono } from "hono";
+import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import packageJson from "../package.json" with { type: "json" };
+import { parseConfig } from "./config.ts";
 import { consumeJobs } from "./consumer.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
-import type { Env } from "./env.ts";
+import type { App, Env } from "./env.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { statsRoutes } from "./routes/stats.ts";
 
 /**
  * queue-worker: an HTTP API that enqueues jobs (producer) and the Queues consumer that runs them,
- * job state in D1. See README.md for the lifecycle and its guarantees.
- *
- * @example
- * ```sh
- * curl -X POST localhost:8789/v1/jobs -H 'content-type: application/json' \
- *   -d '{"type":"simulate","payload":{"durationMs":100,"failureRate":0.3}}'
- * ```
+ * job state in D1. This file is the table of contents; see README.md for the lifecycle.
  */
-export const app = new Hono<{ Bindings: Env }>()
-  .onError(problemErrorHandler)
-  .notFound(problemNotFound)
-  .get(
-    "/healthz",
-    healthCheck<{ Bindings: Env }>("database", (c) => c.env.DB.prepare("select 1").first()),
-  )
-  .route("/v1/jobs", jobRoutes)
-  .route("/v1/stats", statsRoutes);
+export const app = createApi<App>();
+app.use("/v1/*", withConfig(parseConfig));
+app.route("/v1/jobs", jobRoutes).route("/v1/stats", statsRoutes);
+serviceRoutes(
+  app,
+  {
+    name: "queue-worker",
+    version: packageJson.version,
+    description:
+      "A job system on Cloudflare Queues: this worker enqueues jobs (D1 first, then the queue) and runs them as the queue's consumer, at least once delivered, effectively once run, with retries, backoff and a dead-letter queue.",
+    tags: [
+      { name: "jobs", description: "Enqueue jobs, read them, list them" },
+      { name: "stats", description: "Job counts" },
+    ],
+  },
+  { dependency: "database", probe: (c) => c.env.DB.prepare("select 1").first() },
+);
 
 /** Both consumers live here; the batch's queue name says which one runs. */
 async function queue(

@@ -1,22 +1,5 @@
+import type { JobView } from "./contract.ts";
 import type { JobRow } from "./db/schema.ts";
-
-/** A job as the API shows it (`GET /v1/jobs/:id`, listing items, idempotent replays). */
-export interface JobView {
-  id: string;
-  type: string;
-  status: JobRow["status"];
-  attempts: number;
-  maxAttempts: number;
-  payload: unknown;
-  result?: unknown;
-  error?: string;
-  idempotencyKey?: string;
-  timeoutMs: number;
-  runAt: string;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-}
 
 /** Shapes a row for the API: ISO timestamps, parsed JSON, absent fields left out. */
 export function toJobView(row: JobRow, maxAttempts: number): JobView {

@@ -1,12 +1,12 @@
 import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
 import type { Config } from "./config.ts";
+import type { EnqueueRequest } from "./contract.ts";
 import { type Database, runBatch } from "./db/database.ts";
 import { deleteUnsentJobs, findByIdempotencyKeys, insertJobStatement } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import { jobTypes } from "./job-types/registry.ts";
 import { refusedTargets } from "./outbound.ts";
-import type { EnqueueRequest } from "./routes/schemas.ts";
 
 /** One enqueued job and whether this call created it (`false`: an idempotent replay). */
 export interface Enqueued {

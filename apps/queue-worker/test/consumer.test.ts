@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { backoffCeilingSeconds } from "../src/backoff.ts";
-import { readConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config.ts";
 import { deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 
 const backoffEnv = { RETRY_BASE_DELAY_SECONDS: "2", RETRY_MAX_DELAY_SECONDS: "60" };
@@ -198,7 +198,7 @@ describe("per-job timeout", () => {
         seen = signal;
         return jobTypes.simulate.run(
           { durationMs: 10_000, failureRate: 0 },
-          { signal, env, outbound: readConfig(env).outbound, jobId: "x", attempt: 1 },
+          { signal, env, outbound: parseConfig(env).outbound, jobId: "x", attempt: 1 },
         );
       }, 50),
     ).rejects.toMatchObject({ name: "TimeoutError" });

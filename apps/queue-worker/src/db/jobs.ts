@@ -1,5 +1,6 @@
 import { keysetAfter } from "@edge-async/pagination";
 import { and, count, desc, eq, inArray, type SQL } from "drizzle-orm";
+import type { JobStats } from "../contract.ts";
 import { type Database, runBatch, type Statement } from "./database.ts";
 import { JOB_STATUSES, type JobRow, type JobStatus, jobs, type NewJobRow } from "./schema.ts";
 
@@ -116,15 +117,8 @@ export async function listJobs(
     .limit(limit + 1);
 }
 
-/** Counts answered by `GET /v1/stats`; every status appears, zero or not. */
-export interface JobStats {
-  total: number;
-  byStatus: Record<JobStatus, number>;
-  byType: Record<string, Record<JobStatus, number>>;
-}
-
 /** Counts of jobs by status and by type, in one grouped query. */
-export async function jobStats(db: Database): Promise<JobStats> {
+export async function countJobs(db: Database): Promise<JobStats> {
   const rows = await db
     .select({ type: jobs.type, status: jobs.status, count: count() })
     .from(jobs)

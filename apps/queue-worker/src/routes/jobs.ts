@@ -1,32 +1,137 @@
-import { HttpProblem, jsonBody, params, query } from "@edge-async/http";
-import { createCursorCodec, pageParams, pageResponse } from "@edge-async/pagination";
-import { Hono } from "hono";
+import {
+  createApi,
+  HttpProblem,
+  jsonInput,
+  jsonResponse,
+  notConfigured,
+  problemResponses,
+} from "@edge-async/http";
+import { createCursorCodec, nextPageUrl } from "@edge-async/pagination";
+import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
-import { readConfig } from "../config.ts";
+import {
+  enqueueBatchRequest,
+  enqueuedBatch,
+  enqueuedJob,
+  enqueueRequest,
+  jobIdParam,
+  jobPage,
+  jobView,
+  listQuery,
+} from "../contract.ts";
 import { database } from "../db/database.ts";
 import { findJob, type ListPosition, listJobs } from "../db/jobs.ts";
-import type { Env } from "../env.ts";
+import type { App } from "../env.ts";
+import { examples } from "../examples.ts";
 import { toJobView } from "../job-view.ts";
 import { enqueueJobs } from "../producer.ts";
-import { enqueueBatchRequest, enqueueRequest, jobIdParam, listFilters } from "./schemas.ts";
 
-const listQuery = z.object({ ...listFilters, ...pageParams({ defaultLimit: 20, maxLimit: 100 }) });
 const positionSchema = z.tuple([z.number().int(), z.string()]);
 
-/**
- * `/v1/jobs`: enqueue one job or a batch, read a job, list jobs (newest first, signed cursors
- * bound to the filters).
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { jobRoutes } from "./routes/jobs.ts";
- * const app = new Hono().route("/v1/jobs", jobRoutes);
- * ```
- */
-export const jobRoutes = new Hono<{ Bindings: Env }>()
-  .post("/", jsonBody(enqueueRequest, { maxBytes: 256 * 1024 }), async (c) => {
-    const config = readConfig(c.env);
+const location = {
+  Location: { description: "The job's URL, `/v1/jobs/{id}`", schema: { type: "string" as const } },
+};
+
+const writeProblems = {
+  400: "The body is not valid JSON, a job is invalid (each `errors` entry points at its field), or a URL is refused by the outbound policy; nothing was enqueued",
+  409: "An idempotencyKey is already used by a different job; nothing was enqueued",
+  413: "The body is larger than the limit (as sent or decoded)",
+  415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
+  503: "The queue refused the jobs (nothing was enqueued; retry after Retry-After), or the worker is not configured",
+} as const;
+
+const enqueueRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["jobs"],
+  summary: "Enqueue a job",
+  description:
+    "Records the job in D1, then sends it to the queue. A repeated `idempotencyKey` for the same type and payload answers the existing job (200, `Idempotent-Replayed: true`).",
+  middleware: [jsonInput({ maxBytes: 256 * 1024 })] as const,
+  request: {
+    body: {
+      required: true,
+      content: { "application/json": { schema: enqueueRequest, examples: examples.newJobs } },
+    },
+  },
+  responses: {
+    202: { ...jsonResponse(enqueuedJob, "Enqueued"), headers: location },
+    200: {
+      ...jsonResponse(jobView, "An idempotent replay: the job this key created"),
+      headers: {
+        ...location,
+        "Idempotent-Replayed": { description: "`true`", schema: { type: "string" as const } },
+      },
+    },
+    ...problemResponses(writeProblems),
+  },
+});
+
+const enqueueBatchRoute = createRoute({
+  method: "post",
+  path: "/batch",
+  tags: ["jobs"],
+  summary: "Enqueue up to 100 jobs at once",
+  description:
+    "One D1 batch and one `sendBatch`; all or nothing. Answers 202 if any job was created, 200 if every job was a replay.",
+  middleware: [jsonInput({ maxBytes: 1024 * 1024 })] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: enqueueBatchRequest, examples: { batch: examples.batch } },
+      },
+    },
+  },
+  responses: {
+    202: jsonResponse(enqueuedBatch, "Enqueued (at least one job is new)"),
+    200: jsonResponse(enqueuedBatch, "Every job was an idempotent replay"),
+    ...problemResponses(writeProblems),
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["jobs"],
+  summary: "List jobs, newest first",
+  description:
+    "Keyset pagination: pass `nextCursor` back as `cursor` with the same filters. A cursor is signed and bound to its filters.",
+  request: { query: listQuery },
+  responses: {
+    200: {
+      ...jsonResponse(jobPage, "One page"),
+      headers: {
+        Link: { description: '`<next page URL>; rel="next"`', schema: { type: "string" as const } },
+      },
+    },
+    ...problemResponses({
+      400: "A filter, limit or cursor is invalid (or the cursor belongs to other filters)",
+      503: "The worker is not configured (outside development: CURSOR_SECRET is not set)",
+    }),
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags: ["jobs"],
+  summary: "Read a job",
+  request: { params: jobIdParam },
+  responses: {
+    200: jsonResponse(jobView, "The job"),
+    ...problemResponses({
+      400: "The id is not a UUID",
+      404: "No job has this id",
+      503: "The worker is not configured",
+    }),
+  },
+});
+
+/** `/v1/jobs`: enqueue one job or a batch, read a job, list jobs. */
+export const jobRoutes = createApi<App>()
+  .openapi(enqueueRoute, async (c) => {
+    const { config } = c.var;
     const [entry] = await enqueueJobs(c.env, database(c.env.DB), config, [c.req.valid("json")]);
     const { job, created } = entry!;
     c.header("location", `/v1/jobs/${job.id}`);
@@ -34,24 +139,25 @@ export const jobRoutes = new Hono<{ Bindings: Env }>()
     c.header("idempotent-replayed", "true");
     return c.json(toJobView(job, config.maxAttempts), 200);
   })
-  .post("/batch", jsonBody(enqueueBatchRequest, { maxBytes: 1024 * 1024 }), async (c) => {
-    const config = readConfig(c.env);
-    const entries = await enqueueJobs(c.env, database(c.env.DB), config, c.req.valid("json").jobs, {
-      pointerPrefix: (index) => `/jobs/${index}`,
-    });
+  .openapi(enqueueBatchRoute, async (c) => {
+    const entries = await enqueueJobs(
+      c.env,
+      database(c.env.DB),
+      c.var.config,
+      c.req.valid("json").jobs,
+      { pointerPrefix: (index) => `/jobs/${index}` },
+    );
     const jobs = entries.map(({ job, created }) => ({ id: job.id, status: job.status, created }));
-    return c.json({ jobs }, entries.some((entry) => entry.created) ? 202 : 200);
+    return entries.some((entry) => entry.created) ? c.json({ jobs }, 202) : c.json({ jobs }, 200);
   })
-  .get("/", query(listQuery), async (c) => {
-    const config = readConfig(c.env);
-    const { status, type, limit, cursor } = c.req.valid("query");
-    if (config.cursorSecret === undefined) {
-      throw new HttpProblem(503, "listing-not-configured", "Listing not configured", {
-        detail: "CURSOR_SECRET is not set; run `wrangler secret put CURSOR_SECRET`.",
-      });
+  .openapi(listRoute, async (c) => {
+    const { cursorSecret, maxAttempts } = c.var.config;
+    if (cursorSecret === undefined) {
+      throw notConfigured("CURSOR_SECRET", "is not set; run `wrangler secret put CURSOR_SECRET`");
     }
+    const { status, type, limit, cursor } = c.req.valid("query");
     const cursors = createCursorCodec({
-      secret: config.cursorSecret,
+      secret: cursorSecret,
       purpose: "queue-worker.jobs",
       schema: positionSchema,
     });
@@ -65,17 +171,16 @@ export const jobRoutes = new Hono<{ Bindings: Env }>()
       rows.length > limit && last !== undefined
         ? await cursors.encode([last.createdAt, last.id], filters)
         : null;
-    return pageResponse(c, {
-      items: page.map((row) => toJobView(row, config.maxAttempts)),
-      nextCursor,
-    });
+    if (nextCursor !== null)
+      c.header("link", `<${nextPageUrl(c.req.url, nextCursor)}>; rel="next"`);
+    const items = page.map((row) => toJobView(row, maxAttempts));
+    return c.json({ items, nextCursor, hasMore: nextCursor !== null }, 200);
   })
-  .get("/:id", params(jobIdParam), async (c) => {
-    const config = readConfig(c.env);
+  .openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
     const job = await findJob(database(c.env.DB), id);
     if (job === undefined) {
       throw new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
     }
-    return c.json(toJobView(job, config.maxAttempts));
+    return c.json(toJobView(job, c.var.config.maxAttempts), 200);
   });

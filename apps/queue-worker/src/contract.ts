@@ -1,0 +1,207 @@
+/**
+ * The wire shapes of the queue-worker API (request bodies, query, path, responses) as zod schemas:
+ * the routes declare and validate with them, the OpenAPI document is generated from them, and the
+ * domain takes its request and view types from here, never from `routes/`.
+ */
+import { keptAsSent, text, wellFormedJson } from "@edge-async/http";
+import { pageParams } from "@edge-async/pagination";
+import * as z from "zod";
+import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
+import { JOB_STATUSES } from "./db/schema.ts";
+import { examples } from "./examples.ts";
+import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
+
+// Most jobs one `POST /v1/jobs/batch` takes (a `sendBatch` holds at most 100 messages).
+const MAX_BATCH_JOBS = 100;
+
+const commonFields = {
+  idempotencyKey: text("idempotencyKey")
+    .min(1, "idempotencyKey must not be empty")
+    .max(200, "idempotencyKey must be at most 200 characters")
+    .regex(/^[\x21-\x7e]+$/, "idempotencyKey must be printable ASCII without spaces")
+    .optional()
+    .meta({ description: "Replaying a key answers the job it created instead of a new one" }),
+  delaySeconds: z
+    .number()
+    .int("delaySeconds must be a whole number")
+    .min(0)
+    .max(MAX_QUEUE_DELAY_SECONDS, `delaySeconds must be at most ${MAX_QUEUE_DELAY_SECONDS}`)
+    .optional()
+    .meta({ description: "Seconds before the first run" }),
+  timeoutMs: z
+    .number()
+    .int("timeoutMs must be a whole number")
+    .min(100, "timeoutMs must be at least 100")
+    .max(900_000, "timeoutMs must be at most 900000 (a queue consumer's 15 minutes)")
+    .optional()
+    .meta({ description: "Deadline of one run; default JOB_TIMEOUT_MS" }),
+};
+
+/**
+ * Gives a schema whose validation wraps the real shape (a pipe through `wellFormedJson`, a
+ * `keptAsSent` transform) that shape's JSON Schema as its documentation: the generator would
+ * otherwise see only the wrapper's `unknown` input.
+ */
+function documentedAs<S extends z.ZodType>(schema: S, shape: z.ZodType): S {
+  const { $schema: _, ...jsonSchema } = z.toJSONSchema(shape, { io: "input" });
+  return schema.meta(jsonSchema) as S;
+}
+
+// The payload is stored as parsed: keptAsSent refuses a string its schema would rewrite (z.url()
+// trims), so what runs, and what an idempotent replay is compared with, is what the client sent.
+function variant<N extends JobTypeName>(name: N) {
+  const payload = jobTypes[name].payload as (typeof jobTypes)[N]["payload"];
+  return z.strictObject({
+    type: z.literal(name),
+    payload: documentedAs(keptAsSent(payload), payload),
+    ...commonFields,
+  });
+}
+
+// The same variant without the wrappers: what a client sends, as types and documentation.
+function variantShape<N extends JobTypeName>(name: N) {
+  const payload = jobTypes[name].payload as (typeof jobTypes)[N]["payload"];
+  return z.strictObject({ type: z.literal(name), payload, ...commonFields });
+}
+
+const unionError = (issue: { code?: string; input?: unknown }) => {
+  const input = issue.input as { type?: unknown } | undefined;
+  if (issue.code !== "invalid_union" || typeof input !== "object" || input === null) {
+    return "must be an object with type and payload";
+  }
+  return input.type === undefined
+    ? `type is required: one of ${JOB_TYPE_NAMES.join(", ")}`
+    : `unknown job type ${JSON.stringify(input.type)}: expected one of ${JOB_TYPE_NAMES.join(", ")}`;
+};
+
+const anyJob = z.discriminatedUnion(
+  "type",
+  [variant("fetch"), variant("ingest"), variant("simulate")],
+  { error: unionError },
+);
+
+/** One job as a client writes it (payload defaults not applied yet). */
+const jobShape = z.discriminatedUnion("type", [
+  variantShape("fetch"),
+  variantShape("ingest"),
+  variantShape("simulate"),
+]);
+
+/**
+ * Body of `POST /v1/jobs`: `{ type, payload, idempotencyKey?, delaySeconds?, timeoutMs? }`, the
+ * payload checked against its type's schema, so errors point at e.g. `/payload/url`. Every string
+ * of the body, at any depth and member names included, must be well-formed UTF-16 (a lone
+ * surrogate is refused naming its pointer) and is stored exactly as sent or refused.
+ */
+export const enqueueRequest = documentedAs(wellFormedJson(anyJob), jobShape);
+/** A job as a client sends it. */
+export type NewJob = z.input<typeof jobShape>;
+/** A validated job request, payload defaults applied: what the producer stores. */
+export type EnqueueRequest = z.output<typeof anyJob>;
+
+/** Body of `POST /v1/jobs/batch`: `{ jobs: [...] }` with 1 to 100 jobs whose idempotency keys are distinct. */
+export const enqueueBatchRequest = documentedAs(
+  wellFormedJson(
+    z
+      .strictObject({
+        jobs: z
+          .array(anyJob)
+          .min(1, "jobs must hold at least one job")
+          .max(MAX_BATCH_JOBS, `jobs must hold at most ${MAX_BATCH_JOBS} jobs`),
+      })
+      .superRefine((body, context) => {
+        const seen = new Map<string, number>();
+        body.jobs.forEach((job, index) => {
+          if (job.idempotencyKey === undefined) return;
+          const first = seen.get(job.idempotencyKey);
+          if (first === undefined) seen.set(job.idempotencyKey, index);
+          else {
+            context.addIssue({
+              code: "custom",
+              path: ["jobs", index, "idempotencyKey"],
+              message: `repeats the idempotencyKey of /jobs/${first}`,
+            });
+          }
+        });
+      }),
+  ),
+  z.strictObject({ jobs: z.array(jobShape).min(1).max(MAX_BATCH_JOBS) }),
+);
+
+/** Every state a job can be in: `failed` will be retried, `dead` is final. */
+export const jobStatus = z.enum(JOB_STATUSES);
+
+/** Filters of `GET /v1/jobs`, each optional. */
+export const jobFilters = {
+  status: z
+    .enum(JOB_STATUSES, { error: `status must be one of ${JOB_STATUSES.join(", ")}` })
+    .optional(),
+  type: z
+    .enum(JOB_TYPE_NAMES, { error: `type must be one of ${JOB_TYPE_NAMES.join(", ")}` })
+    .optional(),
+};
+
+/** Query of `GET /v1/jobs`: the filters, `limit` (1-100, default 20) and `cursor`. */
+export const listQuery = z.object({
+  ...jobFilters,
+  ...pageParams({ defaultLimit: 20, maxLimit: 100 }),
+});
+
+/** Path parameter `{id}`: a job id as this worker issues them (a UUID). */
+export const jobIdParam = z.object({
+  id: z.uuid("id must be a job id (a UUID)").meta({ example: examples.jobId }),
+});
+
+const isoTime = z.iso.datetime();
+
+/** A job as the API shows it: ISO timestamps, parsed JSON, absent fields left out. */
+export const jobView = z
+  .object({
+    id: z.uuid(),
+    type: z.string(),
+    status: jobStatus,
+    attempts: z.number().int().min(0),
+    maxAttempts: z.number().int().min(1),
+    payload: z
+      .record(z.string(), z.unknown())
+      .meta({ description: "As enqueued, defaults applied" }),
+    result: z.unknown().optional().meta({ description: "What the run returned (succeeded jobs)" }),
+    error: z.string().optional().meta({ description: "The last run's error" }),
+    idempotencyKey: z.string().optional(),
+    timeoutMs: z.number().int(),
+    runAt: isoTime,
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    finishedAt: isoTime.optional(),
+  })
+  .meta({ id: "Job", example: examples.deadJob });
+/** A job as the API shows it. */
+export type JobView = z.output<typeof jobView>;
+
+/** `202` of `POST /v1/jobs`: the new job's id and status. */
+export const enqueuedJob = z
+  .object({ id: z.uuid(), status: jobStatus })
+  .meta({ id: "EnqueuedJob", example: examples.enqueued });
+
+/** `POST /v1/jobs/batch`: one entry per job, in request order; `created: false` for a replay. */
+export const enqueuedBatch = z
+  .object({ jobs: z.array(enqueuedJob.extend({ created: z.boolean() })) })
+  .meta({ id: "EnqueuedBatch", example: examples.enqueuedBatch });
+
+/** One page of `GET /v1/jobs`, newest first. */
+export const jobPage = z
+  .object({ items: z.array(jobView), nextCursor: z.string().nullable(), hasMore: z.boolean() })
+  .meta({ id: "JobPage" });
+
+const countsByStatus = z.record(jobStatus, z.number().int().min(0));
+
+/** `GET /v1/stats`: job counts by status, and by status per type; every status appears. */
+export const jobStats = z
+  .object({
+    total: z.number().int().min(0),
+    byStatus: countsByStatus,
+    byType: z.record(z.string(), countsByStatus),
+  })
+  .meta({ id: "JobStats", example: examples.stats });
+/** Counts answered by `GET /v1/stats`. */
+export type JobStats = z.output<typeof jobStats>;

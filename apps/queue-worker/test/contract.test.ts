@@ -1,0 +1,172 @@
+import { env } from "cloudflare:workers";
+import { declaredStatuses, responseMismatches, routeTable, specOperations } from "@edge-async/http";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../src/index.ts";
+import { api } from "./fixtures/jobs.ts";
+
+// The OpenAPI document is generated from the route declarations; these tests hold the code to
+// it: every route is documented, and a real answer of every declared status matches its schema.
+
+const later = { delaySeconds: 3600 };
+const simulate = (extra: object = {}) => ({
+  type: "simulate",
+  payload: { durationMs: 1 },
+  ...later,
+  ...extra,
+});
+const post = (path: string, json: unknown) => api(path, { method: "POST", json });
+const key = () => `contract-${crypto.randomUUID()}`;
+
+/** An env whose vars are wrong: every /v1 route answers 503 not-configured. */
+const misconfigured = { ...env, MAX_ATTEMPTS: "0" };
+const withEnv = async (path: string, bindings: object, init: RequestInit = {}) =>
+  app.request(path, init, bindings);
+
+/** The queue refuses every send, as during an outage. */
+function queueDown() {
+  vi.spyOn(env.JOBS, "sendBatch").mockRejectedValue(new Error("queue down"));
+}
+
+async function enqueued(): Promise<string> {
+  const response = await post("/v1/jobs", simulate());
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function replayOf(path: string, body: unknown): Promise<Response> {
+  await post(path, body);
+  return post(path, body);
+}
+
+async function conflictOn(path: string, wrap: (job: object) => unknown): Promise<Response> {
+  const idempotencyKey = key();
+  await post(path, wrap(simulate({ idempotencyKey })));
+  return post(path, wrap(simulate({ idempotencyKey, payload: { durationMs: 2 } })));
+}
+
+const tooLarge = (bytes: number) =>
+  JSON.stringify({ type: "simulate", payload: { pad: "x".repeat(bytes) } });
+const asText = (path: string) =>
+  api(path, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+const oversized = (path: string, bytes: number) =>
+  api(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: tooLarge(bytes),
+  });
+const batch = (job: object) => ({ jobs: [job] });
+
+/** One real request per declared (route, status): `METHOD /path status`. */
+const cases: Record<string, () => Promise<Response>> = {
+  "GET / 200": () => api("/"),
+  "GET /healthz 200": () => api("/healthz"),
+  "GET /healthz 503": () =>
+    withEnv("/healthz", {
+      ...env,
+      DB: { prepare: () => ({ first: () => Promise.reject(new Error("down")) }) },
+    }),
+  "GET /openapi.json 200": () => api("/openapi.json"),
+  "GET /docs 200": () => api("/docs"),
+
+  "POST /v1/jobs 202": () => post("/v1/jobs", simulate()),
+  "POST /v1/jobs 200": () => replayOf("/v1/jobs", simulate({ idempotencyKey: key() })),
+  "POST /v1/jobs 400": () => post("/v1/jobs", { type: "teleport", payload: {} }),
+  "POST /v1/jobs 409": () => conflictOn("/v1/jobs", (job) => job),
+  "POST /v1/jobs 413": () => oversized("/v1/jobs", 300 * 1024),
+  "POST /v1/jobs 415": () => asText("/v1/jobs"),
+  "POST /v1/jobs 503": () => {
+    queueDown();
+    return post("/v1/jobs", simulate());
+  },
+
+  "POST /v1/jobs/batch 202": () => post("/v1/jobs/batch", batch(simulate())),
+  "POST /v1/jobs/batch 200": () =>
+    replayOf("/v1/jobs/batch", batch(simulate({ idempotencyKey: key() }))),
+  "POST /v1/jobs/batch 400": () => post("/v1/jobs/batch", { jobs: [] }),
+  "POST /v1/jobs/batch 409": () => conflictOn("/v1/jobs/batch", batch),
+  "POST /v1/jobs/batch 413": () => oversized("/v1/jobs/batch", 1100 * 1024),
+  "POST /v1/jobs/batch 415": () => asText("/v1/jobs/batch"),
+  "POST /v1/jobs/batch 503": () =>
+    withEnv("/v1/jobs/batch", misconfigured, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(batch(simulate())),
+    }),
+
+  "GET /v1/jobs 200": async () => {
+    await enqueued();
+    await enqueued();
+    return api("/v1/jobs?limit=1");
+  },
+  "GET /v1/jobs 400": () => api("/v1/jobs?status=sleeping"),
+  "GET /v1/jobs 503": () => withEnv("/v1/jobs", { ...env, ENVIRONMENT: "production" }),
+
+  "GET /v1/jobs/:id 200": async () => api(`/v1/jobs/${await enqueued()}`),
+  "GET /v1/jobs/:id 400": () => api("/v1/jobs/not-a-uuid"),
+  "GET /v1/jobs/:id 404": () => api(`/v1/jobs/${crypto.randomUUID()}`),
+  "GET /v1/jobs/:id 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}`, misconfigured),
+
+  "GET /v1/stats 200": () => api("/v1/stats"),
+  "GET /v1/stats 503": () => withEnv("/v1/stats", misconfigured),
+};
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the OpenAPI document", () => {
+  it("lists exactly the routes the router serves", async () => {
+    const document = (await (await api("/openapi.json")).json()) as {
+      paths: Record<string, object>;
+    };
+    expect(specOperations(document)).toEqual(routeTable(app));
+  });
+
+  it("has a real request for every declared status of every route", () => {
+    const declared = [...declaredStatuses(app)].flatMap(([route, statuses]) =>
+      statuses.map((status) => `${route} ${status}`),
+    );
+    expect(Object.keys(cases).sort()).toEqual(declared.sort());
+  });
+});
+
+describe("every declared answer, produced by the worker", () => {
+  it.each(Object.keys(cases))("%s matches its declared schema", async (name) => {
+    const [method, path, status] = name.split(" ") as [string, string, string];
+    const response = await cases[name]!();
+    expect(response.status).toBe(Number(status));
+    expect(await responseMismatches(app, { method, path }, response)).toEqual([]);
+  });
+
+  it("answers a misconfigured worker with one 503 everywhere, naming the setting", async () => {
+    for (const path of ["/v1/jobs", `/v1/jobs/${crypto.randomUUID()}`, "/v1/stats"]) {
+      const response = await withEnv(path, misconfigured);
+      expect(response.status).toBe(503);
+      const problem = (await response.json()) as { type: string; setting: string };
+      expect(problem).toMatchObject({
+        type: "https://edge-async.dev/problems/not-configured",
+        setting: "MAX_ATTEMPTS",
+      });
+    }
+  });
+});
+
+describe("a known path asked with another method", () => {
+  it.each([
+    ["DELETE", "/v1/jobs", "GET, HEAD, POST"],
+    ["PUT", `/v1/jobs/${crypto.randomUUID()}`, "GET, HEAD"],
+    ["PATCH", "/openapi.json", "GET, HEAD"],
+    ["POST", "/v1/stats", "GET, HEAD"],
+  ])("%s %s answers 405 with Allow: %s", async (method, path, allow) => {
+    const response = await api(path, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allow);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await response.json()) as { status: number }).status).toBe(405);
+  });
+
+  it("an unknown path is still 404", async () => {
+    const response = await api("/v1/nothing");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
