@@ -1,0 +1,305 @@
+/**
+ * A typed client for the queue-worker API: enqueue jobs, read them, walk the listing with an
+ * async iterator, read the counts. Every call takes an `AbortSignal`, retries 429 and 503
+ * answers after their `Retry-After`, and rejects with {@link ApiError} for any other failure.
+ *
+ * The types below are plain TypeScript so the packed client needs nothing else; the package's
+ * tests prove each one equal to the schema the worker declares and validates with
+ * (`src/contract.ts`).
+ *
+ * @module
+ */
+import { paginate } from "@edge-async/async-utils";
+import {
+  ApiError,
+  type CallOptions,
+  type ClientOptions,
+  createCaller,
+  type Problem,
+} from "@edge-async/client";
+
+export type { CallOptions, ClientOptions, Problem };
+export { ApiError };
+
+/**
+ * Every state a job can be in: `failed` will be retried, `dead` is final.
+ *
+ * @example
+ * ```ts
+ * const finished = (status: JobStatus) => status === "succeeded" || status === "dead";
+ * ```
+ */
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "dead";
+
+/**
+ * The job types this worker runs.
+ *
+ * @example
+ * ```ts
+ * const type: JobTypeName = "fetch";
+ * ```
+ */
+export type JobTypeName = "fetch" | "ingest" | "simulate";
+
+/**
+ * Payload of a `fetch` job: GETs or HEADs `url`, recording status, size and SHA-256 of the body.
+ * Defaults: `GET`, `timeoutMs` 10 000 per try, `retries` 2, `maxBytes` 10 MiB.
+ *
+ * @example
+ * ```ts
+ * const payload: FetchPayload = { url: "https://example.com/", retries: 0 };
+ * ```
+ */
+export interface FetchPayload {
+  url: string;
+  method?: "GET" | "HEAD";
+  timeoutMs?: number;
+  retries?: number;
+  maxBytes?: number;
+}
+
+/**
+ * Payload of an `ingest` job: reads a JSON Feed and posts its items to paginated-feed under
+ * `topic` (a lowercase slug). Defaults: `maxItems` 1 000, `timeoutMs` 15 000.
+ *
+ * @example
+ * ```ts
+ * const payload: IngestPayload = { feedUrl: "https://example.com/feed.json", topic: "news" };
+ * ```
+ */
+export interface IngestPayload {
+  feedUrl: string;
+  topic: string;
+  maxItems?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Payload of a `simulate` job: sleeps `durationMs`, then fails with probability `failureRate`.
+ *
+ * @example
+ * ```ts
+ * const payload: SimulatePayload = { durationMs: 100, failureRate: 0.3 };
+ * ```
+ */
+export interface SimulatePayload {
+  durationMs?: number;
+  failureRate?: number;
+}
+
+/**
+ * Options every job takes: `idempotencyKey` (printable ASCII, at most 200 characters; a replay
+ * answers the job it created), `delaySeconds` (0-43 200) before the first run, `timeoutMs`
+ * (100-900 000) per run.
+ *
+ * @example
+ * ```ts
+ * const options: JobOptions = { idempotencyKey: "order-42", delaySeconds: 60 };
+ * ```
+ */
+export interface JobOptions {
+  idempotencyKey?: string;
+  delaySeconds?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * A job to enqueue: its type, that type's payload and the {@link JobOptions}.
+ *
+ * @example
+ * ```ts
+ * const job: NewJob = { type: "fetch", payload: { url: "https://example.com/" }, idempotencyKey: "home-1" };
+ * ```
+ */
+export type NewJob = (
+  | { type: "fetch"; payload: FetchPayload }
+  | { type: "ingest"; payload: IngestPayload }
+  | { type: "simulate"; payload: SimulatePayload }
+) &
+  JobOptions;
+
+/**
+ * A job as the worker shows it. Times are ISO-8601 UTC strings; `result` is what a succeeded
+ * run returned, `error` the last run's error.
+ *
+ * @example
+ * ```ts
+ * const job: Job = await queue.job(id);
+ * if (job.status === "dead") console.log(job.error);
+ * ```
+ */
+export interface Job {
+  id: string;
+  type: string;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  payload: Record<string, unknown>;
+  result?: unknown;
+  error?: string;
+  idempotencyKey?: string;
+  timeoutMs: number;
+  runAt: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+/**
+ * An enqueued job: its id, its status, and whether this call created it (`false`: an idempotent
+ * replay of an earlier call, whose job may have run already).
+ *
+ * @example
+ * ```ts
+ * const { id, created }: EnqueuedJob = await queue.enqueue(job);
+ * ```
+ */
+export interface EnqueuedJob {
+  id: string;
+  status: JobStatus;
+  created: boolean;
+}
+
+/**
+ * Filters of the listing, each optional.
+ *
+ * @example
+ * ```ts
+ * const deadFetches: JobFilters = { status: "dead", type: "fetch" };
+ * ```
+ */
+export interface JobFilters {
+  status?: JobStatus;
+  type?: JobTypeName;
+}
+
+/**
+ * One page of the listing, newest first; pass `nextCursor` back (with the same filters) for the
+ * next one.
+ *
+ * @example
+ * ```ts
+ * const page: JobPage = await queue.page({ limit: 10 });
+ * if (page.hasMore) await queue.page({ limit: 10, cursor: page.nextCursor! });
+ * ```
+ */
+export interface JobPage {
+  items: Job[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+/**
+ * Job counts by status, and by status per type; every status appears, zero or not.
+ *
+ * @example
+ * ```ts
+ * const { byStatus }: JobStats = await queue.stats();
+ * console.log(byStatus.dead);
+ * ```
+ */
+export interface JobStats {
+  total: number;
+  byStatus: Record<JobStatus, number>;
+  byType: Record<string, Record<JobStatus, number>>;
+}
+
+/**
+ * The client {@link createQueueClient} returns. Every method rejects with {@link ApiError}
+ * (400 with `problem.errors` naming each invalid field, 404, 409, ...) and aborts with its signal.
+ *
+ * @example
+ * ```ts
+ * const queue: QueueClient = createQueueClient({ baseUrl: "http://127.0.0.1:8789" });
+ * ```
+ */
+export interface QueueClient {
+  /** Enqueues one job (`POST /v1/jobs`). */
+  enqueue(job: NewJob, options?: CallOptions): Promise<EnqueuedJob>;
+  /** Enqueues 1 to 100 jobs, all or nothing (`POST /v1/jobs/batch`); answers in request order. */
+  enqueueBatch(jobs: NewJob[], options?: CallOptions): Promise<EnqueuedJob[]>;
+  /** One job by id (`GET /v1/jobs/{id}`). */
+  job(id: string, options?: CallOptions): Promise<Job>;
+  /** One page of the listing (`GET /v1/jobs`); `limit` 1-100, default 20. */
+  page(
+    query?: JobFilters & { limit?: number; cursor?: string },
+    options?: CallOptions,
+  ): Promise<JobPage>;
+  /**
+   * Every job matching `filters`, newest first, fetched `pageSize` (default 100) at a time as the
+   * loop reaches them: `break` stops the requests.
+   */
+  jobs(
+    filters?: JobFilters,
+    options?: CallOptions & { pageSize?: number },
+  ): AsyncIterableIterator<Job>;
+  /** Job counts (`GET /v1/stats`). */
+  stats(options?: CallOptions): Promise<JobStats>;
+}
+
+/**
+ * Creates a client for the queue-worker at `options.baseUrl`, or through a service binding.
+ *
+ * @param options where the worker answers, the `fetch` to use, retries on 429/503
+ * @throws nothing itself; its methods reject with {@link ApiError}
+ * @example
+ * ```ts
+ * import { createQueueClient } from "@edge-async/queue-worker/client";
+ * const queue = createQueueClient({ baseUrl: "http://127.0.0.1:8789" });
+ * const { id } = await queue.enqueue({ type: "simulate", payload: { durationMs: 100 } });
+ * for await (const job of queue.jobs({ status: "dead" }, { signal: AbortSignal.timeout(10_000) })) {
+ *   console.log(job.id, job.error);
+ * }
+ * // Inside another worker, through a service binding:
+ * const bound = createQueueClient({ baseUrl: "https://queue-worker", fetch: (request) => env.QUEUE.fetch(request) });
+ * ```
+ */
+export function createQueueClient(options: ClientOptions): QueueClient {
+  const caller = createCaller(options);
+  const call = (callOptions: CallOptions = {}) => ({
+    signal: callOptions.signal,
+    headers: callOptions.headers,
+  });
+
+  const client: QueueClient = {
+    async enqueue(job, callOptions) {
+      const response = await caller.send({
+        method: "POST",
+        path: "v1/jobs",
+        body: job,
+        ...call(callOptions),
+      });
+      // 202: `{ id, status }` of the new job; 200: the job an earlier call with this key created.
+      const { id, status } = (await response.json()) as { id: string; status: JobStatus };
+      return { id, status, created: response.status === 202 };
+    },
+
+    async enqueueBatch(jobs, callOptions) {
+      const body = await caller.json<{ jobs: EnqueuedJob[] }>({
+        method: "POST",
+        path: "v1/jobs/batch",
+        body: { jobs },
+        ...call(callOptions),
+      });
+      return body.jobs;
+    },
+
+    job: (id, callOptions) =>
+      caller.json<Job>({ path: `v1/jobs/${encodeURIComponent(id)}`, ...call(callOptions) }),
+
+    page: (query = {}, callOptions) =>
+      caller.json<JobPage>({ path: "v1/jobs", query: { ...query }, ...call(callOptions) }),
+
+    jobs(filters = {}, callOptions = {}) {
+      const { pageSize = 100, ...rest } = callOptions;
+      return paginate<Job>(
+        (cursor, signal) =>
+          client.page({ ...filters, limit: pageSize, cursor }, { ...rest, signal }),
+        { signal: rest.signal },
+      );
+    },
+
+    stats: (callOptions) => caller.json<JobStats>({ path: "v1/stats", ...call(callOptions) }),
+  };
+  return client;
+}
