@@ -6,6 +6,9 @@
  *
  * @module
  */
+export * from "./access/api-keys.ts";
+export * from "./access/keys-cli.ts";
+export * from "./access/scopes.ts";
 export * from "./body.ts";
 export * from "./config.ts";
 export * from "./errors.ts";
