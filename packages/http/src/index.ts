@@ -7,8 +7,13 @@
  * @module
  */
 export * from "./access/api-keys.ts";
+export * from "./access/audit.ts";
+export * from "./access/authenticate.ts";
+export * from "./access/jwt.ts";
 export * from "./access/keys-cli.ts";
 export * from "./access/scopes.ts";
+export * from "./access/secure-route.ts";
+export * from "./access/security-headers.ts";
 export * from "./body.ts";
 export * from "./config.ts";
 export * from "./errors.ts";

@@ -1,7 +1,9 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context, Env } from "hono";
 import * as z from "zod";
+import { secureRoute } from "../access/secure-route.ts";
+import { cspNonce } from "../access/security-headers.ts";
 import { HttpProblem } from "../problem.ts";
 import { jsonResponse, problemResponses } from "./problem-schema.ts";
 
@@ -34,11 +36,12 @@ const indexSchema = z
 const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
 
 /**
- * Adds the routes every worker serves about itself, declared in its OpenAPI document under the
- * `service` tag: `GET /` (a JSON index), `GET /healthz` (200 when `probe` resolves, 503
- * problem+json naming `dependency` when it throws), `GET /openapi.json` (OpenAPI 3.1, built once
- * per isolate) and `GET /docs` (an interactive reference whose script is served by the worker's
- * static assets, so the page works with no CDN).
+ * Adds the routes every worker serves about itself, public (access `"public"`) and declared in
+ * its OpenAPI document under the `service` tag: `GET /` (a JSON index), `GET /healthz` (200 when
+ * `probe` resolves, 503 problem+json naming `dependency` when it throws), `GET /openapi.json`
+ * (OpenAPI 3.1, built once per isolate) and `GET /docs` (an interactive reference whose script
+ * is served by the worker's static assets, so the page works with no CDN, and whose inline
+ * bootstrap carries the CSP nonce of `securityHeaders`).
  *
  * @example
  * ```ts
@@ -57,7 +60,8 @@ export function serviceRoutes<E extends Env>(
     app.openAPIRegistry.registerComponent("securitySchemes", name, scheme as never);
   }
   app.openapi(
-    createRoute({
+    secureRoute({
+      access: "public",
       method: "get",
       path: "/",
       tags: ["service"],
@@ -76,7 +80,8 @@ export function serviceRoutes<E extends Env>(
       ),
   );
   app.openapi(
-    createRoute({
+    secureRoute({
+      access: "public",
       method: "get",
       path: "/healthz",
       tags: ["service"],
@@ -102,7 +107,8 @@ export function serviceRoutes<E extends Env>(
     },
   );
   app.openapi(
-    createRoute({
+    secureRoute({
+      access: "public",
       method: "get",
       path: "/openapi.json",
       tags: ["service"],
@@ -115,7 +121,8 @@ export function serviceRoutes<E extends Env>(
     },
   );
   app.openapi(
-    createRoute({
+    secureRoute({
+      access: "public",
       method: "get",
       path: "/docs",
       tags: ["service"],
@@ -125,13 +132,15 @@ export function serviceRoutes<E extends Env>(
       },
     }),
     // Scalar's middleware answers the request itself; the route's typed handler is not needed.
-    Scalar({
+    Scalar((c) => ({
       url: "/openapi.json",
       cdn: DOCS_SCRIPT_PATH,
       pageTitle: `${info.name} API`,
       // Fonts would come from a third-party host; the page must work offline.
       withDefaultFonts: false,
-    }) as never,
+      // The inline bootstrap runs under securityHeaders' CSP through this request's nonce.
+      nonce: cspNonce(c),
+    })) as never,
   );
 }
 

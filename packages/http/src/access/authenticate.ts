@@ -1,0 +1,163 @@
+import type { Context } from "hono";
+import { ConfigError, notConfigured } from "../config.ts";
+import { HttpProblem } from "../problem.ts";
+import { developmentKeyRing, type KeyRing, parseApiKeys, verifyApiKey } from "./api-keys.ts";
+import { createJwtVerifier, type JwtEnv, type JwtVerifier, parseJwtSettings } from "./jwt.ts";
+import type { Principal, Scope } from "./scopes.ts";
+
+/**
+ * The variables access control reads: `ENVIRONMENT` (`development` accepts `DEV_API_KEY`
+ * when `API_KEYS` is unset), `API_KEYS` (a JSON array, see `apiKeysSchema`) and the `JWT_*`
+ * variables of {@link JwtEnv}.
+ */
+export interface AccessEnv extends JwtEnv {
+  ENVIRONMENT?: string;
+  API_KEYS?: string;
+}
+
+/** What a worker accepts as credentials, parsed from {@link AccessEnv} once per isolate. */
+export interface AccessSettings {
+  /** API keys, from `API_KEYS` or, in development without it, the development key. */
+  keys?: KeyRing;
+  /** JWT verification, when `JWT_ISSUER` is set. */
+  jwt?: JwtVerifier;
+}
+
+const settingsByEnv = new WeakMap<object, AccessSettings | ConfigError>();
+
+/**
+ * The credentials `env` accepts, parsed once per `env` object. Outside development with neither
+ * `API_KEYS` nor `JWT_ISSUER`, protected routes stay closed: this throws 503 `not-configured`.
+ *
+ * @throws {HttpProblem} 503 `not-configured` naming the setting that is missing or wrong
+ * @example
+ * ```ts
+ * import { accessSettings } from "@edge-async/http";
+ * const settings = accessSettings({ ENVIRONMENT: "development" }); // the development key only
+ * ```
+ */
+export function accessSettings(env: AccessEnv): AccessSettings {
+  let entry = settingsByEnv.get(env);
+  if (entry === undefined) {
+    try {
+      entry = parseSettings(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      entry = error;
+    }
+    settingsByEnv.set(env, entry);
+  }
+  if (entry instanceof ConfigError) {
+    throw notConfigured(entry.setting, entry.message.slice(entry.setting.length + 1));
+  }
+  return entry;
+}
+
+function parseSettings(env: AccessEnv): AccessSettings {
+  const settings: AccessSettings = {};
+  const rawKeys = env.API_KEYS?.trim();
+  if (rawKeys !== undefined && rawKeys !== "") settings.keys = parseApiKeys(rawKeys);
+  else if (env.ENVIRONMENT === "development") settings.keys = developmentKeyRing();
+  const jwt = parseJwtSettings(env);
+  if (jwt !== undefined) settings.jwt = createJwtVerifier(jwt);
+  if (settings.keys === undefined && settings.jwt === undefined) {
+    throw new ConfigError(
+      "API_KEYS",
+      "is not set and no JWT issuer is configured, so protected routes stay closed; create a key with `pnpm keys create` and set it with `wrangler secret put API_KEYS`",
+    );
+  }
+  return settings;
+}
+
+/** A bearer token sent, and where: `Authorization: Bearer` or Cloudflare Access's assertion. */
+type Credential = { token: string; header: "authorization" | "cf-access-jwt-assertion" };
+
+// RFC 6750 §2.1 b64token.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+function readCredential(c: Context): Credential | "malformed" | undefined {
+  const authorization = c.req.header("authorization");
+  if (authorization !== undefined) {
+    const match = /^Bearer +(.*)$/i.exec(authorization.trim());
+    if (match !== null) {
+      const token = (match[1] as string).trim();
+      return B64TOKEN.test(token) ? { token, header: "authorization" } : "malformed";
+    }
+  }
+  const assertion = c.req.header("cf-access-jwt-assertion")?.trim();
+  if (assertion !== undefined && assertion !== "")
+    return { token: assertion, header: "cf-access-jwt-assertion" };
+  return undefined;
+}
+
+/**
+ * The caller of `c`, from `Authorization: Bearer <API key or JWT>` or `Cf-Access-Jwt-Assertion`.
+ * A missing credential answers 401 with `WWW-Authenticate: Bearer realm="<host>"`; an unknown,
+ * wrong, expired or malformed one 401 with `error="invalid_token"` (RFC 6750 §3.1). Unknown key
+ * ids and wrong secrets get the same answer.
+ *
+ * @throws {HttpProblem} 401 as above, 503 when credentials cannot be checked
+ * @example
+ * ```ts
+ * import { accessSettings, authenticate } from "@edge-async/http";
+ * const principal = await authenticate(c, accessSettings(c.env));
+ * ```
+ */
+export async function authenticate(c: Context, settings: AccessSettings): Promise<Principal> {
+  const credential = readCredential(c);
+  if (credential === undefined) throw unauthorized(c, undefined);
+  if (credential === "malformed")
+    throw unauthorized(c, "the Authorization header is not a bearer token");
+  const { token, header } = credential;
+  if (header === "authorization" && token.startsWith("ea_")) {
+    const principal =
+      settings.keys === undefined ? undefined : await verifyApiKey(settings.keys, token);
+    if (principal === undefined) throw unauthorized(c, "the API key is not valid");
+    return principal;
+  }
+  if (settings.jwt === undefined || token.split(".").length !== 3) {
+    throw unauthorized(c, "the token is not an API key or a JWT this worker accepts");
+  }
+  const outcome = await settings.jwt.verify(token, c.req.raw.signal);
+  if ("invalid" in outcome) throw unauthorized(c, outcome.invalid);
+  return outcome.principal;
+}
+
+function realmOf(c: Context): string {
+  return new URL(c.req.url).host.replaceAll(/["\\]/g, "");
+}
+
+function unauthorized(c: Context, invalid: string | undefined): HttpProblem {
+  const challenge =
+    invalid === undefined
+      ? `Bearer realm="${realmOf(c)}"`
+      : `Bearer realm="${realmOf(c)}", error="invalid_token", error_description="${invalid}"`;
+  return new HttpProblem(401, "unauthorized", "Unauthorized", {
+    detail:
+      invalid === undefined
+        ? "This route needs credentials: send Authorization: Bearer <API key>."
+        : `The credentials are not accepted: ${invalid}.`,
+    headers: { "www-authenticate": challenge, "cache-control": "no-store" },
+  });
+}
+
+/**
+ * 403 problem+json of type `insufficient-scope` naming the scope the route needs, with the
+ * RFC 6750 challenge `error="insufficient_scope"`.
+ *
+ * @example
+ * ```ts
+ * import { insufficientScope } from "@edge-async/http";
+ * throw insufficientScope(c, "jobs:write");
+ * ```
+ */
+export function insufficientScope(c: Context, scope: Scope): HttpProblem {
+  return new HttpProblem(403, "insufficient-scope", "Forbidden", {
+    detail: `This route needs the scope ${scope}, which these credentials do not grant.`,
+    scope,
+    headers: {
+      "www-authenticate": `Bearer realm="${realmOf(c)}", error="insufficient_scope", scope="${scope}"`,
+      "cache-control": "no-store",
+    },
+  });
+}
