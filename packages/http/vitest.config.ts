@@ -13,6 +13,10 @@ export default defineConfig({
             miniflare: {
               compatibilityDate: "2026-11-01",
               compatibilityFlags: ["nodejs_compat"],
+              // test/access-rate-limit.test.ts: miniflare's local rate limiting binding.
+              ratelimits: {
+                TEST_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 3, period: 10 } },
+              },
             },
           }),
         ],

@@ -11,6 +11,7 @@ export * from "./access/audit.ts";
 export * from "./access/authenticate.ts";
 export * from "./access/jwt.ts";
 export * from "./access/keys-cli.ts";
+export * from "./access/rate-limit.ts";
 export * from "./access/scopes.ts";
 export * from "./access/secure-route.ts";
 export * from "./access/security-headers.ts";
