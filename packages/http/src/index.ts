@@ -9,6 +9,7 @@
 export * from "./access/api-keys.ts";
 export * from "./access/audit.ts";
 export * from "./access/authenticate.ts";
+export * from "./access/cors.ts";
 export * from "./access/jwt.ts";
 export * from "./access/keys-cli.ts";
 export * from "./access/rate-limit.ts";
