@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { toFeedItem } from "../src/job-types/ingest.ts";
 import { deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 
@@ -8,6 +8,10 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 const resultOf = async (id: string) => JSON.parse((await getJob(id)).result ?? "null");
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("fetch job", () => {
   it("records status, byte size and SHA-256 of the body", async () => {
@@ -99,6 +103,21 @@ describe("ingest job", () => {
     expect((await getJob(id)).status).toBe("dead");
     expect((await getJob(id)).error).toContain("paginated-feed answered 400");
     expect(await runsOf(id)).toHaveLength(1);
+  });
+
+  it("retries when paginated-feed is busy, no sooner than its Retry-After", async () => {
+    // The jitter draws 0 and the in-run tries stop at a hint over 5 s: the delay is the hint.
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    const id = await insertJob({
+      type: "ingest",
+      payload: { feedUrl: "https://upstream.test/feed.json?items=1", topic: "busy" },
+    });
+    const { result } = await deliver([id], {
+      env: { RETRY_BASE_DELAY_SECONDS: "2", RETRY_MAX_DELAY_SECONDS: "60" },
+    });
+    expect(result.retryMessages).toEqual([{ msgId: expect.any(String), delaySeconds: 45 }]);
+    expect(await getJob(id)).toMatchObject({ status: "failed" });
+    expect((await getJob(id)).error).toContain("paginated-feed answered 503");
   });
 
   it("marks the job dead when the feed is not JSON", async () => {

@@ -1,24 +1,22 @@
 import { chunk, retry, withTimeout } from "@edge-async/async-utils";
-import type { TargetPolicy } from "@edge-async/http";
+import { isRetryableStatus, type TargetPolicy } from "@edge-async/http";
+import {
+  ApiError,
+  createFeedClient,
+  type FeedClient,
+  type IngestItem,
+} from "@edge-async/paginated-feed/client";
 import * as z from "zod";
-import { PermanentJobError } from "../errors.ts";
+import { MAX_QUEUE_DELAY_SECONDS } from "../backoff.ts";
+import type { Env } from "../env.ts";
+import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { fetchOutbound } from "../outbound.ts";
 import { httpRetryOptions, responseError } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
-// paginated-feed accepts at most this many items per `POST /v1/items`.
+// paginated-feed accepts at most this many items per `POST /v1/items` (MAX_INGEST_ITEMS of its
+// contract, which its client does not export).
 const FEED_POST_LIMIT = 100;
-
-/** The item shape paginated-feed's `POST /v1/items` takes. */
-interface FeedItem {
-  externalKey: string;
-  topic: string;
-  title: string;
-  url: string;
-  author?: string;
-  summary?: string;
-  publishedAt: string;
-}
 
 // JSON Feed 1.1 (https://jsonfeed.org/version/1.1), read leniently: an item that cannot be mapped
 // is skipped and counted rather than failing the whole feed.
@@ -43,7 +41,7 @@ const jsonFeed = z.object({ items: z.array(z.unknown()) });
  * requires ids to be stable within a feed, so ingesting the same feed twice creates nothing new,
  * and the host keeps two sites' `"1"` apart.
  */
-export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): FeedItem | undefined {
+export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): IngestItem | undefined {
   const parsed = jsonFeedItem.safeParse(raw);
   if (!parsed.success) return undefined;
   const item = parsed.data;
@@ -90,6 +88,7 @@ export const ingestJob = defineJobType({
   }),
   outboundUrls: (payload) => ({ "/feedUrl": payload.feedUrl }),
   async run(payload, { env, outbound: policy, signal }) {
+    const feedService = feedClient(env);
     const feed = await retry(
       () =>
         withTimeout(
@@ -110,14 +109,14 @@ export const ingestJob = defineJobType({
     for await (const group of chunk(items, FEED_POST_LIMIT, { signal })) {
       const answer = await retry(
         () =>
-          withTimeout((trySignal) => postItems(env.FEED, group, trySignal), payload.timeoutMs, {
+          withTimeout((trySignal) => postItems(feedService, group, trySignal), payload.timeoutMs, {
             signal,
             message: `paginated-feed took longer than ${payload.timeoutMs} ms`,
           }),
         httpRetryOptions(2, signal),
       );
       posted += group.length;
-      created += answer.items.filter((item) => item.created).length;
+      created += answer.filter((item) => item.created).length;
     }
     return {
       feedUrl: payload.feedUrl,
@@ -154,25 +153,29 @@ async function readFeed(
   return parsed.data;
 }
 
-const feedAnswer = z.object({
-  items: z.array(z.object({ id: z.unknown(), externalKey: z.string(), created: z.boolean() })),
-});
-
-async function postItems(
-  feed: Fetcher,
-  items: FeedItem[],
-  signal: AbortSignal,
-): Promise<z.output<typeof feedAnswer>> {
-  const response = await feed.fetch("https://paginated-feed/v1/items", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ items }),
-    signal,
+/**
+ * paginated-feed's typed client over the FEED service binding. It does not retry on its own: the
+ * job's retry policy is the only one, and a `Retry-After` too long for this run reaches the queue
+ * uncut (up to the queue's longest delay), so the redelivery waits as long as the feed asked.
+ */
+function feedClient(env: Env): FeedClient {
+  return createFeedClient({
+    baseUrl: "https://paginated-feed",
+    fetch: (request) => env.FEED.fetch(request),
+    retries: 0,
+    maxRetryDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000,
   });
-  if (!response.ok) throw await responseError(response, "paginated-feed");
-  const parsed = feedAnswer.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) {
-    throw new PermanentJobError("paginated-feed answered with an unexpected body");
+}
+
+/** Posts one chunk; an answer outside 2xx becomes the error that tells the job what to do next. */
+async function postItems(feed: FeedClient, items: IngestItem[], signal: AbortSignal) {
+  try {
+    return await feed.ingest(items, { signal });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const detail = error.problem === undefined ? "" : `: ${JSON.stringify(error.problem)}`;
+    const message = `paginated-feed answered ${error.status}${detail}`.slice(0, 500);
+    if (!isRetryableStatus(error.status)) throw new PermanentJobError(message);
+    throw new RetryableJobError(message, { retryAfterMs: error.retryAfterMs });
   }
-  return parsed.data;
 }
