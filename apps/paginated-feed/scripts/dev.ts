@@ -17,7 +17,7 @@ if (existing === 0) {
   console.log(`[paginated-feed] local database holds ${existing} items`);
 }
 
-// Development mode allows the built-in dev cursor secret (see src/cursor.ts).
+// Development mode allows the built-in dev cursor secret (see src/config.ts).
 const args = [
   "dev",
   "--var",

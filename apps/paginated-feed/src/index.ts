@@ -1,41 +1,43 @@
 /**
  * paginated-feed: a D1 feed served by signed keyset cursors, with idempotent batch ingest and a
- * streaming NDJSON export. Routes are wired here; each lives in its own module.
+ * streaming NDJSON export. The table of contents: each resource's routes, declared with their
+ * schemas beside their handlers, live under src/routes/.
  *
  * @module
  */
-import { healthCheck, problemErrorHandler, problemNotFound } from "@edge-async/http";
-import { Hono } from "hono";
-import type { FeedApp } from "./env.ts";
+import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import packageJson from "../package.json" with { type: "json" };
+import { parseConfig } from "./config.ts";
+import type { App } from "./env.ts";
 import { benchRoutes } from "./routes/bench-routes.ts";
-import { exportItems } from "./routes/export-items.ts";
-import { getItem } from "./routes/get-item.ts";
-import { ingestItems } from "./routes/ingest-items.ts";
-import { listItems } from "./routes/list-items.ts";
+import { itemRoutes } from "./routes/items.ts";
 
-const app = new Hono<FeedApp>()
-  .onError(problemErrorHandler)
-  .notFound(problemNotFound)
-  .get(
-    "/healthz",
-    healthCheck<FeedApp>("database", (c) => c.env.DB.prepare("select 1").first()),
-  )
-  .route("/v1/items", listItems)
-  .route("/v1/items", ingestItems)
-  // Before /:id, which would otherwise take "export" for an id.
-  .route("/v1/items", exportItems)
-  .route("/v1/items", getItem)
-  .route("/__bench", benchRoutes);
+// One instance, so both prefixes share the config parsed once per isolate.
+const config = withConfig(parseConfig);
 
-/**
- * The app's type, for Hono RPC clients.
- *
- * @example
- * ```ts
- * import { hc } from "hono/client";
- * const rpc = hc<FeedAppType>("http://127.0.0.1:8788");
- * ```
- */
-export type FeedAppType = typeof app;
+const app = createApi<App>();
+app.use("/v1/*", config);
+app.use("/__bench/*", config);
+app.route("/v1/items", itemRoutes);
+app.route("/__bench", benchRoutes);
+
+serviceRoutes(
+  app,
+  {
+    name: "paginated-feed",
+    version: packageJson.version,
+    description:
+      "A D1 feed served newest first by signed keyset cursors (`nextCursor`, `Link` headers, ETags), with an idempotent batch ingest and a streaming NDJSON export. Errors are RFC 9457 problem+json.",
+    tags: [
+      { name: "items", description: "The feed: listing, ingest, export and single items" },
+      {
+        name: "bench",
+        description:
+          'Benchmark-only routes: they answer 404 unless ENABLE_BENCH_ROUTES is "true", which only `pnpm bench` sets. Never enable in production.',
+      },
+    ],
+  },
+  { dependency: "database", probe: (c) => c.env.DB.prepare("select 1").first() },
+);
 
 export default app;

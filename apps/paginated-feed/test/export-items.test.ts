@@ -1,7 +1,7 @@
 import { ndjsonStream } from "@edge-async/http";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem } from "../src/contract.ts";
-import { EXPORT_PAGE_SIZE } from "../src/routes/export-items.ts";
+import { EXPORT_PAGE_SIZE } from "../src/export-feed.ts";
 import { api, ingest, json, makeItem, resetItems, walk } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");

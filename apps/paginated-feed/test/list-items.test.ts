@@ -251,6 +251,8 @@ describe("cursor secret", () => {
     const response = await listWith({ CURSOR_SECRET: undefined, ENVIRONMENT: "production" });
     expect(response.status).toBe(503);
     expect(await json(response)).toMatchObject({
+      type: "https://edge-async.dev/problems/not-configured",
+      setting: "CURSOR_SECRET",
       detail: expect.stringContaining("CURSOR_SECRET"),
     });
   });

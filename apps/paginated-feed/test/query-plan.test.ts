@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { ParsedFilters } from "../src/contract.ts";
 import { feedDb, selectPage } from "../src/db/feed-store.ts";
-import type { ParsedFilters } from "../src/schemas.ts";
 
 async function plan(filters: ParsedFilters, withCursor: boolean): Promise<string> {
   const after = withCursor

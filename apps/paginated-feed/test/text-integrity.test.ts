@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem, FeedPage, IngestItem, IngestResult } from "../src/contract.ts";
+import { ingestItem } from "../src/contract.ts";
 import { feedDb, upsertItems } from "../src/db/feed-store.ts";
-import { ingestItem } from "../src/schemas.ts";
 import { api, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");

@@ -1,7 +1,7 @@
 import { keysetAfter, type SortKey } from "@edge-async/pagination";
 import { and, desc, eq, gte, lt, lte, max, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { ParsedFilters, ParsedIngestItem } from "../schemas.ts";
+import type { ParsedFilters, ParsedIngestItem } from "../contract.ts";
 import { type ItemRow, items } from "./schema.ts";
 
 /** The drizzle handle every query of this worker goes through. */

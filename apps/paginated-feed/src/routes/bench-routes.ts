@@ -1,37 +1,121 @@
-import { HttpProblem, query } from "@edge-async/http";
+import { createApi, HttpProblem, jsonResponse, problemResponses } from "@edge-async/http";
+import { createRoute } from "@hono/zod-openapi";
 import { desc, max } from "drizzle-orm";
-import { Hono } from "hono";
+import type { MiddlewareHandler } from "hono";
 import * as z from "zod";
+import { feedItem } from "../contract.ts";
 import { feedCursors } from "../cursor.ts";
 import { feedDb, selectPage } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
-import type { FeedApp } from "../env.ts";
+import type { App } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
 
 const offsetQuery = z.strictObject({
-  offset: z.coerce.number().int().min(0).max(10_000_000),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .meta({
+      // The generator would call it optional and nullable (coercion takes null to 0); a type in
+      // the metadata replaces its guess whole, so the bounds are repeated.
+      type: "integer",
+      minimum: 0,
+      maximum: 10_000_000,
+      param: { required: true },
+      description: "Items to skip, in feed order",
+    }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+const OFF = "Benchmark routes are off (ENABLE_BENCH_ROUTES is not true)";
+
+// Runs before the query is validated, so a worker without bench routes says only that.
+const benchOnly: MiddlewareHandler<App> = async (c, next) => {
+  if (!c.var.config.benchRoutes) {
+    throw new HttpProblem(404, "not-found", "Not Found", { detail: "Benchmark routes are off." });
+  }
+  await next();
+};
+
+const offsetPage = createRoute({
+  method: "get",
+  path: "/offset-page",
+  tags: ["bench"],
+  summary: "Bench only: a page by OFFSET, the peer the keyset listing is measured against",
+  middleware: [benchOnly] as const,
+  request: { query: offsetQuery },
+  responses: {
+    200: jsonResponse(z.strictObject({ items: z.array(feedItem) }), "The page"),
+    ...problemResponses({ 400: "offset or limit is invalid", 404: OFF }),
+  },
+});
+
+const cursorAt = createRoute({
+  method: "get",
+  path: "/cursor-at",
+  tags: ["bench"],
+  summary: "Bench only: a signed cursor positioned `offset` items deep",
+  description: "Found once by OFFSET, so the benchmark can ask for a deep keyset page directly.",
+  middleware: [benchOnly] as const,
+  request: { query: offsetQuery },
+  responses: {
+    200: jsonResponse(z.strictObject({ cursor: z.string() }), "The cursor"),
+    ...problemResponses({
+      400: "offset or limit is invalid",
+      404: `${OFF}, or there is no item at offset`,
+      503: "CURSOR_SECRET is not set outside development (not-configured)",
+    }),
+  },
+});
+
+const count = z.number().int().nonnegative();
+const rowsRead = createRoute({
+  method: "get",
+  path: "/rows-read",
+  tags: ["bench"],
+  summary: "Bench only: the rows D1 reads (what it bills) for keyset and OFFSET pages",
+  middleware: [benchOnly] as const,
+  request: { query: offsetQuery },
+  responses: {
+    200: jsonResponse(
+      z.strictObject({
+        keysetFirst: count,
+        keysetDeep: count,
+        offsetFirst: count,
+        offsetDeep: count,
+      }),
+      "rows_read of each page query",
+    ),
+    ...problemResponses({
+      400: "offset or limit is invalid",
+      404: `${OFF}, or there is no item at offset`,
+    }),
+  },
+});
+
+const noItemAt = (offset: number) =>
+  new HttpProblem(404, "not-found", "Not Found", { detail: `No item at ${offset}.` });
+
+/** Rows D1 reads for a drizzle query, as its result metadata reports them. */
+async function rowsReadBy(
+  d1: D1Database,
+  statement: { toSQL(): { sql: string; params: unknown[] } },
+): Promise<number> {
+  const { sql, params } = statement.toSQL();
+  const result = await d1
+    .prepare(sql)
+    .bind(...params)
+    .all();
+  return result.meta.rows_read;
+}
+
 /**
- * Benchmark-only routes, mounted under `/__bench` and answering 404 unless
- * `ENABLE_BENCH_ROUTES` is "true": the OFFSET query the keyset listing is measured against, and a
- * signed cursor positioned `offset` items deep (found once by OFFSET) so the benchmark can ask for
- * a deep keyset page without walking to it, and the rows D1 reads (what it bills) for each.
- *
- * @example
- * ```ts
- * const app = new Hono<FeedApp>().route("/__bench", benchRoutes);
- * ```
+ * Benchmark-only routes under `/__bench`, each answering 404 unless ENABLE_BENCH_ROUTES is "true": they
+ * give OFFSET peers and deep cursors for `bench/run.ts`, and must never serve in production.
  */
-export const benchRoutes = new Hono<FeedApp>()
-  .use(async (c, next) => {
-    if (c.env.ENABLE_BENCH_ROUTES !== "true") {
-      throw new HttpProblem(404, "not-found", "Not Found", { detail: "Benchmark routes are off." });
-    }
-    await next();
-  })
-  .get("/offset-page", query(offsetQuery), async (c) => {
+export const benchRoutes = createApi<App>()
+  .openapi(offsetPage, async (c) => {
     const { offset, limit } = c.req.valid("query");
     const rows = await feedDb(c.env.DB)
       .select()
@@ -39,9 +123,9 @@ export const benchRoutes = new Hono<FeedApp>()
       .orderBy(desc(items.publishedAt), desc(items.id))
       .limit(limit)
       .offset(offset);
-    return c.json({ items: rows.map(toFeedItem) });
+    return c.json({ items: rows.map(toFeedItem) }, 200);
   })
-  .get("/cursor-at", query(offsetQuery), async (c) => {
+  .openapi(cursorAt, async (c) => {
     const { offset } = c.req.valid("query");
     const db = feedDb(c.env.DB);
     const [highest, found] = await db.batch([
@@ -54,16 +138,14 @@ export const benchRoutes = new Hono<FeedApp>()
         .offset(offset - 1),
     ]);
     const row = found[0];
-    if (offset === 0 || row === undefined) {
-      throw new HttpProblem(404, "not-found", "Not Found", { detail: `No item at ${offset}.` });
-    }
-    const cursor = await feedCursors(c.env).encode(
+    if (offset === 0 || row === undefined) throw noItemAt(offset);
+    const cursor = await feedCursors(c.var.config).encode(
       { publishedAt: row.publishedAt, id: row.id, snapshotMaxId: highest[0]?.maxId ?? 0 },
       {},
     );
-    return c.json({ cursor });
+    return c.json({ cursor }, 200);
   })
-  .get("/rows-read", query(offsetQuery), async (c) => {
+  .openapi(rowsRead, async (c) => {
     const { offset, limit } = c.req.valid("query");
     const db = feedDb(c.env.DB);
     const [deepest] = await db
@@ -72,17 +154,8 @@ export const benchRoutes = new Hono<FeedApp>()
       .orderBy(desc(items.publishedAt), desc(items.id))
       .limit(1)
       .offset(Math.max(0, offset - 1));
-    if (offset === 0 || deepest === undefined) {
-      throw new HttpProblem(404, "not-found", "Not Found", { detail: `No item at ${offset}.` });
-    }
-    const rowsRead = async (statement: { toSQL(): { sql: string; params: unknown[] } }) => {
-      const { sql, params } = statement.toSQL();
-      const result = await c.env.DB.prepare(sql)
-        .bind(...params)
-        .all();
-      return result.meta.rows_read;
-    };
-    const offsetPage = (skip: number) =>
+    if (offset === 0 || deepest === undefined) throw noItemAt(offset);
+    const byOffset = (skip: number) =>
       db
         .select()
         .from(items)
@@ -90,10 +163,13 @@ export const benchRoutes = new Hono<FeedApp>()
         .limit(limit)
         .offset(skip);
     const position = { ...deepest, snapshotMaxId: Number.MAX_SAFE_INTEGER };
-    return c.json({
-      keysetFirst: await rowsRead(selectPage(db, {}, undefined, limit + 1)),
-      keysetDeep: await rowsRead(selectPage(db, {}, position, limit + 1)),
-      offsetFirst: await rowsRead(offsetPage(0)),
-      offsetDeep: await rowsRead(offsetPage(offset)),
-    });
+    return c.json(
+      {
+        keysetFirst: await rowsReadBy(c.env.DB, selectPage(db, {}, undefined, limit + 1)),
+        keysetDeep: await rowsReadBy(c.env.DB, selectPage(db, {}, position, limit + 1)),
+        offsetFirst: await rowsReadBy(c.env.DB, byOffset(0)),
+        offsetDeep: await rowsReadBy(c.env.DB, byOffset(offset)),
+      },
+      200,
+    );
   });

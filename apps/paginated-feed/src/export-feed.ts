@@ -1,12 +1,9 @@
 import { linkedController, paginate } from "@edge-async/async-utils";
-import { NDJSON_HEADERS, ndjsonStream, query } from "@edge-async/http";
-import { Hono } from "hono";
-import type { FeedItem } from "../contract.ts";
-import { type FeedDb, feedDb, readPage, type WalkPosition } from "../db/feed-store.ts";
-import type { ItemRow } from "../db/schema.ts";
-import type { FeedApp } from "../env.ts";
-import { toFeedItem } from "../item-json.ts";
-import { exportQuery, type ParsedFilters } from "../schemas.ts";
+import { ndjsonStream } from "@edge-async/http";
+import type { FeedItem, ParsedFilters } from "./contract.ts";
+import { type FeedDb, readPage, type WalkPosition } from "./db/feed-store.ts";
+import type { ItemRow } from "./db/schema.ts";
+import { toFeedItem } from "./item-json.ts";
 
 /** Rows per D1 query during an export: large enough to amortise the round trip, small in memory. */
 export const EXPORT_PAGE_SIZE = 500;
@@ -32,26 +29,26 @@ async function* exportFeed(
 }
 
 /**
- * `GET /v1/items/export`: the whole (optionally filtered) feed as NDJSON, streamed with
- * backpressure; stops reading D1 when the client goes away.
+ * The export as an NDJSON byte stream with backpressure. It stops reading D1 when `request`
+ * aborts or the stream is cancelled (how workerd reports a client going away).
  */
-export const exportItems = new Hono<FeedApp>().get("/export", query(exportQuery), (c) => {
-  const filters = c.req.valid("query");
-  // Stream cancellation is how workerd reports a client going away; the request's own signal is
-  // honoured too where the runtime provides one.
-  const stop = linkedController(c.req.raw.signal);
+export function exportStream(
+  db: FeedDb,
+  filters: ParsedFilters,
+  request: Request,
+): ReadableStream<Uint8Array> {
+  const stop = linkedController(request.signal);
   async function* items() {
     try {
-      yield* exportFeed(feedDb(c.env.DB), filters, stop.signal);
+      yield* exportFeed(db, filters, stop.signal);
     } finally {
       stop.dispose();
     }
   }
-  const body = ndjsonStream(items(), {
+  return ndjsonStream(items(), {
     onCancel: (reason) => {
       stop.controller.abort(reason);
       stop.dispose();
     },
   });
-  return c.body(body, 200, { ...NDJSON_HEADERS });
-});
+}
