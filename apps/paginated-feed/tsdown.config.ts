@@ -7,6 +7,8 @@ export default defineConfig({
   outDir: "dist-client",
   format: "esm",
   platform: "neutral",
-  dts: true,
+  // Eager: otherwise tsc emits no declarations for the workspace packages bundled in (the shared
+  // client's ApiError, ClientOptions, ...), and the .d.ts would have to import them.
+  dts: { tsc: { eager: true } },
   deps: { alwaysBundle: [/^@edge-async\//] },
 });

@@ -1,91 +1,169 @@
 /**
- * A typed client for the paginated-feed API. `items()` is an async iterable over the whole
- * (filtered) feed that follows cursors lazily: a page is requested only when the loop reaches it,
- * so `break` stops the requests.
+ * A typed client for the paginated-feed API, over the network or a service binding. `items()` is
+ * an async iterable over the whole (filtered) feed that follows cursors lazily: a page is
+ * requested only when the loop reaches it, so `break` stops the requests. Every call takes an
+ * `AbortSignal`, answers of 429 and 503 are retried after their `Retry-After`, and any other
+ * answer outside 2xx rejects with {@link ApiError}.
  *
  * @module
  */
 import { paginate } from "@edge-async/async-utils";
-import type {
-  FeedFilters,
-  FeedItem,
-  FeedPage,
-  IngestItem,
-  IngestResponse,
-  IngestResult,
-} from "./contract.ts";
+import {
+  ApiError,
+  type CallOptions,
+  type ClientOptions,
+  createCaller,
+  ndjsonLines,
+} from "@edge-async/client";
+import type * as wire from "./contract.ts";
 
-export type {
-  FeedFilters,
-  FeedItem,
-  FeedPage,
-  IngestItem,
-  IngestResponse,
-  IngestResult,
-} from "./contract.ts";
-
-/** Options for {@link createFeedClient}. */
-export interface FeedClientOptions {
-  /** Where the worker answers, e.g. `http://127.0.0.1:8788`. */
-  baseUrl: string;
-  /** The fetch to use: a service binding's `fetch`, a test's `exports.default.fetch`, ... */
-  fetch?: (request: Request) => Promise<Response>;
-}
-
-/** Per-call options. */
-export interface CallOptions {
-  signal?: AbortSignal;
-}
+export type { CallOptions, ClientOptions, Problem } from "@edge-async/client";
+export { ApiError };
 
 /**
- * An RFC 9457 problem the API answered with.
+ * One feed item as every endpoint answers it. Times are ISO-8601 UTC strings.
  *
  * @example
  * ```ts
- * try {
- *   await feed.item(42);
- * } catch (error) {
- *   if (error instanceof FeedApiError && error.status === 404) console.log("gone");
- * }
+ * const item: FeedItem = await feed.item(10001);
+ * console.log(item.publishedAt, item.title);
  * ```
  */
-export class FeedApiError extends Error {
-  override name = "FeedApiError";
-  readonly status: number;
-  /** The problem document (type, title, detail, errors, ...), or `undefined` if the body was not one. */
-  readonly problem: Record<string, unknown> | undefined;
-
-  constructor(status: number, problem: Record<string, unknown> | undefined) {
-    const detail = typeof problem?.detail === "string" ? problem.detail : `HTTP ${status}`;
-    super(detail);
-    this.status = status;
-    this.problem = problem;
-  }
+export interface FeedItem {
+  id: number;
+  externalKey: string;
+  topic: string;
+  title: string;
+  url: string;
+  author: string | null;
+  summary: string | null;
+  publishedAt: string;
+  createdAt: string;
+  updatedAt: string;
 }
+
+/**
+ * One page of `GET /v1/items`.
+ *
+ * @example
+ * ```ts
+ * const page: FeedPage = await feed.page({ limit: 50 });
+ * if (page.hasMore) console.log("next:", page.nextCursor);
+ * ```
+ */
+export interface FeedPage {
+  items: FeedItem[];
+  /** Pass as `cursor`, with the same filters, for the next page; `null` on the last page. */
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+/**
+ * One item of a `POST /v1/items` body. Text is stored exactly as sent; `""` for author or summary
+ * means null.
+ *
+ * @example
+ * ```ts
+ * const item: IngestItem = { externalKey: "hn:1", topic: "rust", title: "T", url: "https://x.dev", publishedAt: "2026-11-20T08:30:00Z" };
+ * ```
+ */
+export interface IngestItem {
+  /** The idempotency key, 1..256 characters. */
+  externalKey: string;
+  topic: string;
+  title: string;
+  /** Absolute http(s) URL. */
+  url: string;
+  author?: string | null | undefined;
+  summary?: string | null | undefined;
+  /** ISO-8601 date-time with an offset, e.g. `2026-11-20T08:30:00Z`. */
+  publishedAt: string;
+}
+
+/**
+ * One entry of the `POST /v1/items` answer, in the order of the request's items.
+ *
+ * @example
+ * ```ts
+ * const results: IngestResult[] = await feed.ingest(items);
+ * const created = results.filter((result) => result.created).length;
+ * ```
+ */
+export interface IngestResult {
+  id: number;
+  externalKey: string;
+  /** true when this request stored the key for the first time. */
+  created: boolean;
+  /** The stored publishedAt: the first ingest's value, which fixes the item's feed position. */
+  publishedAt: string;
+}
+
+/**
+ * Filters shared by the listing and the export.
+ *
+ * @example
+ * ```ts
+ * const filters: FeedFilters = { topic: "rust", since: "2026-11-01T00:00:00Z" };
+ * ```
+ */
+export interface FeedFilters {
+  /** Only items of this topic (exact match). */
+  topic?: string | undefined;
+  /** Only items published at or after this instant (ISO-8601 with an offset). */
+  since?: string | undefined;
+  /** Only items published strictly before this instant (ISO-8601 with an offset). */
+  until?: string | undefined;
+}
+
+/**
+ * The query of one page: filters, page size (1..100, default 20) and the previous page's cursor.
+ *
+ * @example
+ * ```ts
+ * const query: PageQuery = { topic: "rust", limit: 50, cursor: previous.nextCursor ?? undefined };
+ * ```
+ */
+export interface PageQuery extends FeedFilters {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+// These plain types are what the packed .d.ts carries (no zod); each must stay equal to the
+// route declarations' shape in src/contract.ts, or typecheck fails here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+// biome-ignore lint/correctness/noUnusedVariables: read by tsc only, as the check above says.
+type ContractCheck = [
+  Holds<Same<FeedItem, wire.FeedItem>>,
+  Holds<Same<FeedPage, wire.FeedPage>>,
+  Holds<Same<IngestItem, wire.IngestItem>>,
+  Holds<Same<IngestResult, wire.IngestResult>>,
+  Holds<Same<FeedFilters, wire.FeedFilters>>,
+  Holds<Same<PageQuery, wire.PageQuery>>,
+];
 
 /** The client {@link createFeedClient} returns. */
 export interface FeedClient {
   /** One page; pass the previous page's `nextCursor` (and the same filters) for the next one. */
-  page(
-    query?: FeedFilters & { limit?: number; cursor?: string },
-    options?: CallOptions,
-  ): Promise<FeedPage>;
+  page(query?: PageQuery, options?: CallOptions): Promise<FeedPage>;
   /** Every item matching `filters`, newest first, fetching `pageSize` items per request lazily. */
   items(
     filters?: FeedFilters,
     options?: CallOptions & { pageSize?: number },
   ): AsyncIterableIterator<FeedItem>;
-  /** One item by id. */
+  /** One item by id; 404 rejects with {@link ApiError}. */
   item(id: number, options?: CallOptions): Promise<FeedItem>;
-  /** Stores up to 100 items, idempotent on externalKey. */
+  /** Stores up to 100 items, idempotent on externalKey; answers one result per item, in order. */
   ingest(items: IngestItem[], options?: CallOptions): Promise<IngestResult[]>;
-  /** The NDJSON export, parsed line by line as it streams. */
+  /** The NDJSON export, parsed line by line as it streams; leaving the loop stops the worker. */
   exportItems(filters?: FeedFilters, options?: CallOptions): AsyncIterableIterator<FeedItem>;
 }
 
 /**
  * Creates a client for the feed API.
  *
+ * @param options where the worker answers (`baseUrl`), and optionally the `fetch` to use (a
+ *   service binding's), headers for every call, and how many times to retry 429/503 answers
  * @example
  * ```ts
  * import { createFeedClient } from "@edge-async/paginated-feed/client";
@@ -95,105 +173,68 @@ export interface FeedClient {
  * }
  * ```
  */
-export function createFeedClient(options: FeedClientOptions): FeedClient {
-  const send = options.fetch ?? ((request: Request) => fetch(request));
-  const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
-
-  async function call(path: string, init: RequestInit & { signal?: AbortSignal | undefined }) {
-    const response = await send(new Request(new URL(path, base), init));
-    if (!response.ok) throw await apiError(response);
-    return response;
-  }
-
-  function listUrl(path: string, query: Record<string, string | number | undefined>) {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined) search.set(key, String(value));
-    }
-    const text = search.toString();
-    return text === "" ? path : `${path}?${text}`;
-  }
-
+export function createFeedClient(options: ClientOptions): FeedClient {
+  const caller = createCaller(options);
   const client: FeedClient = {
-    async page(query = {}, callOptions = {}) {
-      const response = await call(listUrl("v1/items", { ...query }), {
-        signal: callOptions.signal,
-      });
-      return (await response.json()) as FeedPage;
-    },
+    page: (query = {}, call = {}) =>
+      caller.json<FeedPage>({ ...call, path: "v1/items", query: { ...query } }),
 
-    items(filters = {}, callOptions = {}) {
-      const { pageSize = 100, signal } = callOptions;
+    items(filters = {}, { pageSize = 100, ...call } = {}) {
       return paginate<FeedItem>(
-        async (cursor, pageSignal) => {
+        async (cursor, signal) => {
           const page = await client.page(
             { ...filters, limit: pageSize, cursor },
-            { signal: pageSignal },
+            { ...call, signal },
           );
           return { items: page.items, nextCursor: page.nextCursor };
         },
-        { signal },
+        call.signal === undefined ? {} : { signal: call.signal },
       );
     },
 
-    async item(id, callOptions = {}) {
-      const response = await call(`v1/items/${encodeURIComponent(id)}`, {
-        signal: callOptions.signal,
-      });
-      return (await response.json()) as FeedItem;
-    },
+    item: (id, call = {}) =>
+      caller.json<FeedItem>({ ...call, path: `v1/items/${encodeURIComponent(id)}` }),
 
-    async ingest(items, callOptions = {}) {
-      const response = await call("v1/items", {
+    async ingest(items, call = {}) {
+      const body: wire.IngestBody = { items };
+      const answer = await caller.json<wire.IngestResponse>({
+        ...call,
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ items }),
-        signal: callOptions.signal,
+        path: "v1/items",
+        body,
       });
-      return ((await response.json()) as IngestResponse).items;
+      return answer.items;
     },
 
-    exportItems(filters = {}, callOptions = {}) {
-      return ndjsonLines(() =>
-        call(listUrl("v1/items/export", { ...filters }), { signal: callOptions.signal }),
-      );
+    async *exportItems(filters = {}, call = {}) {
+      const response = await caller.send({
+        ...call,
+        path: "v1/items/export",
+        query: { ...filters },
+      });
+      if (response.body === null) return;
+      for await (const item of ndjsonLines<FeedItem>(response.body, call.signal)) {
+        // ndjsonLines checks the signal between reads only; lines already read would still come.
+        call.signal?.throwIfAborted();
+        yield item;
+      }
     },
   };
   return client;
 }
 
-async function* ndjsonLines(open: () => Promise<Response>): AsyncGenerator<FeedItem> {
-  const response = await open();
-  if (response.body === null) return;
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffered += value;
-      let newline = buffered.indexOf("\n");
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line !== "") yield JSON.parse(line) as FeedItem;
-        newline = buffered.indexOf("\n");
-      }
-    }
-    if (buffered.trim() !== "") yield JSON.parse(buffered) as FeedItem;
-  } finally {
-    // Leaving early (break, error) cancels the body, which tells the worker to stop.
-    await reader.cancel().catch(() => {});
-  }
-}
-
-async function apiError(response: Response): Promise<FeedApiError> {
-  let problem: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = await response.json();
-    if (typeof parsed === "object" && parsed !== null) problem = parsed as Record<string, unknown>;
-  } catch {
-    problem = undefined;
-  }
-  return new FeedApiError(response.status, problem);
-}
+/**
+ * The former name of {@link ApiError}, kept so existing `instanceof FeedApiError` checks hold.
+ *
+ * @deprecated Use {@link ApiError}.
+ * @example
+ * ```ts
+ * const missing = await feed.item(42).catch((error: unknown) => error);
+ * if (missing instanceof FeedApiError && missing.status === 404) console.log("gone");
+ * ```
+ */
+export const FeedApiError = ApiError;
+/** The former name of {@link ApiError}. @deprecated Use {@link ApiError}. */
+export type FeedApiError = ApiError;
+/** The former name of {@link ClientOptions}. @deprecated Use {@link ClientOptions}. */
+export type FeedClientOptions = ClientOptions;

@@ -1,6 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createFeedClient, FeedApiError } from "../src/client.ts";
+import { ApiError, createFeedClient, FeedApiError } from "../src/client.ts";
+import app from "../src/index.ts";
 import { BASE, ingest, makeItem, resetItems, walk } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
@@ -77,8 +79,56 @@ describe("feed client", () => {
     const { client } = recordingClient();
     const notFound = await client.item(123456789).catch((error: unknown) => error);
     expect(notFound).toBeInstanceOf(FeedApiError);
+    expect(notFound).toBeInstanceOf(ApiError);
     expect(notFound).toMatchObject({ status: 404, problem: { title: "Item not found" } });
     const badPage = await client.page({ limit: 500 }).catch((error: unknown) => error);
     expect(badPage).toMatchObject({ status: 400, problem: { errors: [{ parameter: "limit" }] } });
+  });
+});
+
+describe("feed client: signals, retries and the shared error", () => {
+  it("stops an export mid-stream with the signal's reason", async () => {
+    await ingest(Array.from({ length: 40 }, (_, i) => makeItem(T0 + i)));
+    const { client } = recordingClient();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const read = async () => {
+      for await (const item of client.exportItems({}, { signal: controller.signal })) {
+        seen.push(item.id);
+        if (seen.length === 5) controller.abort(new Error("stop reading"));
+      }
+    };
+    await expect(read()).rejects.toThrow("stop reading");
+    expect(seen).toHaveLength(5);
+  });
+
+  it("rejects a call whose signal is already aborted without sending it", async () => {
+    const { client, requests } = recordingClient();
+    const aborted = AbortSignal.abort(new Error("never mind"));
+    await expect(client.page({}, { signal: aborted })).rejects.toThrow("never mind");
+    expect(requests).toHaveLength(0);
+  });
+
+  it("retries a 503 answer, then rejects with ApiError carrying the not-configured problem", async () => {
+    const unconfigured = { ...env, CURSOR_SECRET: undefined, ENVIRONMENT: "production" };
+    let sent = 0;
+    const client = createFeedClient({
+      baseUrl: BASE,
+      retries: 1,
+      fetch: (request) => {
+        sent += 1;
+        return Promise.resolve(app.fetch(request, unconfigured, createExecutionContext()));
+      },
+    });
+    const error = await client.page().catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({
+      status: 503,
+      problem: { type: "https://edge-async.dev/problems/not-configured", setting: "CURSOR_SECRET" },
+    });
+    expect(sent).toBe(2);
+    // The listing needs the secret; the ingest does not, so producers keep working.
+    const [stored] = await client.ingest([makeItem(T0)]);
+    expect(stored?.created).toBe(true);
   });
 });
