@@ -207,6 +207,33 @@ describe("conformance helpers", () => {
   });
 });
 
+describe("conformance with a status range, default and media ranges", () => {
+  it("the most specific declared entry judges an answer passed through", async () => {
+    const any = { "*/*": { schema: z.unknown() } };
+    const app = createApi().openapi(
+      createRoute({
+        method: "get",
+        path: "/pass",
+        responses: {
+          200: { description: "ok", content: any },
+          ...problemResponses({ 403: "no" }),
+          default: { description: "other", content: any },
+        },
+      }),
+      (c) => c.text("x", 200),
+    );
+    const route = { method: "GET", path: "/pass" };
+    expect(declaredStatuses(app).get("GET /pass")).toEqual([200, 403, "default"]);
+    expect(await responseMismatches(app, route, new Response("<p>", { status: 418 }))).toEqual([]);
+    expect(await responseMismatches(app, route, Response.json([1], { status: 200 }))).toEqual([]);
+    const notProblem = Response.json(
+      { type: 1 },
+      { status: 403, headers: { "content-type": "application/problem+json" } },
+    );
+    expect((await responseMismatches(app, route, notProblem)).join()).toMatch(/\/type/);
+  });
+});
+
 describe("strict percent-decoding in declared routes", () => {
   it("a query value or path parameter that is not UTF-8 is refused naming it", async () => {
     const query = await post("/v1/items/1?dryRun=%FF", JSON.stringify({ name: "a", count: 1 }));

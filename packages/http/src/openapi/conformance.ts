@@ -65,7 +65,7 @@ interface DeclaredRoute {
 
 /**
  * The declared responses of every route of `app`: `"METHOD /path"` (Hono syntax) to the statuses
- * it may answer.
+ * it may answer (numbers; a range such as `"5XX"` or `"default"` as written).
  *
  * @example
  * ```ts
@@ -74,12 +74,14 @@ interface DeclaredRoute {
  * console.assert(statuses.size === 0);
  * ```
  */
-export function declaredStatuses<E extends Env>(app: OpenAPIHono<E>): Map<string, number[]> {
-  const statuses = new Map<string, number[]>();
+export function declaredStatuses<E extends Env>(
+  app: OpenAPIHono<E>,
+): Map<string, (number | string)[]> {
+  const statuses = new Map<string, (number | string)[]>();
   for (const route of declaredRoutes(app)) {
     statuses.set(
       `${route.method.toUpperCase()} ${honoPath(route.path)}`,
-      Object.keys(route.responses ?? {}).map(Number),
+      Object.keys(route.responses ?? {}).map((key) => (/^\d+$/.test(key) ? Number(key) : key)),
     );
   }
   return statuses;
@@ -92,8 +94,9 @@ function declaredRoutes<E extends Env>(app: OpenAPIHono<E>): DeclaredRoute[] {
 }
 
 /**
- * Checks a real response against what its route declares: the status is declared, the media
- * type is one declared for it, and a JSON body parses with the declared zod schema. Answers the
+ * Checks a real response against what its route declares: the status is declared (itself, by
+ * its range such as `5XX`, or by `default`), the media type is one declared for it (itself or a
+ * range such as `*\/*`), and a JSON body parses with the declared zod schema. Answers the
  * list of what does not match (empty when it conforms).
  *
  * @param route the route as declared, e.g. `{ method: "GET", path: "/v1/items/:id" }`
@@ -115,7 +118,11 @@ export async function responseMismatches<E extends Env>(
       candidate.method.toUpperCase() === route.method && honoPath(candidate.path) === route.path,
   );
   if (declared === undefined) return [`${keyOf(route)} is not declared`];
-  const answer = declared.responses?.[String(response.status)];
+  // The most specific entry answers (OpenAPI 3.1): the status, its range (`4XX`), `default`.
+  const responses = declared.responses ?? {};
+  const answer = [String(response.status), `${String(response.status)[0]}XX`, "default"]
+    .map((key) => responses[key])
+    .find((entry) => entry !== undefined);
   if (answer === undefined) return [`${keyOf(route)} does not declare status ${response.status}`];
   const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
   const content = answer.content ?? {};
@@ -124,7 +131,10 @@ export async function responseMismatches<E extends Env>(
       ? []
       : [`${keyOf(route)} ${response.status} declares no body`];
   }
-  const entry = content[mediaType];
+  // Likewise for media types: the type, its range (`text/*`), then `*/*`.
+  const entry = [mediaType, `${mediaType.split("/")[0]}/*`, "*/*"]
+    .map((key) => content[key])
+    .find((candidate) => candidate !== undefined);
   if (entry === undefined) {
     return [
       `${keyOf(route)} ${response.status} declares ${Object.keys(content).join(", ")}, got ${mediaType}`,
