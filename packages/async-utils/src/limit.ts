@@ -1,5 +1,6 @@
 import { AbortError } from "./errors.ts";
 import { checkBound, describeValue, isPromiseLike } from "./internal/concurrency.ts";
+import { BulkheadFullError } from "./semaphore.ts";
 
 /**
  * A function that runs the functions it is given with limited concurrency; see {@link limit}.
@@ -66,7 +67,7 @@ export interface LimitFunction {
 }
 
 /**
- * Options for {@link limit} and {@link limitFunction}, the same as `p-limit`'s.
+ * Options for {@link limit} and {@link limitFunction}: `p-limit`'s, plus `maxWaiting`.
  *
  * @example
  * ```ts
@@ -81,6 +82,12 @@ export interface LimitOptions {
   readonly concurrency: number;
   /** Whether `clearQueue()` rejects the calls it drops (default `true`; `p-limit`'s is `false`). */
   readonly rejectOnClear?: boolean;
+  /**
+   * Most calls waiting at once: a non-negative integer or `Infinity` (the default). A call that
+   * would wait behind a full line rejects at once with {@link BulkheadFullError}, without
+   * calling `fn` (the bulkhead pattern: fail fast rather than pile up behind a slow dependency).
+   */
+  readonly maxWaiting?: number;
 }
 
 /**
@@ -102,22 +109,27 @@ export interface LimitedFunction<A extends unknown[], R> {
   clearQueue(reason?: unknown): void;
 }
 
-const NO_ARGS: unknown[] = [];
+// The gate executor is shared by every waiting call rather than being a fresh closure per call:
+// `schedule` puts the call here and the executor, which runs synchronously, takes it back.
+let parked: Call | undefined;
+function park(open: (call: Call) => void): void {
+  (parked as Call).open = open;
+  parked = undefined;
+}
 
 // A waiting call. Waiting calls form an intrusive singly linked FIFO, so queueing allocates
-// nothing beyond the record itself.
+// nothing beyond the record itself, and the record is kept small: a call with arguments is
+// wrapped in a closure instead of carrying an array, since the collector's work per waiting
+// call is most of what a queue of thousands of calls costs.
 interface Call {
-  fn: (...args: unknown[]) => unknown;
-  args: unknown[];
+  fn: () => unknown;
   /** Resolves the gate whose continuation, registered by the caller, starts `fn`. */
   open: (call: Call) => void;
   next: Call | undefined;
 }
 
-/** Marks a call dropped by `clearQueue`; its `args` then hold the rejection reason. */
-function cleared(): never {
-  throw new Error("A cleared call was started");
-}
+/** Marks a call dropped by `clearQueue`: its `fn` then throws the rejection reason. */
+function cleared(): void {}
 
 // Every call's promise is `gate.then(start)`, with the reaction registered in the caller's
 // synchronous frame: promise reactions run in the async context (AsyncLocalStorage) captured at
@@ -131,33 +143,38 @@ class Limiter {
   head: Call | undefined;
   tail: Call | undefined;
   readonly rejectOnClear: boolean;
+  readonly maxWaiting: number;
 
-  constructor(max: number, rejectOnClear: boolean) {
+  constructor(max: number, rejectOnClear: boolean, maxWaiting: number) {
     this.max = max;
     this.rejectOnClear = rejectOnClear;
+    this.maxWaiting = maxWaiting;
   }
 
-  schedule(fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<unknown> {
+  schedule(fn: () => unknown): Promise<unknown> {
+    const call: Call = { fn, open: noop, next: undefined };
     if (this.active < this.max) {
       this.active++;
-      const call: Call = { fn, args, open: noop, next: undefined };
       return Promise.resolve(call).then(this.start);
     }
-    return new Promise<Call>((open) => {
-      const call: Call = { fn, args, open, next: undefined };
-      if (this.tail === undefined) this.head = call;
-      else this.tail.next = call;
-      this.tail = call;
-      this.pending++;
-    }).then(this.start);
+    if (this.pending >= this.maxWaiting) {
+      return Promise.reject(new BulkheadFullError(this.maxWaiting));
+    }
+    parked = call;
+    const gate = new Promise<Call>(park);
+    if (this.tail === undefined) this.head = call;
+    else this.tail.next = call;
+    this.tail = call;
+    this.pending++;
+    return gate.then(this.start);
   }
 
   /** Runs a call that holds a slot, inside the reaction its caller registered. */
   readonly start = (call: Call): unknown => {
-    if (call.fn === cleared) throw call.args[0];
+    if (call.open === cleared) return call.fn(); // throws the reason; it never held a slot
     let out: unknown;
     try {
-      out = call.args === NO_ARGS ? call.fn() : call.fn(...call.args);
+      out = call.fn();
     } catch (error) {
       this.release();
       throw error;
@@ -195,9 +212,12 @@ class Limiter {
     for (let call = this.dequeue(); call !== undefined; call = this.dequeue()) {
       // Without rejectOnClear the gate never opens: the call is dropped, as p-limit drops it.
       if (!reject) continue;
-      call.fn = cleared;
-      call.args = [error];
-      call.open(call);
+      const open = call.open;
+      call.open = cleared;
+      call.fn = () => {
+        throw error;
+      };
+      open(call);
     }
   }
 
@@ -205,7 +225,10 @@ class Limiter {
     const calls: Promise<unknown>[] = [];
     try {
       let index = 0;
-      for (const value of iterable) calls.push(this.schedule(fn, [value, index++]));
+      for (const value of iterable) {
+        const at = index++;
+        calls.push(this.schedule(() => fn(value, at)));
+      }
     } catch (error) {
       // Promise.all never sees the calls already scheduled: observe their rejections here.
       for (const call of calls) call.catch(noop);
@@ -240,8 +263,10 @@ class Limiter {
  *
  * Each `fn` starts asynchronously and runs in its caller's async context, so an
  * `AsyncLocalStorage` store (request ids, tracing) reads the caller's value even for a call
- * that waited behind others. Throws a RangeError when `concurrency` is missing or not a
- * positive integer or `Infinity`, and a TypeError when `rejectOnClear` is not a boolean.
+ * that waited behind others. With `maxWaiting`, a call that finds that many already waiting
+ * rejects at once with {@link BulkheadFullError}. Throws a RangeError when `concurrency` is
+ * missing or not a positive integer or `Infinity` (or `maxWaiting` is not a non-negative
+ * integer or `Infinity`), and a TypeError when `rejectOnClear` is not a boolean.
  *
  * @example
  * ```ts
@@ -257,15 +282,30 @@ class Limiter {
 export function limit(concurrency: number | LimitOptions): LimitFunction {
   let max: unknown = concurrency;
   let rejectOnClear: unknown = true;
+  let maxWaiting: unknown = Number.POSITIVE_INFINITY;
   if (typeof concurrency === "object" && concurrency !== null) {
-    ({ concurrency: max, rejectOnClear = true } = concurrency);
+    ({
+      concurrency: max,
+      rejectOnClear = true,
+      maxWaiting = Number.POSITIVE_INFINITY,
+    } = concurrency);
   }
   if (typeof rejectOnClear !== "boolean") {
     throw new TypeError(`rejectOnClear must be a boolean, got ${describeValue(rejectOnClear)}`);
   }
-  const limiter = new Limiter(checkBound(max, "concurrency"), rejectOnClear);
-  const run = (fn: (...args: unknown[]) => unknown, ...rest: unknown[]): Promise<unknown> =>
-    limiter.schedule(fn, rest.length > 0 ? rest : NO_ARGS);
+  const limiter = new Limiter(
+    checkBound(max, "concurrency"),
+    rejectOnClear,
+    checkBound(maxWaiting, "maxWaiting", "non-negative integer"),
+  );
+  // Not a rest parameter: a call without arguments, the common case, then allocates no array.
+  function run(fn: (...args: unknown[]) => unknown): Promise<unknown> {
+    // biome-ignore lint/complexity/noArguments: see above
+    if (arguments.length < 2) return limiter.schedule(fn);
+    // biome-ignore lint/complexity/noArguments: see above
+    const args: unknown[] = Array.prototype.slice.call(arguments, 1);
+    return limiter.schedule(() => fn(...args));
+  }
   return Object.defineProperties(run, {
     activeCount: { get: () => limiter.active, enumerable: true },
     pendingCount: { get: () => limiter.pending, enumerable: true },

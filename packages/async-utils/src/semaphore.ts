@@ -18,34 +18,101 @@ import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
  * ```
  */
 export interface Permit extends Disposable {
+  /** How many of the semaphore's permits this one stands for (the `weight` it was acquired with). */
+  readonly weight: number;
   /** Returns the permit to its semaphore. Idempotent. */
   release(): void;
 }
 
+/**
+ * Raised at once, without waiting, when a caller would have to wait but the wait line is
+ * already `maxWaiting` long: the bulkhead pattern, so a slow dependency makes callers fail fast
+ * instead of piling up. Thrown by {@link Semaphore}, {@link limit} and {@link KeyedLimiter}.
+ *
+ * @example
+ * ```ts
+ * import { BulkheadFullError, Semaphore } from "@edge-async/async-utils";
+ *
+ * const semaphore = new Semaphore(1, { maxWaiting: 0 });
+ * using _held = await semaphore.acquire();
+ * await semaphore.acquire().catch((error) => {
+ *   console.assert(error instanceof BulkheadFullError && error.maxWaiting === 0);
+ * });
+ * ```
+ */
+export class BulkheadFullError extends Error {
+  override name = "BulkheadFullError";
+  /** The length of the wait line that was full. */
+  readonly maxWaiting: number;
+  constructor(maxWaiting: number, message?: string, options?: ErrorOptions) {
+    super(message ?? `The wait line is full (maxWaiting ${maxWaiting})`, options);
+    this.maxWaiting = maxWaiting;
+  }
+}
+
+/**
+ * Options for {@link Semaphore}.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore, type SemaphoreOptions } from "@edge-async/async-utils";
+ *
+ * const options: SemaphoreOptions = { maxWaiting: 100 };
+ * const semaphore = new Semaphore(6, options);
+ * ```
+ */
+export interface SemaphoreOptions {
+  /**
+   * Most callers parked at once: a non-negative integer or `Infinity` (the default). A caller
+   * that would wait behind a full line rejects at once with {@link BulkheadFullError}.
+   */
+  readonly maxWaiting?: number;
+}
+
+/**
+ * Options for {@link Semaphore.acquire} and {@link Semaphore.run}.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore, type AcquireOptions } from "@edge-async/async-utils";
+ *
+ * const options: AcquireOptions = { weight: 2, signal: AbortSignal.timeout(1_000) };
+ * await new Semaphore(4).run(() => "heavy work", options);
+ * ```
+ */
+export interface AcquireOptions {
+  /** Cancels the wait: the caller leaves the line at once and rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** How many permits to take at once: a positive integer, default 1. */
+  readonly weight?: number;
+}
+
 interface Waiter {
+  weight: number;
   resolve(permit: Permit): void;
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   detach: () => void;
+  node: WaiterNode<Waiter> | undefined;
 }
 
 // Assigned by Semaphore's static block, which alone can reach its private fields.
-let releasePermit: (semaphore: Semaphore) => void;
+let releasePermit: (semaphore: Semaphore, weight: number) => void;
 
 class SemaphorePermit implements Permit {
   #semaphore: Semaphore | undefined;
-  #release: (semaphore: Semaphore) => void;
+  readonly weight: number;
 
-  constructor(semaphore: Semaphore, release: (semaphore: Semaphore) => void) {
+  constructor(semaphore: Semaphore, weight: number) {
     this.#semaphore = semaphore;
-    this.#release = release;
+    this.weight = weight;
   }
 
   release(): void {
     const semaphore = this.#semaphore;
     if (semaphore === undefined) return;
     this.#semaphore = undefined;
-    this.#release(semaphore);
+    releasePermit(semaphore, this.weight);
   }
 
   [Symbol.dispose](): void {
@@ -54,11 +121,14 @@ class SemaphorePermit implements Permit {
 }
 
 /**
- * A counting semaphore with FIFO-fair waiters and cancellable `acquire`.
+ * A counting semaphore with FIFO-fair waiters, weighted and cancellable `acquire`, a bounded
+ * wait line (bulkhead) and a capacity that can change while it runs.
  *
  * A waiter whose signal aborts leaves the queue at once (O(1)) and its listener is detached, so
- * abandoned waits hold no memory. A released permit goes straight to the longest waiter, so a
- * newcomer can never overtake it. Use one per request in Workers: waiters are promises.
+ * abandoned waits hold no memory. Waiters are served strictly in arrival order: a newcomer
+ * never overtakes a waiter, and a heavy waiter at the head holds back lighter ones behind it
+ * until enough permits are free for it, so it cannot be starved. Use one per request in
+ * Workers: waiters are promises.
  *
  * @example
  * ```ts
@@ -70,20 +140,33 @@ class SemaphorePermit implements Permit {
  * ```
  */
 export class Semaphore {
-  /** The number of permits the semaphore was created with. */
-  readonly permits: number;
-  #available: number;
+  /** Most callers parked at once; see {@link SemaphoreOptions.maxWaiting}. */
+  readonly maxWaiting: number;
+  #permits: number;
+  #held = 0;
   #waiters = new WaiterList<Waiter>();
+  // An upper bound on the weights parked, so resize() scans the line only when it must.
+  #heaviest = 0;
 
-  /** `permits`: a non-negative integer or `Infinity`; anything else, even `undefined`, throws. */
-  constructor(permits: number) {
-    this.permits = checkBound(permits, "permits", "non-negative integer");
-    this.#available = this.permits;
+  /**
+   * `permits`: a non-negative integer or `Infinity`; anything else, even `undefined`, throws a
+   * RangeError naming the value. `0` makes a paused semaphore that {@link Semaphore.resize}
+   * opens. `options.maxWaiting` is checked the same way.
+   */
+  constructor(permits: number, options?: SemaphoreOptions) {
+    this.#permits = checkBound(permits, "permits", "non-negative integer");
+    const maxWaiting = options?.maxWaiting ?? Number.POSITIVE_INFINITY;
+    this.maxWaiting = checkBound(maxWaiting, "maxWaiting", "non-negative integer");
   }
 
-  /** Permits free right now. */
+  /** The semaphore's capacity: the value it was created with, or last {@link Semaphore.resize}d to. */
+  get permits(): number {
+    return this.#permits;
+  }
+
+  /** Permits free right now (0 while a shrink has left more permits held than there are). */
   get available(): number {
-    return this.#available;
+    return this.#held >= this.#permits ? 0 : this.#permits - this.#held;
   }
 
   /** Callers parked in {@link Semaphore.acquire}. */
@@ -92,57 +175,158 @@ export class Semaphore {
   }
 
   /**
-   * Resolves with a permit once one is free and every earlier waiter has been served. Rejects
-   * with `signal.reason` if `signal` aborts first; the waiter then leaves the queue at once.
+   * Changes the capacity while the semaphore is in use. Growing it serves waiters at once, in
+   * order; shrinking it revokes nothing: holders keep their permits and no one else gets one
+   * until fewer than `permits` are held. `0` pauses the semaphore. Waiters heavier than a new
+   * non-zero capacity could never be served: they reject with a RangeError. Throws a
+   * RangeError for a bad value, as the constructor does.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@edge-async/async-utils";
+   *
+   * const upstream = new Semaphore(4);
+   * upstream.resize(8); // the upstream said it can take more (say, fewer 429s lately)
+   * upstream.resize(2); // or less: running calls finish, new ones wait for the smaller limit
+   * ```
    */
-  acquire(options?: { signal?: AbortSignal }): Promise<Permit> {
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (this.#available > 0 && this.#waiters.size === 0) {
-      this.#available--;
-      return Promise.resolve(new SemaphorePermit(this, releasePermit));
+  resize(permits: number): void {
+    this.#permits = checkBound(permits, "permits", "non-negative integer");
+    if (permits > 0 && this.#heaviest > permits) {
+      // Rebuild the line without the waiters that can never fit, keeping the order of the rest.
+      this.#heaviest = 0;
+      const tooHeavyToServe: Waiter[] = [];
+      for (const waiter of this.#waiters.drain()) {
+        if (waiter.weight > permits) {
+          tooHeavyToServe.push(waiter);
+          continue;
+        }
+        waiter.node = this.#waiters.push(waiter);
+        if (waiter.weight > this.#heaviest) this.#heaviest = waiter.weight;
+      }
+      for (const waiter of tooHeavyToServe) {
+        waiter.detach();
+        waiter.reject(tooHeavy(waiter.weight, permits));
+      }
     }
-    return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, detach: noop };
-      const node = this.#waiters.push(waiter);
-      if (signal !== undefined)
-        waiter.detach = listenAbortShared(signal, () => this.#abandon(node));
-    });
-  }
-
-  /** Takes a permit if one is free and nobody is waiting; never waits. */
-  tryAcquire(): Permit | undefined {
-    if (this.#available === 0 || this.#waiters.size > 0) return undefined;
-    this.#available--;
-    return new SemaphorePermit(this, releasePermit);
+    this.#serve();
   }
 
   /**
-   * Runs `fn` while holding a permit and releases it when `fn` settles (or throws). `signal`
-   * only cancels the wait for the permit; once `fn` runs it is up to `fn`.
+   * Resolves with a permit of `weight` (default 1) once that many are free and every earlier
+   * waiter has been served. Rejects with `signal.reason` if `signal` aborts first (the waiter
+   * leaves the queue at once), with {@link BulkheadFullError} at once if it would wait behind
+   * `maxWaiting` others, and with a RangeError when `weight` is not a positive integer or
+   * exceeds a non-zero `permits`. A number is taken as `{ weight }`.
+   *
+   * @example
+   * ```ts
+   * import { Semaphore } from "@edge-async/async-utils";
+   *
+   * const memory = new Semaphore(64); // MB of buffers this request may hold at once
+   * using buffer = await memory.acquire({ weight: 16, signal: AbortSignal.timeout(5_000) });
+   * console.assert(buffer.weight === 16 && memory.available === 48);
+   * ```
    */
-  async run<T>(fn: () => PromiseLike<T> | T, options?: { signal?: AbortSignal }): Promise<T> {
+  acquire(options?: AcquireOptions | number): Promise<Permit> {
+    let signal: AbortSignal | undefined;
+    let weight: unknown = options;
+    if (typeof options !== "number") {
+      signal = options?.signal;
+      weight = options?.weight ?? 1;
+    }
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (weight !== 1) {
+      const error = weightError(weight, this.#permits);
+      if (error !== undefined) return Promise.reject(error);
+    }
+    return this.#acquire(weight as number, signal);
+  }
+
+  #acquire(weight: number, signal: AbortSignal | undefined): Promise<Permit> {
+    if (this.#waiters.size === 0 && this.#held + weight <= this.#permits) {
+      this.#held += weight;
+      return Promise.resolve(new SemaphorePermit(this, weight));
+    }
+    if (this.#waiters.size >= this.maxWaiting) {
+      return Promise.reject(new BulkheadFullError(this.maxWaiting));
+    }
+    if (weight > this.#heaviest) this.#heaviest = weight;
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = { weight, resolve, reject, signal, detach: noop, node: undefined };
+      waiter.node = this.#waiters.push(waiter);
+      if (signal !== undefined) {
+        waiter.detach = listenAbortShared(signal, () => this.#drop(waiter, abortReason(signal)));
+      }
+    });
+  }
+
+  /**
+   * Takes a permit of `weight` (default 1) if that many are free and nobody is waiting; never
+   * waits. Throws a RangeError for a bad `weight`, as {@link Semaphore.acquire} rejects.
+   */
+  tryAcquire(weight = 1): Permit | undefined {
+    const error = weight === 1 ? undefined : weightError(weight, this.#permits);
+    if (error !== undefined) throw error;
+    if (this.#waiters.size > 0 || this.#held + weight > this.#permits) return undefined;
+    this.#held += weight;
+    return new SemaphorePermit(this, weight);
+  }
+
+  /**
+   * Runs `fn` while holding a permit of `options.weight` (default 1) and releases it when `fn`
+   * settles (or throws). `options.signal` only cancels the wait for the permit; once `fn` runs
+   * it is up to `fn`. Rejects as {@link Semaphore.acquire} does, without calling `fn`.
+   */
+  async run<T>(fn: () => PromiseLike<T> | T, options?: AcquireOptions): Promise<T> {
     using _permit = await this.acquire(options);
     return await fn();
   }
 
-  // Hands a released permit to the oldest waiter, or puts it back.
+  // Gives released permits back and serves the waiters they now cover.
   static {
-    releasePermit = (semaphore: Semaphore): void => {
-      const waiter = semaphore.#waiters.shift();
-      if (waiter === undefined) {
-        semaphore.#available++;
-        return;
-      }
-      waiter.detach();
-      waiter.resolve(new SemaphorePermit(semaphore, releasePermit));
+    releasePermit = (semaphore: Semaphore, weight: number): void => {
+      semaphore.#held -= weight;
+      semaphore.#serve();
     };
   }
 
-  #abandon(node: WaiterNode<Waiter>): void {
-    if (!node.linked) return;
-    this.#waiters.remove(node);
-    const waiter = node.value;
-    waiter.reject(abortReason(waiter.signal as AbortSignal));
+  /** Hands permits to waiters in arrival order while the one at the head fits. */
+  #serve(): void {
+    for (let waiter = this.#waiters.peek(); waiter !== undefined; waiter = this.#waiters.peek()) {
+      if (this.#held + waiter.weight > this.#permits) return;
+      this.#waiters.shift();
+      if (this.#waiters.size === 0) this.#heaviest = 0;
+      this.#held += waiter.weight;
+      waiter.detach();
+      waiter.resolve(new SemaphorePermit(this, waiter.weight));
+    }
   }
+
+  /** Takes an aborted waiter out of the line and rejects it; the waiters behind may fit now. */
+  #drop(waiter: Waiter, reason: unknown): void {
+    const node = waiter.node as WaiterNode<Waiter>;
+    if (!node.linked) return;
+    const wasHead = this.#waiters.peek() === waiter;
+    this.#waiters.remove(node);
+    if (this.#waiters.size === 0) this.#heaviest = 0;
+    waiter.reject(reason);
+    if (wasHead) this.#serve();
+  }
+}
+
+/** Why `weight` cannot be asked of a semaphore of `permits`, or undefined when it can. */
+function weightError(weight: unknown, permits: number): RangeError | undefined {
+  try {
+    checkBound(weight, "weight", "positive integer", false);
+  } catch (error) {
+    return error as RangeError;
+  }
+  return permits > 0 && (weight as number) > permits
+    ? tooHeavy(weight as number, permits)
+    : undefined;
+}
+
+function tooHeavy(weight: number, permits: number): RangeError {
+  return new RangeError(`weight ${weight} exceeds the semaphore's ${permits} permits`);
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { limit } from "../src/limit.ts";
+import { BulkheadFullError } from "../src/semaphore.ts";
 import { deferred, flush } from "./helpers/signals.ts";
 
 describe("limit", () => {
@@ -233,5 +234,54 @@ describe("limit", () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it("maxWaiting rejects a call at once with BulkheadFullError once that many wait", async () => {
+    const run = limit({ concurrency: 1, maxWaiting: 2 });
+    const gate = deferred();
+    const running = run(() => gate.promise);
+    const waiting = [run(() => "a"), run(() => "b")];
+    let called = false;
+    const refused = run(() => {
+      called = true;
+    });
+    expect(run.pendingCount).toBe(2);
+    const error = await refused.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BulkheadFullError);
+    expect(error).toMatchObject({ name: "BulkheadFullError", maxWaiting: 2 });
+    gate.resolve();
+    await running;
+    await expect(Promise.all(waiting)).resolves.toEqual(["a", "b"]);
+    expect(called).toBe(false);
+    // with the line empty again, calls are admitted
+    await expect(run(() => "c")).resolves.toBe("c");
+  });
+
+  it("maxWaiting 0 runs what fits and refuses the rest; map rejects with the first refusal", async () => {
+    const run = limit({ concurrency: 2, maxWaiting: 0 });
+    const results = await Promise.allSettled([run(() => 1), run(() => 2), run(() => 3)]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    await expect(run.map([1, 2, 3], (n) => n)).rejects.toBeInstanceOf(BulkheadFullError);
+    expect(run.activeCount).toBe(0);
+    expect(() => limit({ concurrency: 1, maxWaiting: -1 })).toThrow(
+      "maxWaiting must be a non-negative integer or Infinity, got -1",
+    );
+    expect(() => limit({ concurrency: 1, maxWaiting: "1" as unknown as number })).toThrow(
+      'got "1"',
+    );
+  });
+
+  it("passes arguments to a call that waited, and to calls with and without arguments alike", async () => {
+    const run = limit(1);
+    const gate = deferred();
+    const held = run(() => gate.promise);
+    const calls = [
+      run((...args: number[]) => args.length),
+      run((a: number) => a * 2, 21),
+      run((a: number, b: number, c: number) => a + b + c, 1, 2, 3),
+    ];
+    gate.resolve();
+    await held;
+    await expect(Promise.all(calls)).resolves.toEqual([0, 42, 6]);
   });
 });
