@@ -138,6 +138,8 @@ export function serviceRoutes<E extends Env>(
       pageTitle: `${info.name} API`,
       // Fonts would come from a third-party host; the page must work offline.
       withDefaultFonts: false,
+      // Every tag open, so the page lists every operation without a click.
+      defaultOpenAllTags: true,
       // The inline bootstrap runs under securityHeaders' CSP through this request's nonce.
       nonce: cspNonce(c),
     })) as never,
