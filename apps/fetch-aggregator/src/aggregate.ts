@@ -1,12 +1,7 @@
 import { asCompleted, Coalescer, limit, linkedController } from "@edge-async/async-utils";
 import type { Config } from "./config.ts";
-import {
-  type CallSummary,
-  CancelledError,
-  DeadlineError,
-  type ErrorCode,
-  type UpstreamResult,
-} from "./results.ts";
+import type { CallSummary, ErrorCode, UpstreamResult } from "./contract.ts";
+import { CancelledError, DeadlineError } from "./results.ts";
 import {
   type CallScope,
   fetchUpstream,

@@ -1,39 +1,17 @@
-import { flagVar, HttpProblem, hostListVar } from "@edge-async/http";
-import type { MiddlewareHandler } from "hono";
+import { ConfigError, flagVar, hostListVar } from "@edge-async/http";
 import * as z from "zod";
+import type { Env } from "./env.ts";
 
 /**
- * Bindings of the worker. Every var is optional and may arrive as a JSON value (wrangler.jsonc
- * `vars`) or as a string (`--var NAME:value`, dashboard, `.dev.vars`); {@link readConfig} accepts both.
+ * The vars as they may arrive: wrangler.jsonc gives JSON values (as `Env` types them), while
+ * `--var NAME:value`, the dashboard and `.dev.vars` give strings; {@link parseConfig} takes both.
  */
-export interface Env {
-  ALLOWED_HOSTS?: unknown;
-  ALLOW_PRIVATE_NETWORKS?: unknown;
-  MAX_REQUESTS?: unknown;
-  MAX_SUBREQUESTS?: unknown;
-  DEFAULT_CONCURRENCY?: unknown;
-  MAX_CONCURRENCY?: unknown;
-  DEFAULT_TIMEOUT_MS?: unknown;
-  DEFAULT_DEADLINE_MS?: unknown;
-  MAX_DEADLINE_MS?: unknown;
-  DEFAULT_RETRIES?: unknown;
-  MAX_RETRIES?: unknown;
-  RETRY_BASE_DELAY_MS?: unknown;
-  RETRY_MAX_DELAY_MS?: unknown;
-  MAX_BODY_BYTES?: unknown;
-  MAX_REQUEST_BYTES?: unknown;
-  MAX_REDIRECTS?: unknown;
-  BREAKER_FAILURE_THRESHOLD?: unknown;
-  BREAKER_RESET_MS?: unknown;
-  CACHE_TTL_SECONDS?: unknown;
-  VIEWS?: unknown;
-}
+export type Vars = { readonly [Name in keyof Env]?: unknown };
 
-/** Hono environment type of every route of this worker; `config` is parsed once per request. */
-export interface AggregatorApp {
-  Bindings: Env;
-  Variables: { config: Config };
-}
+/** The answer every /v1 route declares for a var that does not parse (see {@link parseConfig}). */
+export const NOT_CONFIGURED = {
+  503: "The worker is misconfigured: a var does not parse (type not-configured, naming it)",
+} as const;
 
 const jsonText = (value: unknown): unknown => {
   if (typeof value !== "string") return value;
@@ -114,21 +92,13 @@ export interface Config {
 }
 
 /**
- * Parses the worker's vars into a {@link Config}. A var that does not parse is an operator
- * mistake, so it answers 500 naming the var (never a silent default).
+ * Parses the worker's vars into a {@link Config} (pure; `withConfig` runs it once per isolate).
+ * A var that does not parse is an operator mistake: it throws {@link ConfigError} naming the var,
+ * so every route answers 503 `not-configured` rather than falling back silently to a default.
  */
-export function readConfig(env: Env): Config {
+export function parseConfig(env: Vars): Config {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      parameter: issue.path.map(String).join("."),
-      detail: issue.message,
-    }));
-    console.error("fetch-aggregator: invalid configuration", issues);
-    throw new HttpProblem(500, "misconfigured", "Gateway misconfigured", {
-      detail: `The worker's configuration is invalid (${issues.map((issue) => issue.parameter).join(", ")}); see the logs.`,
-    });
-  }
+  if (!result.success) throw configError(result.error.issues);
   const vars = result.data;
   return {
     allowedHosts: vars.ALLOWED_HOSTS,
@@ -155,8 +125,18 @@ export function readConfig(env: Env): Config {
   };
 }
 
-/** Middleware that parses the vars once per request and exposes them as `c.var.config`. */
-export const withConfig: MiddlewareHandler<AggregatorApp> = async (c, next) => {
-  c.set("config", readConfig(c.env ?? {}));
-  await next();
-};
+/** Names the first var that does not parse and what is wrong with it; the others are listed too. */
+function configError(issues: z.ZodError["issues"]): ConfigError {
+  const found = issues.map((issue) => {
+    const [setting = "configuration", ...inside] = issue.path.map(String);
+    const where = inside.length > 0 ? ` at ${inside.join(".")}` : "";
+    return { setting, problem: `is invalid${where}: ${issue.message}` };
+  });
+  console.error("fetch-aggregator: invalid configuration", found);
+  const [first = { setting: "configuration", problem: "is invalid" }] = found;
+  const others = [...new Set(found.map((issue) => issue.setting))].filter(
+    (setting) => setting !== first.setting,
+  );
+  const also = others.length > 0 ? `; so is ${others.join(", ")}` : "";
+  return new ConfigError(first.setting, `${first.problem}${also}`);
+}

@@ -1,29 +1,40 @@
 /**
  * fetch-aggregator: one request in, many upstream requests out, concurrently, every result back
- * within a deadline. Routes are wired here; the work lives in the modules named beside them.
+ * within a deadline. This file is the table of contents: each resource's routes are declared
+ * beside their handlers under routes/, and the work lives in the modules those name.
  *
  * @module
  */
-import { healthCheck, params, problemErrorHandler, problemNotFound, query } from "@edge-async/http";
-import { Hono } from "hono";
-import { type AggregatorApp, withConfig } from "./config.ts";
-import { aggregateBody, aggregateHandler } from "./routes/aggregate.ts";
-import { proxyHandler } from "./routes/proxy.ts";
-import { listViewsHandler, viewHandler } from "./routes/views.ts";
-import { proxyQuerySchema, viewParamsSchema, viewQuerySchema } from "./schemas.ts";
+import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import packageJson from "../package.json" with { type: "json" };
+import { parseConfig } from "./config.ts";
+import type { App } from "./env.ts";
+import { aggregateRoutes } from "./routes/aggregate.ts";
+import { proxyRoutes } from "./routes/proxy.ts";
+import { viewRoutes } from "./routes/views.ts";
 
-/** The worker: `export default` of a Hono app is the module worker's `fetch` handler. */
-const app = new Hono<AggregatorApp>()
-  .onError(problemErrorHandler)
-  .notFound(problemNotFound)
-  .get("/healthz", healthCheck())
-  .use("/v1/*", withConfig)
+/** The worker's routes; exported for the contract tests. */
+export const app = createApi<App>();
+// The vars are parsed once per isolate; a var that does not parse answers 503 on every /v1 route.
+app.use("/v1/*", withConfig(parseConfig));
+app
   // Fan-out with deadline, retries, breakers, coalescing, cache: aggregate.ts, upstream-fetch.ts.
-  .post("/v1/aggregate", aggregateBody, aggregateHandler)
+  .route("/v1/aggregate", aggregateRoutes)
   // Named compositions from the VIEWS var: views.ts.
-  .get("/v1/views", listViewsHandler)
-  .get("/v1/views/:name", params(viewParamsSchema), query(viewQuerySchema), viewHandler)
+  .route("/v1/views", viewRoutes)
   // One upstream call passed through, the benchmark's baseline: proxy.ts.
-  .get("/v1/proxy", query(proxyQuerySchema), proxyHandler);
+  .route("/v1/proxy", proxyRoutes);
+serviceRoutes(app, {
+  name: "fetch-aggregator",
+  version: packageJson.version,
+  description:
+    "One request in, many upstream requests out: fans a call out to upstream HTTP APIs concurrently (limit, per-attempt timeout, deadline, retries honouring Retry-After, a circuit breaker per origin, coalescing, optional caching) and answers every result, failures included, as JSON or streamed NDJSON. Targets are checked against an allowlist and private networks are refused.",
+  tags: [
+    { name: "aggregate", description: "Fan one call out to many upstream requests" },
+    { name: "views", description: "Named compositions configured in the VIEWS var" },
+    { name: "proxy", description: "One upstream GET passed through" },
+  ],
+});
 
-export default app;
+/** The module worker: `fetch` is the app's. */
+export default { fetch: app.fetch } satisfies ExportedHandler<App["Bindings"]>;

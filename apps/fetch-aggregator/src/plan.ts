@@ -7,7 +7,7 @@ import {
 } from "@edge-async/http";
 import type { CallPlan, PlannedRequest } from "./aggregate.ts";
 import type { Config } from "./config.ts";
-import type { AggregateRequest } from "./schemas.ts";
+import type { AggregateRequest } from "./contract.ts";
 
 /** A request before defaults: what the body (or a view) said. */
 export interface RequestSpec {

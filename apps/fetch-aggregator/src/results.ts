@@ -1,46 +1,8 @@
 /**
- * The result vocabulary of a call, and the errors that map onto it.
+ * The errors that map onto a call's result vocabulary (`ErrorCode` in contract.ts).
  *
  * @module
  */
-
-/** Why an upstream request produced no usable answer. */
-export type ErrorCode =
-  | "timeout"
-  | "deadline"
-  | "network"
-  | "http"
-  | "blocked"
-  | "too_large"
-  | "circuit_open"
-  | "cancelled";
-
-/** How one upstream request ended, as the caller sees it. */
-export interface UpstreamResult {
-  id: string;
-  ok: boolean;
-  /** Final HTTP status, when the upstream answered. */
-  status?: number;
-  /** Time spent on this request once it got a concurrency slot (0 for refused targets). */
-  durationMs: number;
-  /** Calls made to the upstream (0 when refused, the circuit was open or it came from cache). */
-  attempts: number;
-  /** Parsed JSON when the upstream said JSON, else text. Present for `ok` and for `http` errors. */
-  body?: unknown;
-  error?: { code: ErrorCode; message: string };
-  /** Served from the Cache API without calling the upstream. */
-  cached?: true;
-  /** Shared the upstream call of an identical GET earlier in the same call. */
-  coalesced?: true;
-}
-
-/** Totals of a call. */
-export interface CallSummary {
-  total: number;
-  succeeded: number;
-  failed: number;
-  durationMs: number;
-}
 
 /** The call's deadline passed; carried as the abort reason of the call's signal. */
 export class DeadlineError extends Error {

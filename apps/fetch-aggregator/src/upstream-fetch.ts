@@ -9,10 +9,10 @@ import {
 import { breakerFor } from "./breakers.ts";
 import { cacheKey, isCacheable, readCached, storeCached } from "./cache.ts";
 import type { Config } from "./config.ts";
+import type { ErrorCode } from "./contract.ts";
 import {
   BlockedError,
   DeadlineError,
-  type ErrorCode,
   RetryableStatusError,
   TooLargeError,
   type UpstreamAnswer,

@@ -1,6 +1,7 @@
-import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
+import { type InvalidParam, invalidInput, notConfigured } from "@edge-async/http";
 import type { CallPlan, CallReport } from "./aggregate.ts";
 import type { Config, ViewConfig } from "./config.ts";
+import type { ViewAnswer } from "./contract.ts";
 import { planRequest } from "./plan.ts";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -17,7 +18,8 @@ export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
 /**
  * Builds the call of a view: each part's URL template filled from the query string (values are
  * percent-encoded, so they cannot add path segments or query parameters). A missing or repeated
- * parameter answers 400 naming it; a template that does not yield a URL is a configuration error.
+ * parameter answers 400 naming it; a template that does not yield a URL is a configuration error
+ * (503 not-configured naming VIEWS, the one answer of a misconfigured worker).
  */
 export function planView(
   name: string,
@@ -43,9 +45,10 @@ export function planView(
       encodeURIComponent(values.get(parameter) ?? ""),
     );
     if (!URL.canParse(url)) {
-      throw new HttpProblem(500, "misconfigured", "Gateway misconfigured", {
-        detail: `Part ${part} of view ${name} does not yield an absolute URL.`,
-      });
+      throw notConfigured(
+        "VIEWS",
+        `has a part ${part} of view ${name} that does not yield an absolute URL`,
+      );
     }
     return planRequest(
       {
@@ -65,17 +68,6 @@ export function planView(
     deadlineMs: Math.min(view.deadlineMs ?? config.defaultDeadlineMs, config.maxDeadlineMs),
     failFast: false,
   };
-}
-
-/** Answer of a view: the parts merged by name, failures beside them. */
-export interface ViewAnswer {
-  view: string;
-  /** Every part that succeeded, by part name. */
-  data: Record<string, unknown>;
-  /** Every part that failed, by part name. */
-  errors: Record<string, { code: string; message: string; status?: number }>;
-  complete: boolean;
-  summary: CallReport["summary"];
 }
 
 /** Merges a view's results by part name. */

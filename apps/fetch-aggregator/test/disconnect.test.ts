@@ -13,7 +13,8 @@ describe("client disconnect", () => {
       }),
       signal: controller.signal,
     });
-    await expect.poll(async () => (await upstreamStats(key)).hits).toBe(2);
+    // The isolate's first request loads the worker, which can take longer than poll's default 1 s.
+    await expect.poll(async () => (await upstreamStats(key)).hits, { timeout: 5_000 }).toBe(2);
     controller.abort();
     await expect(pending).rejects.toThrow();
     await expect.poll(async () => (await upstreamStats(key)).aborted, { timeout: 3_000 }).toBe(2);

@@ -1,5 +1,5 @@
 import { exports } from "cloudflare:workers";
-import type { UpstreamResult } from "../src/results.ts";
+import type { UpstreamResult } from "../src/contract.ts";
 
 let counter = 0;
 

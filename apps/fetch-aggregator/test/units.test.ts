@@ -1,25 +1,25 @@
-import { wantsNdjson } from "@edge-async/http";
+import { ConfigError, wantsNdjson } from "@edge-async/http";
 import { describe, expect, it } from "vitest";
 import { runCall } from "../src/aggregate.ts";
-import { readConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config.ts";
+import { aggregateRequest } from "../src/contract.ts";
 import { planAggregate } from "../src/plan.ts";
-import { aggregateRequestSchema } from "../src/schemas.ts";
 import { serverTiming } from "../src/server-timing.ts";
 import { uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
 
-describe("readConfig", () => {
+describe("parseConfig", () => {
   it("accepts JSON values and strings alike, with defaults", () => {
-    const fromJson = readConfig({
+    const fromJson = parseConfig({
       ALLOWED_HOSTS: ["API.example.com", "*.example.org:8443"],
       ALLOW_PRIVATE_NETWORKS: true,
       MAX_REQUESTS: 10,
     });
-    const fromStrings = readConfig({
+    const fromStrings = parseConfig({
       ALLOWED_HOSTS: "api.example.com, *.example.org:8443",
       ALLOW_PRIVATE_NETWORKS: "true",
       MAX_REQUESTS: "10",
     });
-    const fromJsonText = readConfig({
+    const fromJsonText = parseConfig({
       ALLOWED_HOSTS: '["api.example.com","*.example.org:8443"]',
       ALLOW_PRIVATE_NETWORKS: "1",
       MAX_REQUESTS: "10",
@@ -30,7 +30,7 @@ describe("readConfig", () => {
       expect(config.maxRequests).toBe(10);
       expect(config.defaultConcurrency).toBe(6);
     }
-    const defaults = readConfig({});
+    const defaults = parseConfig({});
     expect(defaults).toMatchObject({
       allowedHosts: [],
       allowPrivateNetworks: false,
@@ -40,7 +40,7 @@ describe("readConfig", () => {
     });
   });
 
-  it("answers 500 misconfigured, naming the var, for a var that does not parse", () => {
+  it("throws ConfigError naming the var (503 not-configured) for a var that does not parse", () => {
     for (const env of [
       { MAX_REQUESTS: "lots" },
       { ALLOW_PRIVATE_NETWORKS: "maybe" },
@@ -49,14 +49,12 @@ describe("readConfig", () => {
     ]) {
       let thrown: unknown;
       try {
-        readConfig(env);
+        parseConfig(env);
       } catch (error) {
         thrown = error;
       }
-      expect(thrown).toMatchObject({
-        status: 500,
-        details: { type: expect.stringContaining("misconfigured") },
-      });
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect(thrown).toMatchObject({ setting: Object.keys(env)[0] });
       expect((thrown as Error).message).toContain(Object.keys(env)[0]);
     }
   });
@@ -81,13 +79,13 @@ describe("small helpers", () => {
 
 describe("runCall limits", () => {
   it("keeps retries within the call's subrequest budget", async () => {
-    const config = readConfig({
+    const config = parseConfig({
       ALLOWED_HOSTS: "*.test",
       MAX_SUBREQUESTS: "5",
       RETRY_BASE_DELAY_MS: "1",
     });
     const keys = [uniqueKey("budget-a"), uniqueKey("budget-b")];
-    const body = aggregateRequestSchema.parse({
+    const body = aggregateRequest.parse({
       requests: keys.map((key) => ({
         url: `http://${uniqueHost("budget")}/flaky/${key}?failures=100`,
         retries: 5,
@@ -104,8 +102,8 @@ describe("runCall limits", () => {
   });
 
   it("answers HEAD without a body", async () => {
-    const config = readConfig({ ALLOWED_HOSTS: "*.test" });
-    const body = aggregateRequestSchema.parse({
+    const config = parseConfig({ ALLOWED_HOSTS: "*.test" });
+    const body = aggregateRequest.parse({
       requests: [{ url: `http://${uniqueHost("head")}/json/${uniqueKey("head")}`, method: "head" }],
     });
     const report = await runCall(planAggregate(body, config), config);
@@ -114,9 +112,9 @@ describe("runCall limits", () => {
   });
 
   it("stops the call when the result consumer fails, and still drains it", async () => {
-    const config = readConfig({ ALLOWED_HOSTS: "*.test" });
+    const config = parseConfig({ ALLOWED_HOSTS: "*.test" });
     const slow = uniqueKey("consumer");
-    const body = aggregateRequestSchema.parse({
+    const body = aggregateRequest.parse({
       requests: [
         { url: `http://upstream.test/json/${uniqueKey("first")}` },
         { url: `http://upstream.test/slow/${slow}?ms=5000` },

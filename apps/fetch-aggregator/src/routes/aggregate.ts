@@ -1,43 +1,72 @@
 import { linkedController } from "@edge-async/async-utils";
-import { jsonBody, NDJSON_HEADERS, ndjsonStream, wantsNdjson } from "@edge-async/http";
-import type { Context } from "hono";
+import {
+  createApi,
+  jsonInput,
+  NDJSON_HEADERS,
+  ndjsonStream,
+  problemResponses,
+  wantsNdjson,
+} from "@edge-async/http";
+import { createRoute } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { type CallPlan, runCall } from "../aggregate.ts";
-import type { AggregatorApp, Config } from "../config.ts";
+import { type Config, NOT_CONFIGURED } from "../config.ts";
+import { aggregateLine, aggregateRequest, aggregateResponse } from "../contract.ts";
+import type { App } from "../env.ts";
 import { planAggregate } from "../plan.ts";
-import { type AggregateRequest, aggregateRequestSchema } from "../schemas.ts";
 import { serverTiming } from "../server-timing.ts";
 
-type AggregateBody = ReturnType<
-  typeof jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">
->;
+/** Reads the JSON body under the shared rules, within MAX_REQUEST_BYTES (known only at run time). */
+const aggregateInput: MiddlewareHandler<App> = (c, next) =>
+  jsonInput({ maxBytes: c.var.config.maxRequestBytes })(c, next);
 
-/** Validates the body of `POST /v1/aggregate`, with the byte limit from configuration. */
-export const aggregateBody: AggregateBody = (c, next) =>
-  jsonBody<typeof aggregateRequestSchema, AggregatorApp, "/v1/aggregate">(aggregateRequestSchema, {
-    maxBytes: c.var.config.maxRequestBytes,
-  })(c, next);
+const header = (description: string) => ({ description, schema: { type: "string" as const } });
 
-type AggregateContext = Context<
-  AggregatorApp,
-  "/v1/aggregate",
-  { in: { json: unknown }; out: { json: AggregateRequest } }
->;
+const aggregate = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["aggregate"],
+  summary: "Fan one call out to many upstream requests, every result back within a deadline",
+  description:
+    "Runs the requests concurrently (at most `concurrency` at a time), identical GETs coalesced, each with its timeout, retries and its origin's circuit breaker, all within `deadlineMs`. Failures are results, not a failed call. With `Accept: application/x-ndjson` the results stream out one line each in finish order, then a summary line.",
+  middleware: [aggregateInput] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: aggregateRequest } } },
+  },
+  responses: {
+    200: {
+      description:
+        "Every result: as one JSON document in request order, or (Accept: application/x-ndjson) one line per result in finish order, each with its `index`, then a `{summary}` line",
+      headers: {
+        "Server-Timing": header("The JSON answer's total and slowest request (not on NDJSON)"),
+        "Cache-Control": header("`no-store`"),
+      },
+      content: {
+        "application/json": { schema: aggregateResponse },
+        "application/x-ndjson": { schema: aggregateLine },
+      },
+    },
+    ...problemResponses({
+      400: "The body is not JSON or not UTF-8, a field is invalid (pointer to it), or a limit from configuration is passed (/concurrency, /deadlineMs, /requests/n/retries)",
+      413: "More than MAX_REQUESTS requests (pointer /requests), or a body over MAX_REQUEST_BYTES as sent or decoded",
+      415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
+      ...NOT_CONFIGURED,
+    }),
+  },
+});
 
-/**
- * `POST /v1/aggregate`: runs the call and answers JSON (results in request order, with
- * `Server-Timing`), or with `Accept: application/x-ndjson` streams each result as it finishes
- * followed by a `{"summary": ...}` line.
- */
-export async function aggregateHandler(c: AggregateContext): Promise<Response> {
+/** `/v1/aggregate`: the fan-out (aggregate.ts, upstream-fetch.ts do the work). */
+export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => {
   const config = c.var.config;
   const plan = planAggregate(c.req.valid("json"), config);
-  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config);
+  // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
+  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config) as never;
   const report = await runCall(plan, config, { signal: c.req.raw.signal });
   return c.json({ results: report.results, summary: report.summary }, 200, {
     "server-timing": serverTiming(report.summary.durationMs, report.slowest),
     "cache-control": "no-store",
   });
-}
+});
 
 /**
  * The NDJSON answer: one line per result as it finishes, then the summary. The call stops as soon

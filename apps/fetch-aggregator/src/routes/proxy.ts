@@ -1,26 +1,70 @@
-import type { Context } from "hono";
-import type { AggregatorApp } from "../config.ts";
+import { createApi, problemResponses } from "@edge-async/http";
+import { createRoute } from "@hono/zod-openapi";
+import * as z from "zod";
+import { proxyQuery } from "../contract.ts";
+import type { App } from "../env.ts";
 import { proxyOnce } from "../proxy.ts";
 
-type ProxyContext = Context<
-  AggregatorApp,
-  "/v1/proxy",
-  { in: { query: { url: string } }; out: { query: { url: string } } }
->;
+/** Whatever the upstream sent: any media type, passed on as it streams in. */
+const passedThrough = {
+  "*/*": { schema: z.unknown().meta({ description: "The upstream's body" }) },
+};
+
+const header = (description: string) => ({ description, schema: { type: "string" as const } });
+const upstreamHeaders = {
+  "Content-Type": header("The upstream's"),
+  "Cache-Control": header("The upstream's"),
+  ETag: header("The upstream's"),
+  "Last-Modified": header("The upstream's"),
+  "Retry-After": header("The upstream's"),
+};
 
 /**
- * `GET /v1/proxy?url=...`: one upstream GET passed through (see {@link proxyOnce}).
- *
- * @example
- * ```ts
- * import { query } from "@edge-async/http";
- * import { Hono } from "hono";
- * import { proxyHandler } from "./routes/proxy.ts";
- * import { proxyQuerySchema } from "./schemas.ts";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).get("/v1/proxy", query(proxyQuerySchema), proxyHandler);
- * ```
+ * The gateway's own refusals are problem+json; the upstream may answer any of these statuses
+ * itself, and its answer is passed through as it is, so each also admits any media type.
  */
-export function proxyHandler(c: ProxyContext): Promise<Response> {
-  return proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.req.raw.signal);
+function refusals<const S extends number>(statuses: Record<S, string>) {
+  const declared = problemResponses(statuses);
+  for (const status of Object.keys(declared) as `${S}`[]) {
+    const response = declared[Number(status) as S];
+    Object.assign(response.content, passedThrough);
+  }
+  return declared;
 }
+
+const proxy = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["proxy"],
+  summary: "Pass one upstream GET through, the benchmark's single-call baseline",
+  description:
+    "One GET to `url` under the same policy, circuit breaker and timeout as an aggregate call, without retries, buffering or envelope: the upstream's status and body pass through with its Content-Type, Cache-Control, ETag, Last-Modified and Retry-After.",
+  request: { query: proxyQuery },
+  responses: {
+    200: {
+      description: "The upstream answered 200: its answer, passed through",
+      headers: upstreamHeaders,
+      content: passedThrough,
+    },
+    ...refusals({
+      400: "`url` is missing, not absolute or not valid percent-encoded UTF-8",
+      403: "The policy refuses the target (scheme, ALLOWED_HOSTS, private networks)",
+      502: "The upstream could not be reached",
+      503: "The circuit for the upstream's origin is open, or the worker is misconfigured (not-configured, naming the var)",
+      504: "The upstream did not answer within DEFAULT_TIMEOUT_MS",
+    }),
+    default: {
+      description: "Any other answer of the upstream, passed through with its status",
+      headers: upstreamHeaders,
+      content: passedThrough,
+    },
+  },
+});
+
+/** `/v1/proxy`: one upstream call passed through (proxy.ts). */
+export const proxyRoutes = createApi<App>().openapi(
+  proxy,
+  (c) =>
+    // The upstream's answer, whatever its status and media type: not a typed JSON answer.
+    proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.req.raw.signal) as never,
+);

@@ -1,63 +1,74 @@
-import { HttpProblem } from "@edge-async/http";
-import type { Context } from "hono";
+import { createApi, HttpProblem, jsonResponse, problemResponses } from "@edge-async/http";
+import { createRoute } from "@hono/zod-openapi";
 import { runCall } from "../aggregate.ts";
-import type { AggregatorApp } from "../config.ts";
+import { NOT_CONFIGURED } from "../config.ts";
+import { viewAnswer, viewList, viewParams, viewQuery } from "../contract.ts";
+import type { App } from "../env.ts";
 import { serverTiming } from "../server-timing.ts";
 import { mergeView, planView, viewParameters } from "../views.ts";
 
-type ViewContext = Context<
-  AggregatorApp,
-  "/v1/views/:name",
-  { in: { param: { name: string } }; out: { param: { name: string } } }
->;
+const listViews = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["views"],
+  summary: "The configured views and the query parameters each needs",
+  responses: {
+    200: jsonResponse(viewList, "Every view in the VIEWS var"),
+    ...problemResponses(NOT_CONFIGURED),
+  },
+});
 
-/**
- * `GET /v1/views/:name?...`: runs a configured composition and merges its parts by name.
- *
- * @example
- * ```ts
- * import { params } from "@edge-async/http";
- * import { Hono } from "hono";
- * import { viewHandler } from "./routes/views.ts";
- * import { viewParamsSchema } from "./schemas.ts";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).get("/v1/views/:name", params(viewParamsSchema), viewHandler);
- * ```
- */
-export async function viewHandler(c: ViewContext): Promise<Response> {
-  const config = c.var.config;
-  const { name } = c.req.valid("param");
-  const view = Object.hasOwn(config.views, name) ? config.views[name] : undefined;
-  if (view === undefined) {
-    throw new HttpProblem(404, "unknown-view", "Unknown view", {
-      detail: `No view named ${JSON.stringify(name)}; known views: ${Object.keys(config.views).join(", ") || "none"}.`,
+const runView = createRoute({
+  method: "get",
+  path: "/{name}",
+  tags: ["views"],
+  summary: "Run a named composition and merge its parts by name",
+  description:
+    "Each part of the view is a URL template whose `{placeholders}` come from the query string (e.g. `?userId=42`), percent-encoded so a value cannot add path segments or parameters. Failed parts are listed under `errors` and `complete` is false.",
+  request: { params: viewParams, query: viewQuery },
+  responses: {
+    200: {
+      ...jsonResponse(viewAnswer, "The parts merged by name, failures beside them"),
+      headers: {
+        "Server-Timing": {
+          description: "The call's total and its slowest part",
+          schema: { type: "string" },
+        },
+      },
+    },
+    ...problemResponses({
+      400: "The name is malformed, or a parameter the view needs is missing, repeated or not valid percent-encoded UTF-8",
+      404: "No view has this name (the answer lists the known ones)",
+      503: "The worker is misconfigured: a var does not parse, or a part's URL template does not yield an absolute URL (not-configured, naming VIEWS)",
+    }),
+  },
+});
+
+/** `/v1/views`: named compositions from the VIEWS var (views.ts builds and merges them). */
+export const viewRoutes = createApi<App>()
+  .openapi(listViews, (c) => {
+    const views = Object.entries(c.var.config.views).map(([name, view]) => ({
+      name,
+      description: view.description ?? null,
+      parameters: viewParameters(view),
+      parts: Object.keys(view.parts),
+    }));
+    return c.json({ views }, 200);
+  })
+  .openapi(runView, async (c) => {
+    const config = c.var.config;
+    const { name } = c.req.valid("param");
+    const view = Object.hasOwn(config.views, name) ? config.views[name] : undefined;
+    if (view === undefined) {
+      throw new HttpProblem(404, "unknown-view", "Unknown view", {
+        detail: `No view named ${JSON.stringify(name)}; known views: ${Object.keys(config.views).join(", ") || "none"}.`,
+      });
+    }
+    // Every value of each parameter, so that a repeated one is refused rather than one picked.
+    const plan = planView(name, view, c.req.queries(), config);
+    const report = await runCall(plan, config, { signal: c.req.raw.signal });
+    return c.json(mergeView(name, report), 200, {
+      "server-timing": serverTiming(report.summary.durationMs, report.slowest),
+      "cache-control": "no-store",
     });
-  }
-  const plan = planView(name, view, c.req.queries(), config);
-  const report = await runCall(plan, config, { signal: c.req.raw.signal });
-  return c.json(mergeView(name, report), 200, {
-    "server-timing": serverTiming(report.summary.durationMs, report.slowest),
-    "cache-control": "no-store",
   });
-}
-
-/**
- * `GET /v1/views`: the configured views and the query parameters each needs.
- *
- * @example
- * ```ts
- * import { Hono } from "hono";
- * import { listViewsHandler } from "./routes/views.ts";
- * import { type AggregatorApp, withConfig } from "./config.ts";
- * const app = new Hono<AggregatorApp>().use(withConfig).get("/v1/views", listViewsHandler);
- * ```
- */
-export function listViewsHandler(c: Context<AggregatorApp>): Response {
-  const views = Object.entries(c.var.config.views).map(([name, view]) => ({
-    name,
-    description: view.description ?? null,
-    parameters: viewParameters(view),
-    parts: Object.keys(view.parts),
-  }));
-  return c.json({ views });
-}
