@@ -55,7 +55,7 @@ const cursorAt = createRoute({
   method: "get",
   path: "/cursor-at",
   tags: ["bench"],
-  summary: "Bench only: a signed cursor positioned `offset` items deep",
+  summary: "Bench only: a signed cursor positioned offset items deep",
   description: "Found once by OFFSET, so the benchmark can ask for a deep keyset page directly.",
   middleware: [benchOnly] as const,
   request: { query: offsetQuery },
