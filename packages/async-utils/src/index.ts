@@ -13,6 +13,7 @@ export * from "./coalescer.ts";
 export * from "./errors.ts";
 export * from "./gather.ts";
 export * from "./hedge.ts";
+export * from "./keyed-limiter.ts";
 export * from "./limit.ts";
 export * from "./linked-controller.ts";
 export * from "./map-concurrent.ts";

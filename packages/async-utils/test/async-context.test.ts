@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { asCompleted } from "../src/as-completed.ts";
 import { gather } from "../src/gather.ts";
 import { hedge } from "../src/hedge.ts";
+import { KeyedLimiter } from "../src/keyed-limiter.ts";
 import { limit, limitFunction } from "../src/limit.ts";
 import { Pool } from "../src/pool.ts";
 import { retry } from "../src/retry.ts";
@@ -59,6 +60,19 @@ describe("other primitives that start work later keep the caller's context", () 
   it("Semaphore.run: a waiter served by another caller's release", async () => {
     const semaphore = new Semaphore(2);
     await expect(fromEachCaller(() => semaphore.run(currentId))).resolves.toEqual(ids);
+  });
+
+  it("Semaphore.run with weights, and after a resize; KeyedLimiter.run behind others of its key", async () => {
+    const semaphore = new Semaphore(2);
+    const weighted = fromEachCaller((id) =>
+      semaphore.run(currentId, { weight: 1 + (id % 2) }).finally(() => {
+        if (id === 50) semaphore.resize(3);
+      }),
+    );
+    await expect(weighted).resolves.toEqual(ids);
+
+    const limiter = new KeyedLimiter<number>({ concurrency: 1 });
+    await expect(fromEachCaller((id) => limiter.run(id % 3, currentId))).resolves.toEqual(ids);
   });
 
   it("Pool.use: a waiter handed a resource, and the create() it triggers", async () => {
