@@ -160,7 +160,8 @@ beforeAll(async () => {
   cursor = (await json<FeedPage>(await api("/v1/items?limit=2"))).nextCursor!;
 });
 
-describe("HTTP fuzz (paginated-feed)", () => {
+// 200 requests take about a second alone; the suites share two cores, so give them room.
+describe("HTTP fuzz (paginated-feed)", { timeout: 30_000 }, () => {
   it("POST /v1/items: random bodies and media types", async () => {
     await fc.assert(
       fc.asyncProperty(body, contentType, async (payload, type) => {
