@@ -21,6 +21,7 @@ export * from "./merge.ts";
 export * from "./paginate.ts";
 export * from "./pool.ts";
 export * from "./retry.ts";
+export * from "./retry-budget.ts";
 export * from "./semaphore.ts";
 export * from "./settle.ts";
 export * from "./sleep.ts";

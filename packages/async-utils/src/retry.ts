@@ -1,6 +1,7 @@
 import { abortReason, linkedController } from "./internal/abort.ts";
 import { abortable } from "./internal/abortable.ts";
 import { checkBound } from "./internal/concurrency.ts";
+import type { RetryBudget } from "./retry-budget.ts";
 import { sleep } from "./sleep.ts";
 
 /**
@@ -30,6 +31,18 @@ export interface RetryOptions {
   onRetry?: (info: { error: unknown; attempt: number; delayMs: number }) => void;
   /** Aborts the attempt in progress (its signal) or the wait, and rejects with the reason. */
   signal?: AbortSignal;
+  /**
+   * A {@link RetryBudget} shared with other calls: this call counts in it, and each retry is
+   * taken from it first. Once it is spent the last error is thrown instead of retrying.
+   */
+  budget?: RetryBudget;
+  /**
+   * On abort, wait for the attempt in progress to settle (its signal is aborted) before
+   * rejecting with the reason, so nothing this call started is still running when it rejects.
+   * Default false: reject at once. Only for attempts that honour their signal: one that ignores
+   * it holds the rejection back until it ends on its own.
+   */
+  waitForCancelled?: boolean;
 }
 
 /**
@@ -38,8 +51,9 @@ export interface RetryOptions {
  * An error carrying a numeric `retryAfterMs` (say from a `Retry-After` header, or a
  * {@link CircuitOpenError}) makes that wait at least as long, still capped by `maxDelayMs`.
  *
- * Rejects with the last error once `retries` are used up or `shouldRetry` says no. Aborting the
- * signal aborts the running attempt's signal and rejects at once with the reason.
+ * Rejects with the last error once `retries` are used up, `shouldRetry` says no or the shared
+ * `budget` has no retry left. Aborting the signal aborts the running attempt's signal and
+ * rejects with the reason: at once, or once the attempt has settled with `waitForCancelled`.
  *
  * @example
  * ```ts
@@ -67,18 +81,25 @@ export async function retry<T>(
     shouldRetry,
     onRetry,
     signal,
+    budget,
+    waitForCancelled = false,
   } = options;
   checkBound(retries, "retries", "non-negative integer");
   if (!(minDelayMs >= 0)) throw new RangeError(`minDelayMs must be >= 0, got ${minDelayMs}`);
   if (!(maxDelayMs >= 0)) throw new RangeError(`maxDelayMs must be >= 0, got ${maxDelayMs}`);
   if (!(factor >= 1)) throw new RangeError(`factor must be >= 1, got ${factor}`);
 
+  budget?.recordCall();
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw abortReason(signal);
     const { controller, dispose } = linkedController(signal);
     let error: unknown;
     try {
-      return await abortable((async () => fn(attempt, controller.signal))(), signal);
+      const running = (async () => fn(attempt, controller.signal))();
+      if (!waitForCancelled) return await abortable(running, signal);
+      const value = await running;
+      if (signal?.aborted) throw abortReason(signal);
+      return value;
     } catch (caught) {
       error = caught;
     } finally {
@@ -87,6 +108,7 @@ export async function retry<T>(
     if (signal?.aborted) throw abortReason(signal);
     if (attempt > retries) throw error;
     if (shouldRetry !== undefined && !(await shouldRetry(error, attempt))) throw error;
+    if (budget !== undefined && !budget.tryRetry()) throw error;
     const delayMs = backoff(error, attempt, minDelayMs, maxDelayMs, factor, jitter);
     onRetry?.({ error, attempt, delayMs });
     await sleep(delayMs, { signal });

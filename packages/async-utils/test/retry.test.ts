@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CircuitOpenError } from "../src/circuit-breaker.ts";
 import { retry } from "../src/retry.ts";
+import { sleep } from "../src/sleep.ts";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -251,5 +252,47 @@ describe("retry cancellation", () => {
       "retries must be a non-negative integer or Infinity, got 1.5",
     );
     await expect(retry(async () => 1, { retries: Number.POSITIVE_INFINITY })).resolves.toBe(1);
+  });
+
+  it("waitForCancelled: on abort, rejects with the reason only once the attempt has settled", async () => {
+    const controller = new AbortController();
+    const steps: string[] = [];
+    const pending = retry(
+      async (_attempt, signal) => {
+        try {
+          await sleep(10_000, { signal });
+        } finally {
+          await sleep(25);
+          steps.push("attempt settled");
+        }
+      },
+      { signal: controller.signal, waitForCancelled: true },
+    ).catch((error: unknown) => {
+      steps.push("rejected");
+      return error;
+    });
+    const reason = new Error("gave up");
+    controller.abort(reason);
+    await vi.advanceTimersByTimeAsync(24);
+    expect(steps).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(pending).resolves.toBe(reason);
+    expect(steps).toEqual(["attempt settled", "rejected"]);
+  });
+
+  it("waitForCancelled: an attempt that succeeds after the abort still rejects with the reason", async () => {
+    const controller = new AbortController();
+    const pending = retry(
+      async () => {
+        await sleep(10);
+        return "ignored its signal";
+      },
+      { signal: controller.signal, waitForCancelled: true },
+    );
+    const reason = new Error("gave up");
+    controller.abort(reason);
+    const assertion = expect(pending).rejects.toBe(reason);
+    await vi.advanceTimersByTimeAsync(10);
+    await assertion;
   });
 });
