@@ -19,13 +19,21 @@ export interface HedgeOptions {
   maxAttempts?: number;
   /** Aborts every attempt and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Settle only once every attempt this call aborted has settled too (their signals are
+   * aborted), so no attempt is still running when the call resolves or rejects. Default false:
+   * settle at once. Only for attempts that honour their signal: one that ignores it holds the
+   * outcome back until it ends on its own.
+   */
+  waitForCancelled?: boolean;
 }
 
 /**
  * Hedged requests against tail latency: starts `fn`, and if it has not succeeded after `delayMs`
  * starts another attempt alongside it (at once when an attempt fails), up to `maxAttempts`.
  * The first success wins and the other attempts' signals abort. If every attempt fails, rejects
- * with an `AggregateError` of their errors in attempt order.
+ * with an `AggregateError` of their errors in attempt order. With `waitForCancelled` the call
+ * settles that way only after the aborted attempts have settled.
  *
  * Only hedge idempotent work: several attempts may reach the server.
  *
@@ -42,7 +50,7 @@ export function hedge<T>(
   fn: (signal: AbortSignal, attempt: number) => Promise<T>,
   options: HedgeOptions,
 ): Promise<T> {
-  const { delayMs, maxAttempts = 2, signal } = options;
+  const { delayMs, maxAttempts = 2, signal, waitForCancelled = false } = options;
   if (!(delayMs >= 0))
     return Promise.reject(new RangeError(`delayMs must be >= 0, got ${delayMs}`));
   try {
@@ -52,12 +60,20 @@ export function hedge<T>(
   }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
 
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<T>((resolveNow, rejectNow) => {
     const controllers: AbortController[] = [];
+    const attempts: Promise<unknown>[] = [];
     const errors: unknown[] = [];
     let failed = 0;
     let done = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // With waitForCancelled the outcome is handed over once every attempt has settled.
+    const settleAfterAttempts = (settle: () => void): void => {
+      if (!waitForCancelled) settle();
+      else Promise.allSettled(attempts).then(settle);
+    };
+    const resolve = (value: T): void => settleAfterAttempts(() => resolveNow(value));
+    const reject = (reason: unknown): void => settleAfterAttempts(() => rejectNow(reason));
 
     const finish = (reason: unknown, winner?: AbortController): void => {
       done = true;
@@ -76,7 +92,9 @@ export function hedge<T>(
       if (attempt < maxAttempts && delayMs <= MAX_TIMER_DELAY) {
         timer = setTimeout(launch, delayMs);
       }
-      (async () => fn(controller.signal, attempt))().then(
+      const running = (async () => fn(controller.signal, attempt))();
+      attempts.push(running);
+      running.then(
         (value) => {
           if (done) return;
           finish(new AbortError("Another hedged attempt succeeded first"), controller);

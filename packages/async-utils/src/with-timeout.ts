@@ -20,6 +20,13 @@ export interface WithTimeoutOptions {
   signal?: AbortSignal;
   /** Message of the {@link TimeoutError}; defaults to `"Timed out after <ms> ms"`. */
   message?: string;
+  /**
+   * On timeout or abort, wait for `fn`'s work to settle (its signal is aborted) before
+   * rejecting, so nothing it started is still running when the call rejects (asyncio's
+   * `wait_for` waits the same way). Default false: reject at once. Only for work that honours
+   * its signal: work that ignores it holds the rejection back until it ends on its own.
+   */
+  waitForCancelled?: boolean;
 }
 
 /**
@@ -28,7 +35,9 @@ export interface WithTimeoutOptions {
  * that error. The timer and the abort listener are cleared as soon as the call settles.
  *
  * `fn` should pass `signal` on to whatever it awaits (`fetch`, {@link sleep}, ...). Work that
- * ignores it cannot be stopped, but the returned promise still rejects on time.
+ * ignores it cannot be stopped, but the returned promise still rejects on time, unless
+ * `waitForCancelled` asks to wait for the work to settle first. Either way the call rejects
+ * with the timeout or abort reason, whatever the cancelled work's own outcome.
  *
  * @example
  * ```ts
@@ -50,7 +59,10 @@ export function withTimeout<T>(
   if (parent?.aborted) return Promise.reject(abortReason(parent));
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
+    const waitForCancelled = options?.waitForCancelled === true;
     let settled = false;
+    let workDone = false;
+    let cancelled: { reason: unknown } | undefined;
     const cleanup = (): void => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -60,21 +72,24 @@ export function withTimeout<T>(
       if (settled) return;
       cleanup();
       controller.abort(reason);
-      reject(reason);
+      // With waitForCancelled the rejection waits for the work's outcome (see onSettled).
+      if (waitForCancelled && !workDone) cancelled = { reason };
+      else reject(reason);
     };
     const onParentAbort = (): void => cancel(abortReason(parent as AbortSignal));
     const onTimeout = (): void => {
       cancel(new TimeoutError(options?.message ?? `Timed out after ${ms} ms`, { timeoutMs: ms }));
     };
-    const onFulfilled = (value: T): void => {
+    const onSettled = (fulfilled: boolean, outcome: unknown): void => {
+      workDone = true;
+      if (cancelled !== undefined) {
+        reject(cancelled.reason);
+        return;
+      }
       if (settled) return;
       cleanup();
-      resolve(value);
-    };
-    const onRejected = (error: unknown): void => {
-      if (settled) return;
-      cleanup();
-      reject(error);
+      if (fulfilled) resolve(outcome as T);
+      else reject(outcome);
     };
     // Infinity means "no deadline"; setTimeout would otherwise overflow and fire at once.
     const timer =
@@ -86,10 +101,14 @@ export function withTimeout<T>(
     try {
       result = fn(controller.signal);
     } catch (error) {
-      onRejected(error);
+      onSettled(false, error);
       return;
     }
-    if (isPromiseLike(result)) Promise.resolve(result).then(onFulfilled, onRejected);
-    else onFulfilled(result);
+    if (isPromiseLike(result)) {
+      Promise.resolve(result).then(
+        (value) => onSettled(true, value),
+        (error: unknown) => onSettled(false, error),
+      );
+    } else onSettled(true, result);
   });
 }

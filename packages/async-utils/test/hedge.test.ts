@@ -165,4 +165,53 @@ describe("hedge", () => {
       hedge(async () => 1, { delayMs: 1, maxAttempts: Number.POSITIVE_INFINITY }),
     ).rejects.toThrow("maxAttempts must be a positive integer, got Infinity");
   });
+
+  it("waitForCancelled: the winner is handed over only once the aborted attempts have settled", async () => {
+    const steps: string[] = [];
+    const result = hedge(
+      async (signal, attempt) => {
+        if (attempt === 2) return "second wins";
+        try {
+          return await after(1_000, "first", signal);
+        } finally {
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          steps.push("first settled");
+        }
+      },
+      { delayMs: 10, waitForCancelled: true },
+    ).then((value) => {
+      steps.push(value);
+      return value;
+    });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(steps).toEqual([]);
+    await vi.advanceTimersByTimeAsync(40);
+    await expect(result).resolves.toBe("second wins");
+    expect(steps).toEqual(["first settled", "second wins"]);
+  });
+
+  it("waitForCancelled: the caller's abort rejects once every attempt has settled", async () => {
+    const controller = new AbortController();
+    const settledAttempts: number[] = [];
+    const result = hedge(
+      async (signal, attempt) => {
+        try {
+          return await after(1_000, attempt, signal);
+        } finally {
+          await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+          settledAttempts.push(attempt);
+        }
+      },
+      { delayMs: 10, maxAttempts: 3, signal: controller.signal, waitForCancelled: true },
+    );
+    await vi.advanceTimersByTimeAsync(25);
+    const reason = new Error("caller left");
+    controller.abort(reason);
+    const assertion = expect(result).rejects.toBe(reason);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(settledAttempts).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(5);
+    await assertion;
+    expect(settledAttempts).toEqual([1, 2, 3]);
+  });
 });

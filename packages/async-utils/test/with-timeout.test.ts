@@ -119,4 +119,75 @@ describe("withTimeout", () => {
     await vi.advanceTimersByTimeAsync(5);
     await expect(pending).resolves.toBeUndefined();
   });
+
+  it("waitForCancelled: rejects only once the cancelled work has settled", async () => {
+    const steps: string[] = [];
+    const work = async (signal: AbortSignal): Promise<string> => {
+      try {
+        await sleep(10_000, { signal });
+        return "finished";
+      } catch (error) {
+        await sleep(30); // cleanup that takes a while after the abort
+        steps.push("cleaned up");
+        throw error;
+      }
+    };
+    let rejectedAt: number | undefined;
+    const waited = withTimeout(work, 100, { waitForCancelled: true }).catch((error: unknown) => {
+      rejectedAt = Date.now();
+      steps.push("rejected");
+      return error;
+    });
+    const start = Date.now();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(steps).toEqual([]);
+    await vi.advanceTimersByTimeAsync(30);
+    await expect(waited).resolves.toBeInstanceOf(TimeoutError);
+    expect(steps).toEqual(["cleaned up", "rejected"]);
+    expect((rejectedAt ?? 0) - start).toBe(130);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("waitForCancelled: the caller's abort waits too, and the reason wins over the work's outcome", async () => {
+    const controller = new AbortController();
+    let workDone = false;
+    const pending = withTimeout(
+      async (signal) => {
+        await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        await sleep(20);
+        workDone = true;
+        return "completed despite the abort";
+      },
+      1_000,
+      { signal: controller.signal, waitForCancelled: true },
+    );
+    const reason = new Error("user left");
+    controller.abort(reason);
+    const assertion = expect(pending).rejects.toBe(reason);
+    await vi.advanceTimersByTimeAsync(19);
+    expect(workDone).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await assertion;
+    expect(workDone).toBe(true);
+  });
+
+  it("waitForCancelled: work that aborts its caller while starting is still waited for", async () => {
+    const controller = new AbortController();
+    const gate = Promise.withResolvers<void>();
+    let settled = false;
+    const pending = withTimeout(
+      async () => {
+        controller.abort(new Error("aborted from inside"));
+        await gate.promise;
+      },
+      1_000,
+      { signal: controller.signal, waitForCancelled: true },
+    ).finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    gate.resolve();
+    await expect(pending).rejects.toThrow("aborted from inside");
+  });
 });
