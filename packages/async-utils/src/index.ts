@@ -24,6 +24,7 @@ export * from "./retry.ts";
 export * from "./retry-budget.ts";
 export * from "./semaphore.ts";
 export * from "./settle.ts";
+export * from "./shield.ts";
 export * from "./sleep.ts";
 export * from "./take.ts";
 export * from "./task-group.ts";
