@@ -10,6 +10,7 @@ export * from "./async-queue.ts";
 export * from "./chunk.ts";
 export * from "./circuit-breaker.ts";
 export * from "./coalescer.ts";
+export * from "./deadline.ts";
 export * from "./errors.ts";
 export * from "./gather.ts";
 export * from "./hedge.ts";
