@@ -1,4 +1,5 @@
 import { checkBound } from "./internal/concurrency.ts";
+import { type FailurePolicy, failurePolicy } from "./internal/failure-policy.ts";
 
 /**
  * Raised by {@link CircuitBreaker.run} instead of calling a failing dependency. `retryAfterMs`
@@ -37,30 +38,55 @@ export class CircuitOpenError extends Error {
 export type CircuitState = "closed" | "open" | "half-open";
 
 /**
- * Options for {@link CircuitBreaker}.
+ * Options for {@link CircuitBreaker}. `mode` picks what opens the circuit: `"consecutive"`
+ * (the default) counts failures in a row, `"rate"` the share of failed calls in a sliding
+ * window. Options of the other mode are refused, so a typo cannot leave a breaker that never
+ * opens.
  *
  * @example
  * ```ts
  * import { CircuitBreaker, type CircuitBreakerOptions } from "@edge-async/async-utils";
  * const touchy: CircuitBreakerOptions = { failureThreshold: 2, resetTimeoutMs: 5_000 };
- * const breaker = new CircuitBreaker(touchy);
+ * const byRate: CircuitBreakerOptions = { mode: "rate", windowMs: 60_000, failureRate: 0.5 };
+ * const breakers = [new CircuitBreaker(touchy), new CircuitBreaker(byRate)];
  * ```
  */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit: a positive integer or `Infinity` (default 5). */
+  /** What opens the circuit: failures in a row (default), or a failure rate over a window. */
+  mode?: "consecutive" | "rate";
+  /** Consecutive mode: failures in a row that open it, a positive integer or `Infinity` (default 5). */
   failureThreshold?: number;
+  /** Rate mode: the share of failed calls in the window that opens it, above 0 and up to 1 (default 0.5). */
+  failureRate?: number;
+  /** Rate mode: calls the window must hold before the rate counts, a positive integer (default 10). */
+  minimumCalls?: number;
+  /**
+   * Rate mode: a window of the last `windowMs` milliseconds, counted in ten slices of
+   * `windowMs / 10` (the oldest leaves whole). Give this or `windowSize`.
+   */
+  windowMs?: number;
+  /** Rate mode: a window of the last `windowSize` calls, a positive integer (default 100). */
+  windowSize?: number;
   /** How long the circuit stays open before probing (default 30 000 ms). */
   resetTimeoutMs?: number;
   /** Probe calls allowed at once while half-open: a positive integer or `Infinity` (default 1). */
   halfOpenMaxCalls?: number;
+  /**
+   * Called after each change of state, with the state before and after: for logs and metrics.
+   * The change from open to half-open is seen when the breaker is next consulted after
+   * `resetTimeoutMs` (it keeps no timer). An error it throws is reported asynchronously and
+   * does not disturb the breaker.
+   */
+  onStateChange?: (from: CircuitState, to: CircuitState) => void;
   /** Clock in milliseconds; defaults to `Date.now`. */
   now?: () => number;
 }
 
 /**
- * A circuit breaker: after `failureThreshold` consecutive failures it opens and refuses calls for
- * `resetTimeoutMs`, then lets `halfOpenMaxCalls` probes through; a probe success closes it, a
- * probe failure opens it again.
+ * A circuit breaker: it opens after `failureThreshold` consecutive failures (or, in rate mode,
+ * once `failureRate` of at least `minimumCalls` calls in the window failed) and refuses calls
+ * for `resetTimeoutMs`, then lets `halfOpenMaxCalls` probes through; a probe success closes it,
+ * a probe failure opens it again. `onStateChange` hears of every change.
  *
  * State is plain numbers read against a clock: no timers, no promises. That makes it safe at
  * module scope in Workers, shared by every request an isolate serves. A probe slot claimed but
@@ -69,7 +95,13 @@ export interface CircuitBreakerOptions {
  * @example
  * ```ts
  * import { CircuitBreaker } from "@edge-async/async-utils";
- * const upstream = new CircuitBreaker({ failureThreshold: 3, resetTimeoutMs: 10_000 });
+ * const upstream = new CircuitBreaker({
+ *   mode: "rate",
+ *   windowMs: 30_000,
+ *   minimumCalls: 20,
+ *   failureRate: 0.5,
+ *   onStateChange: (from, to) => console.log(`upstream circuit ${from} -> ${to}`),
+ * });
  * export default {
  *   async fetch() {
  *     return upstream.run(() => fetch("https://api.example.com/"), {
@@ -80,32 +112,33 @@ export interface CircuitBreakerOptions {
  * ```
  */
 export class CircuitBreaker {
-  readonly #failureThreshold: number;
+  readonly #policy: FailurePolicy;
   readonly #resetTimeoutMs: number;
   readonly #halfOpenMaxCalls: number;
   readonly #now: () => number;
-  #open = false;
-  #failures = 0;
+  readonly #onStateChange: ((from: CircuitState, to: CircuitState) => void) | undefined;
+  #state: CircuitState = "closed";
   #openedAt = 0;
   #probes = 0;
   #probesSince = 0;
 
+  /** Throws a RangeError naming a bad bound, or a TypeError for options of the other mode. */
   constructor(options: CircuitBreakerOptions = {}) {
     const {
-      failureThreshold = 5,
       resetTimeoutMs = 30_000,
       halfOpenMaxCalls = 1,
       now = Date.now,
+      onStateChange,
     } = options;
-    checkBound(failureThreshold, "failureThreshold");
     if (!(resetTimeoutMs >= 0)) {
       throw new RangeError(`resetTimeoutMs must be >= 0, got ${resetTimeoutMs}`);
     }
     checkBound(halfOpenMaxCalls, "halfOpenMaxCalls");
-    this.#failureThreshold = failureThreshold;
+    this.#policy = failurePolicy(options, now);
     this.#resetTimeoutMs = resetTimeoutMs;
     this.#halfOpenMaxCalls = halfOpenMaxCalls;
     this.#now = now;
+    this.#onStateChange = onStateChange;
   }
 
   /**
@@ -123,8 +156,10 @@ export class CircuitBreaker {
    * ```
    */
   get state(): CircuitState {
-    if (!this.#open) return "closed";
-    return this.#now() - this.#openedAt >= this.#resetTimeoutMs ? "half-open" : "open";
+    if (this.#state === "open" && this.#now() - this.#openedAt >= this.#resetTimeoutMs) {
+      this.#move("half-open");
+    }
+    return this.#state;
   }
 
   /**
@@ -160,7 +195,8 @@ export class CircuitBreaker {
   }
 
   /**
-   * Reports a successful call: resets the failure count, and closes a half-open circuit.
+   * Reports a successful call: it counts toward closing (resets the consecutive count, or goes
+   * into the window), and closes a half-open circuit.
    *
    * @example
    * ```ts
@@ -175,13 +211,13 @@ export class CircuitBreaker {
   recordSuccess(): void {
     const state = this.state;
     if (state === "open") return; // a straggler from before the circuit opened proves nothing
-    this.#open = false;
-    this.#failures = 0;
-    this.#probes = 0;
+    if (state === "half-open") this.#move("closed");
+    else this.#policy.success();
   }
 
   /**
-   * Reports a failed call: opens the circuit at the threshold, or again when a probe fails.
+   * Reports a failed call: opens the circuit at the threshold or rate, or again when a probe
+   * fails.
    *
    * @example
    * ```ts
@@ -194,12 +230,7 @@ export class CircuitBreaker {
   recordFailure(): void {
     const state = this.state;
     if (state === "open") return;
-    if (state === "half-open" || ++this.#failures >= this.#failureThreshold) {
-      this.#open = true;
-      this.#openedAt = this.#now();
-      this.#failures = 0;
-      this.#probes = 0;
-    }
+    if (state === "half-open" || this.#policy.failure()) this.#move("open");
   }
 
   /**
@@ -231,6 +262,24 @@ export class CircuitBreaker {
     }
     this.recordSuccess();
     return value;
+  }
+
+  /** Changes state, starts the new one afresh and tells `onStateChange`. */
+  #move(to: CircuitState): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#probes = 0;
+    if (to === "open") this.#openedAt = this.#now();
+    if (to !== "half-open") this.#policy.reset();
+    if (this.#onStateChange === undefined) return;
+    try {
+      this.#onStateChange(from, to);
+    } catch (error) {
+      // A listener's bug must not leave the breaker half-updated or fail the call it observed.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   #retryAfterMs(): number {
