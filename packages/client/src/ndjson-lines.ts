@@ -30,6 +30,8 @@ export async function* ndjsonLines<T>(
       buffered += value;
       let newline = buffered.indexOf("\n");
       while (newline !== -1) {
+        // Lines already read stop with the signal too, not only the next read.
+        signal?.throwIfAborted();
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line.trim() !== "") yield JSON.parse(line) as T;

@@ -124,3 +124,19 @@ describe("ndjsonLines", () => {
     expect(cancelled).toBe(true);
   });
 });
+
+describe("ndjsonLines and its signal", () => {
+  it("stops at the signal even between lines of one chunk already read", async () => {
+    const controller = new AbortController();
+    const body = new Response('{"a":1}\n{"a":2}\n{"a":3}\n').body as ReadableStream<Uint8Array>;
+    const seen: unknown[] = [];
+    const walk = async () => {
+      for await (const value of ndjsonLines(body, controller.signal)) {
+        seen.push(value);
+        controller.abort(new Error("enough"));
+      }
+    };
+    await expect(walk()).rejects.toThrow("enough");
+    expect(seen).toEqual([{ a: 1 }]);
+  });
+});
