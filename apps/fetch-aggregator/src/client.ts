@@ -230,9 +230,8 @@ export interface AggregatorClient {
  * ```ts
  * import { createAggregatorClient } from "@edge-async/fetch-aggregator/client";
  * const aggregator = createAggregatorClient({ baseUrl: "http://127.0.0.1:8787" });
- * const { results } = await aggregator.aggregate({
- *   requests: [{ id: "user", url: "http://127.0.0.1:8790/users/42" }],
- * });
+ * const call = { requests: [{ id: "user", url: "http://127.0.0.1:8790/users/42" }] };
+ * const { results } = await aggregator.aggregate(call);
  * for await (const line of aggregator.stream(call, { signal: AbortSignal.timeout(10_000) })) {
  *   if ("summary" in line) console.log(line.summary);
  *   else console.log(line.id, line.ok);
