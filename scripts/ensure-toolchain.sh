@@ -45,11 +45,12 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$p
 fi
 
 # $1: folder under .tools/, $2: package@version. A prefix of its own per tool: npm prunes what a
-# shared prefix's manifest does not list.
+# shared prefix's manifest does not list. --prefer-offline: a pinned version in npm's cache
+# (a fresh clone on a machine that had it) needs no download.
 install_tool() {
   echo "ensure-toolchain: installing $2 into .tools/$1" >&2
   mkdir -p "$tools/$1"
-  npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+  npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefer-offline \
     --prefix "$tools/$1" "$2" >&2
 }
 

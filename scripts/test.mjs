@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm test`: typecheck, lint and every test suite through turbo, then one line that counts
-// every test run across the workspace (each vitest run writes a JSON report under .test-results/).
+// every test run across the workspace. Each vitest run writes a JSON report under .test-results/;
+// so do other runners (async-utils' Deno, Bun and package tests), in the same shape.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,13 @@ const workspaces = ["apps", "packages"].flatMap((dir) =>
     .filter((entry) => entry.isDirectory())
     .map((entry) => join(root, dir, entry.name)),
 );
-const reportOf = (pkg) => join(pkg, ".test-results", "vitest.json");
+const reportsOf = (pkg) => {
+  const dir = join(pkg, ".test-results");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".json"))
+    .map((name) => join(dir, name));
+};
 for (const pkg of workspaces) rmSync(join(pkg, ".test-results"), { recursive: true, force: true });
 
 const turbo = spawnSync(
@@ -34,9 +41,8 @@ const turbo = spawnSync(
 
 let passed = 0;
 let failed = 0;
-for (const pkg of workspaces) {
-  if (!existsSync(reportOf(pkg))) continue;
-  const report = JSON.parse(readFileSync(reportOf(pkg), "utf8"));
+for (const file of workspaces.flatMap(reportsOf)) {
+  const report = JSON.parse(readFileSync(file, "utf8"));
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   // A suite that failed to load counts as a failure even though none of its tests ran.
