@@ -1,6 +1,6 @@
 import { abortReason, listenAbortShared } from "./internal/abort.ts";
+import { bulkheadFull } from "./internal/bulkhead.ts";
 import { checkBound, isPromiseLike } from "./internal/concurrency.ts";
-import { BulkheadFullError } from "./semaphore.ts";
 
 /**
  * Options for {@link KeyedLimiter}.
@@ -235,7 +235,7 @@ export class KeyedLimiter<K> {
       return Promise.resolve(call).then(start) as Promise<T>;
     }
     if (lane.waiting >= this.maxWaiting) {
-      return Promise.reject(new BulkheadFullError(this.maxWaiting));
+      return Promise.reject(bulkheadFull(this.maxWaiting));
     }
     parked = call;
     const gate = new Promise<Call>(park);

@@ -1,6 +1,6 @@
 import { AbortError } from "./errors.ts";
+import { bulkheadFull } from "./internal/bulkhead.ts";
 import { checkBound, describeValue, isPromiseLike } from "./internal/concurrency.ts";
-import { BulkheadFullError } from "./semaphore.ts";
 
 /**
  * A function that runs the functions it is given with limited concurrency; see {@link limit}.
@@ -158,7 +158,7 @@ class Limiter {
       return Promise.resolve(call).then(this.start);
     }
     if (this.pending >= this.maxWaiting) {
-      return Promise.reject(new BulkheadFullError(this.maxWaiting));
+      return Promise.reject(bulkheadFull(this.maxWaiting));
     }
     parked = call;
     const gate = new Promise<Call>(park);

@@ -554,6 +554,18 @@ describe("Semaphore maxWaiting (bulkhead)", () => {
     expect(semaphore.available).toBe(1);
   });
 
+  it("a refusal carries no stack trace and leaves Error.stackTraceLimit as it was", async () => {
+    const before = (Error as { stackTraceLimit?: number }).stackTraceLimit;
+    const semaphore = new Semaphore(0, { maxWaiting: 0 });
+    const error = (await semaphore.acquire().catch((e: unknown) => e)) as BulkheadFullError;
+    expect(error.message).toBe("The wait line is full (maxWaiting 0)");
+    expect(error.stack ?? "").not.toMatch(/\n\s+at /);
+    expect((Error as { stackTraceLimit?: number }).stackTraceLimit).toBe(before);
+    // made directly, it is an ordinary error with a stack
+    expect(new BulkheadFullError(3).name).toBe("BulkheadFullError");
+    expect(new BulkheadFullError(3)).toBeInstanceOf(Error);
+  });
+
   it("0 means never wait; an acquire that needs no wait still succeeds", async () => {
     const semaphore = new Semaphore(1, { maxWaiting: 0 });
     const permit = await semaphore.acquire();
