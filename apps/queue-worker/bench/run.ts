@@ -20,6 +20,11 @@ const { unstable_startWorker } = await import("wrangler");
 type Mode = "batched" | "per-message";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
+// DEV_API_KEY of @edge-async/http (not imported: this Node-side file is typed without the Workers
+// runtime types that package needs); the development environment accepts it.
+const AUTHORIZATION = "Bearer ea_dev_local-development-only-never-deploy";
+// The benchmark measures the job system, not its abuse limits: raised far past what it sends.
+const UNLIMITED = 1_000_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DEADLINE_MS = 60_000;
 const root = new URL("..", import.meta.url).pathname;
@@ -37,6 +42,20 @@ async function runRound(mode: Mode): Promise<number> {
       bindings: {
         STATUS_WRITES: { type: "plain_text", value: mode },
         ENVIRONMENT: { type: "plain_text", value: "development" },
+        MAX_JOBS_PER_KEY_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
+        MAX_QUEUED_JOBS_PER_KEY: { type: "plain_text", value: String(UNLIMITED) },
+        WRITE_REQUESTS_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
+        READ_REQUESTS_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
+        WRITE_LIMITER: {
+          type: "ratelimit",
+          namespace_id: "3101",
+          simple: { limit: UNLIMITED, period: 60 },
+        },
+        READ_LIMITER: {
+          type: "ratelimit",
+          namespace_id: "3102",
+          simple: { limit: UNLIMITED, period: 60 },
+        },
         // Only `simulate` jobs run here; without this the FEED service binding would need
         // paginated-feed running beside the benchmark.
         FEED: { type: "plain_text", value: "unused by simulate jobs" },
@@ -63,7 +82,7 @@ async function runRound(mode: Mode): Promise<number> {
         posts.push(
           fetch(new URL("/v1/jobs/batch", base), {
             method: "POST",
-            headers: { "content-type": "application/json" },
+            headers: { "content-type": "application/json", authorization: AUTHORIZATION },
             body: JSON.stringify({ jobs }),
           }).then(async (response) => {
             if (response.status !== 202)
@@ -76,7 +95,9 @@ async function runRound(mode: Mode): Promise<number> {
       }
       await Promise.all(posts);
       for (;;) {
-        const stats = (await (await fetch(new URL("/v1/stats", base))).json()) as {
+        const stats = (await (
+          await fetch(new URL("/v1/stats", base), { headers: { authorization: AUTHORIZATION } })
+        ).json()) as {
           byStatus: Record<string, number>;
         };
         if ((stats.byStatus.succeeded ?? 0) >= JOBS) break;

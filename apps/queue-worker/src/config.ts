@@ -1,4 +1,11 @@
-import { ConfigError, flagVar, hostListVar, type TargetPolicy } from "@edge-async/http";
+import {
+  ConfigError,
+  DEV_API_KEY,
+  flagVar,
+  hostListVar,
+  type RateLimitPolicy,
+  type TargetPolicy,
+} from "@edge-async/http";
 import * as z from "zod";
 import type { Env } from "./env.ts";
 
@@ -15,8 +22,14 @@ const configSchema = z.object({
   DEAD_LETTER_QUEUE: z.string().min(1),
   ENVIRONMENT: z.string().default("production"),
   CURSOR_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-  ALLOWED_HOSTS: hostListVar.default(["*"]),
+  // Closed unless listed: a deployment names the hosts its jobs may fetch.
+  ALLOWED_HOSTS: hostListVar.default([]),
   ALLOW_PRIVATE_NETWORKS: flagVar.default(false),
+  MAX_JOBS_PER_KEY_PER_MINUTE: count(1, 1_000_000),
+  MAX_QUEUED_JOBS_PER_KEY: count(1, 10_000_000),
+  WRITE_REQUESTS_PER_MINUTE: count(1, 1_000_000),
+  READ_REQUESTS_PER_MINUTE: count(1, 1_000_000),
+  FEED_API_KEY: z.string().min(1).optional(),
 });
 
 const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
@@ -40,6 +53,10 @@ export interface Config {
   cursorSecret: string | undefined;
   /** Which URLs `fetch` and `ingest` jobs may fetch: checked at enqueue and before every hop. */
   outbound: TargetPolicy;
+  /** Jobs one principal may enqueue per sliding minute, and may have open (not finished) at once. */
+  caps: { jobsPerMinute: number; openJobs: number };
+  /** The key `ingest` jobs post to paginated-feed with; `undefined` outside development until set. */
+  feedApiKey: string | undefined;
 }
 
 /**
@@ -72,5 +89,39 @@ export function parseConfig(env: Env): Config {
       allowedHosts: vars.ALLOWED_HOSTS,
       allowPrivateNetworks: vars.ALLOW_PRIVATE_NETWORKS,
     },
+    caps: {
+      jobsPerMinute: vars.MAX_JOBS_PER_KEY_PER_MINUTE,
+      openJobs: vars.MAX_QUEUED_JOBS_PER_KEY,
+    },
+    feedApiKey: feedApiKeyOf(vars),
+  };
+}
+
+/**
+ * The key `ingest` jobs post to paginated-feed with: the `FEED_API_KEY` secret, or in development
+ * the development key (which a development paginated-feed accepts); `undefined` otherwise.
+ */
+export function feedApiKeyOf(vars: {
+  FEED_API_KEY?: string | undefined;
+  ENVIRONMENT?: string | undefined;
+}): string | undefined {
+  const key = vars.FEED_API_KEY?.trim();
+  if (key) return key;
+  return vars.ENVIRONMENT === "development" ? DEV_API_KEY : undefined;
+}
+
+/**
+ * The policies the rate limiting bindings enforce per principal (`WRITE_LIMITER`, `READ_LIMITER`
+ * in wrangler.jsonc), as their vars repeat them for the headers. Read per request from the vars
+ * (`parseConfig` has already refused a bad value with 503 by then).
+ */
+export function rateLimitPolicies(env: Env): { writes: RateLimitPolicy; reads: RateLimitPolicy } {
+  return {
+    writes: {
+      name: "job-writes",
+      limit: Number(env.WRITE_REQUESTS_PER_MINUTE),
+      periodSeconds: 60,
+    },
+    reads: { name: "job-reads", limit: Number(env.READ_REQUESTS_PER_MINUTE), periodSeconds: 60 },
   };
 }

@@ -1,17 +1,28 @@
-import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import {
+  ACCESS_SECURITY_SCHEMES,
+  cors,
+  createApi,
+  securityHeaders,
+  serviceRoutes,
+  withConfig,
+} from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import { consumeJobs } from "./consumer.ts";
+import { database } from "./db/database.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
 import type { App, Env } from "./env.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { sweepUnsentJobs } from "./sweep.ts";
 
 /**
  * queue-worker: an HTTP API that enqueues jobs (producer) and the Queues consumer that runs them,
  * job state in D1. This file is the table of contents; see README.md for the lifecycle.
  */
 export const app = createApi<App>();
+app.use(securityHeaders());
+app.use(cors(app));
 app.use("/v1/*", withConfig(parseConfig));
 app.route("/v1/jobs", jobRoutes).route("/v1/stats", statsRoutes);
 serviceRoutes(
@@ -25,6 +36,7 @@ serviceRoutes(
       { name: "jobs", description: "Enqueue jobs, read them, list them" },
       { name: "stats", description: "Job counts" },
     ],
+    securitySchemes: ACCESS_SECURITY_SCHEMES,
   },
   { dependency: "database", probe: (c) => c.env.DB.prepare("select 1").first() },
 );
@@ -39,4 +51,13 @@ async function queue(
   else await consumeJobs(batch, env);
 }
 
-export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env, unknown>;
+/** The cron trigger: sends the messages of jobs recorded but never handed to the queue. */
+async function scheduled(
+  _controller: ScheduledController,
+  env: Env,
+  _ctx?: ExecutionContext,
+): Promise<void> {
+  await sweepUnsentJobs(env, database(env.DB));
+}
+
+export default { fetch: app.fetch, queue, scheduled } satisfies ExportedHandler<Env, unknown>;

@@ -1,8 +1,10 @@
-import { HttpProblem, type InvalidParam, invalidInput } from "@edge-async/http";
+import { HttpProblem, invalidInput, notConfigured } from "@edge-async/http";
+import { capExceeded } from "./caps.ts";
 import type { Config } from "./config.ts";
 import type { EnqueueRequest } from "./contract.ts";
 import { type Database, runBatch } from "./db/database.ts";
-import { deleteUnsentJobs, findByIdempotencyKeys, insertJobStatement } from "./db/jobs.ts";
+import { type EnqueueLimits, enqueueStatements } from "./db/enqueue.ts";
+import { deleteUnsentJobs } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import { jobTypes } from "./job-types/registry.ts";
@@ -18,42 +20,57 @@ export interface Enqueued {
 type Pointer = (index: number) => string;
 
 /**
- * Records jobs in D1 (one batch) and then hands them to the queue (one `sendBatch`).
+ * Records jobs in D1 for `owner` (one batch) and then hands them to the queue (one `sendBatch`).
  *
- * The row goes first: a message always finds its job, and if the send fails the rows that were
- * just written are deleted and the caller gets a 503 to retry, so no job is left that nothing
- * will run. (Sending first could run a job whose row is missing.) A replay of an idempotency key
- * answers with the existing job; if that job is still `queued` and never ran, its message is sent
- * again, which covers the rare case of a send that failed and a delete that failed too; the
- * consumer's claim makes the duplicate harmless. Before anything is written, every URL a job
- * would fetch is checked against the outbound policy; one refused URL refuses the whole call (400).
+ * The rows go first: a message always finds its job. The batch is one transaction holding the
+ * insert (all the new jobs or none: see `insertNewJobsStatement` for the caps and the idempotency
+ * conflicts it checks) and the read-back of the owner's jobs by idempotency key, so nothing can
+ * commit without its answer. Idempotency keys belong to their owner: two keys using the same one
+ * get two jobs and never see each other's.
+ *
+ * If the send fails, the rows just written are deleted (all or none) and the caller gets a 503
+ * saying nothing was enqueued. If they cannot be deleted they are committed, so the caller gets
+ * them (202) and the sweep (`sweep.ts`) sends them later; a replay of a job still `queued` that
+ * never ran sends its message again too. The consumer's claim makes a duplicate harmless.
+ * Before anything is written, every URL a job would fetch is checked against the outbound
+ * policy; one refused URL refuses the whole call (400).
  */
 export async function enqueueJobs(
   env: Env,
   db: Database,
   config: Config,
+  owner: string,
   requests: EnqueueRequest[],
   options: { pointerPrefix?: Pointer } = {},
 ): Promise<Enqueued[]> {
   const pointer: Pointer = (index) => options.pointerPrefix?.(index) ?? "";
   checkTargets(requests, config, pointer);
   const now = Date.now();
-  const rows = buildRows(requests, config, now);
-  const inserted = await insertRows(db, rows);
-  const createdIds = inserted.flatMap((job) => (job === undefined ? [] : [job.id]));
-  const { entries, conflicts } = await resolveReplays(db, rows, inserted, pointer);
+  const limits: EnqueueLimits = { owner, now, ...capsOf(config) };
+  const rows = buildRows(requests, config, owner, now);
+  const { entries, conflicts, refused } = resolve(rows, await recordRows(db, rows, limits));
   if (conflicts.length > 0) {
-    await deleteUnsentJobs(db, createdIds);
     throw new HttpProblem(409, "idempotency-key-conflict", "Idempotency key conflict", {
       detail: "An idempotencyKey was reused for a different job; nothing was enqueued.",
-      errors: conflicts,
+      errors: conflicts.map(({ index, detail }) => ({
+        pointer: `${pointer(index)}/idempotencyKey`,
+        detail,
+      })),
     });
   }
-  await sendJobs(env, db, entries, createdIds, now);
+  if (refused > 0) throw await capExceeded(db, limits, refused, pointer);
+  await sendJobs(env, db, entries, now);
   return entries;
 }
 
-/** Refuses the whole call (400) if any job would fetch a URL the outbound policy refuses. */
+function capsOf(config: Config) {
+  return { jobsPerMinute: config.caps.jobsPerMinute, openJobs: config.caps.openJobs };
+}
+
+/**
+ * Refuses the whole call if any job would fetch a URL the outbound policy refuses (400), or is
+ * an `ingest` job while no key to post to paginated-feed is configured (503).
+ */
 function checkTargets(requests: EnqueueRequest[], config: Config, pointer: Pointer): void {
   const refused = requests.flatMap((request, index) =>
     refusedTargets(
@@ -64,15 +81,27 @@ function checkTargets(requests: EnqueueRequest[], config: Config, pointer: Point
     ),
   );
   if (refused.length > 0) throw invalidInput(refused);
+  if (config.feedApiKey === undefined && requests.some((request) => request.type === "ingest")) {
+    throw notConfigured(
+      "FEED_API_KEY",
+      "is not set, so ingest jobs cannot post to paginated-feed; run `wrangler secret put FEED_API_KEY` with a paginated-feed key that has feed:write",
+    );
+  }
 }
 
-/** The rows of new `queued` jobs, one per request, created at `now`. */
-function buildRows(requests: EnqueueRequest[], config: Config, now: number): NewJobRow[] {
+/** The rows of new `queued` jobs, one per request, owned by `owner`, created at `now`. */
+function buildRows(
+  requests: EnqueueRequest[],
+  config: Config,
+  owner: string,
+  now: number,
+): NewJobRow[] {
   return requests.map((request) => ({
     id: crypto.randomUUID(),
     type: request.type,
     payload: JSON.stringify(request.payload),
     status: "queued",
+    owner,
     idempotencyKey: request.idempotencyKey ?? null,
     attempts: 0,
     timeoutMs: request.timeoutMs ?? config.jobTimeoutMs,
@@ -82,68 +111,63 @@ function buildRows(requests: EnqueueRequest[], config: Config, now: number): New
   }));
 }
 
-/** Inserts the rows in one D1 batch; per row, the inserted job or `undefined` for a taken key. */
-async function insertRows(db: Database, rows: NewJobRow[]): Promise<(JobRow | undefined)[]> {
-  const results = (await runBatch(
-    db,
-    rows.map((row) => insertJobStatement(db, row)),
-  )) as JobRow[][];
-  return results.map((result) => result[0]);
+/** What the enqueue batch found: the rows it inserted, and the owner's jobs by key after it. */
+interface Recorded {
+  inserted: Map<string, JobRow>;
+  byKey: Map<string, JobRow>;
+}
+
+/** Runs the enqueue batch; a failure there (nothing committed) is a 503 to retry. */
+async function recordRows(db: Database, rows: NewJobRow[], limits: EnqueueLimits) {
+  let results: unknown[];
+  try {
+    results = await runBatch(db, enqueueStatements(db, rows, limits));
+  } catch (error) {
+    console.error("recording jobs failed", error);
+    throw new HttpProblem(503, "database-unavailable", "Database unavailable", {
+      detail:
+        "The jobs could not be recorded; nothing was enqueued. Try again (with the same idempotencyKey, so a retry cannot enqueue twice).",
+      headers: { "retry-after": "1" },
+    });
+  }
+  const [inserted, found] = results as [JobRow[], JobRow[]];
+  return {
+    inserted: new Map(inserted.map((job) => [job.id, job])),
+    byKey: new Map(found.map((job) => [job.idempotencyKey as string, job])),
+  } satisfies Recorded;
 }
 
 /**
- * Resolves the rows that were not inserted to the jobs holding their idempotency keys. A key held
- * by a different type or payload, or one that cannot be found, is a conflict at its pointer.
+ * Each request's outcome: created, an idempotent replay, a conflict (its key holds a different
+ * job), or refused (neither inserted nor found: a cap held the whole call back).
  */
-async function resolveReplays(
-  db: Database,
-  rows: NewJobRow[],
-  inserted: (JobRow | undefined)[],
-  pointer: Pointer,
-): Promise<{ entries: Enqueued[]; conflicts: InvalidParam[] }> {
-  const replayKeys = rows.flatMap((row, index) =>
-    inserted[index] === undefined && row.idempotencyKey ? [row.idempotencyKey] : [],
-  );
-  const existing = new Map(
-    (await findByIdempotencyKeys(db, replayKeys)).map((job) => [job.idempotencyKey, job]),
-  );
+function resolve(rows: NewJobRow[], recorded: Recorded) {
   const entries: Enqueued[] = [];
-  const conflicts: InvalidParam[] = [];
+  const conflicts: { index: number; detail: string }[] = [];
+  let refused = 0;
   rows.forEach((row, index) => {
-    const created = inserted[index];
-    if (created !== undefined) {
-      entries.push({ job: created, created: true });
-      return;
-    }
-    const job = existing.get(row.idempotencyKey ?? null);
-    const at = `${pointer(index)}/idempotencyKey`;
-    if (job === undefined) {
-      // Inserted by nobody and found by nobody: only possible if the row vanished in between.
-      conflicts.push({ pointer: at, detail: "could not be resolved; retry" });
-    } else if (job.type !== row.type || job.payload !== row.payload) {
+    const created = recorded.inserted.get(row.id);
+    const existing = row.idempotencyKey ? recorded.byKey.get(row.idempotencyKey) : undefined;
+    if (created !== undefined) entries.push({ job: created, created: true });
+    else if (existing === undefined) refused += 1;
+    else if (existing.type !== row.type || existing.payload !== row.payload) {
       conflicts.push({
-        pointer: at,
-        detail: `already used by job ${job.id} with a different type or payload`,
+        index,
+        detail: `already used by job ${existing.id} with a different type or payload`,
       });
-    } else {
-      entries.push({ job, created: false });
-    }
+    } else entries.push({ job: existing, created: false });
   });
-  return { entries, conflicts };
+  return { entries, conflicts, refused };
 }
 
 /**
  * Sends the created jobs, and replayed ones that are still `queued` and never ran, in one
- * `sendBatch`. If the send fails, the created rows are deleted (best effort) and the caller gets
- * a 503 saying nothing was enqueued.
+ * `sendBatch`. If the send fails, the created rows are deleted (all or none): deleted, the caller
+ * gets a 503 saying nothing was enqueued; not deleted, they stay committed and are answered as
+ * such, and the sweep sends them. A replay whose re-send fails is answered all the same: its job
+ * exists, and the sweep covers its message.
  */
-async function sendJobs(
-  env: Env,
-  db: Database,
-  entries: Enqueued[],
-  createdIds: string[],
-  now: number,
-): Promise<void> {
+async function sendJobs(env: Env, db: Database, entries: Enqueued[], now: number): Promise<void> {
   const toSend = entries.filter(
     (entry) => entry.created || (entry.job.status === "queued" && entry.job.attempts === 0),
   );
@@ -158,9 +182,13 @@ async function sendJobs(
     );
   } catch (error) {
     console.error("sending jobs to the queue failed", error);
-    await deleteUnsentJobs(db, createdIds).catch((cleanup) =>
-      console.error("could not delete unsent jobs", cleanup),
-    );
+    const createdIds = entries.flatMap((entry) => (entry.created ? [entry.job.id] : []));
+    if (createdIds.length === 0) return;
+    const deleted = await deleteUnsentJobs(db, createdIds).catch((cleanup: unknown) => {
+      console.error("could not delete unsent jobs; the sweep will send them", cleanup);
+      return false;
+    });
+    if (!deleted) return;
     throw new HttpProblem(503, "queue-unavailable", "Queue unavailable", {
       detail: "The jobs could not be handed to the queue; nothing was enqueued. Try again.",
       headers: { "retry-after": "1" },

@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { DEV_API_KEY } from "@edge-async/http";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import type * as z from "zod";
 import {
@@ -20,6 +21,7 @@ function counted(options: { retries?: number } = {}) {
   const requests: string[] = [];
   const queue = createQueueClient({
     baseUrl: "https://queue-worker.test",
+    headers: { authorization: `Bearer ${DEV_API_KEY}` },
     fetch: (request) => {
       requests.push(
         `${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`,

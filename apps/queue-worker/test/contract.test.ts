@@ -1,8 +1,15 @@
 import { env } from "cloudflare:workers";
-import { declaredStatuses, responseMismatches, routeTable, specOperations } from "@edge-async/http";
+import {
+  DEV_API_KEY,
+  declaredStatuses,
+  responseMismatches,
+  routeTable,
+  specOperations,
+} from "@edge-async/http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/index.ts";
 import { api } from "./fixtures/jobs.ts";
+import { callWith, makeKeys, type TestKeys } from "./fixtures/keys.ts";
 
 // The OpenAPI document is generated from the route declarations; these tests hold the code to
 // it: every route is documented, and a real answer of every declared status matches its schema.
@@ -19,8 +26,11 @@ const key = () => `contract-${crypto.randomUUID()}`;
 
 /** An env whose vars are wrong: every /v1 route answers 503 not-configured. */
 const misconfigured = { ...env, MAX_ATTEMPTS: "0" };
-const withEnv = async (path: string, bindings: object, init: RequestInit = {}) =>
-  app.request(path, init, bindings);
+const withEnv = async (path: string, bindings: object, init: RequestInit = {}) => {
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization")) headers.set("authorization", `Bearer ${DEV_API_KEY}`);
+  return app.request(path, { ...init, headers }, bindings);
+};
 
 /** The queue refuses every send, as during an outage. */
 function queueDown() {
@@ -55,6 +65,36 @@ const oversized = (path: string, bytes: number) =>
   });
 const batch = (job: object) => ({ jobs: [job] });
 
+let testKeys: TestKeys | undefined;
+/** A key that can read but not write jobs, and one that can do neither, in production. */
+async function keys() {
+  testKeys ??= await makeKeys({ reader: ["jobs:read"], feed: ["feed:read"] });
+  return testKeys;
+}
+
+/** A request without credentials (401). */
+const anonymous = (path: string, json?: unknown) =>
+  api(path, json === undefined ? { key: null } : { method: "POST", json, key: null });
+
+/** A request whose key lacks the route's scope (403): a feed reader's key. */
+async function unscoped(path: string, json?: unknown) {
+  const { keys: made, apiKeys } = await keys();
+  const init = json === undefined ? {} : { method: "POST", json };
+  return callWith({ API_KEYS: apiKeys }, path, { ...init, key: made.feed });
+}
+
+/** A request past the route class's request rate (429): a limiter that refuses everything. */
+const refusing: RateLimit = { limit: async () => ({ success: false }) };
+function limited(path: string, json?: unknown) {
+  const bindings = { ...env, WRITE_LIMITER: refusing, READ_LIMITER: refusing };
+  if (json === undefined) return withEnv(path, bindings);
+  return withEnv(path, bindings, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(json),
+  });
+}
+
 /** One real request per declared (route, status): `METHOD /path status`. */
 const cases: Record<string, () => Promise<Response>> = {
   "GET / 200": () => api("/"),
@@ -68,6 +108,9 @@ const cases: Record<string, () => Promise<Response>> = {
   "GET /docs 200": () => api("/docs"),
 
   "POST /v1/jobs 202": () => post("/v1/jobs", simulate()),
+  "POST /v1/jobs 401": () => anonymous("/v1/jobs", simulate()),
+  "POST /v1/jobs 403": () => unscoped("/v1/jobs", simulate()),
+  "POST /v1/jobs 429": () => limited("/v1/jobs", simulate()),
   "POST /v1/jobs 200": () => replayOf("/v1/jobs", simulate({ idempotencyKey: key() })),
   "POST /v1/jobs 400": () => post("/v1/jobs", { type: "teleport", payload: {} }),
   "POST /v1/jobs 409": () => conflictOn("/v1/jobs", (job) => job),
@@ -79,6 +122,9 @@ const cases: Record<string, () => Promise<Response>> = {
   },
 
   "POST /v1/jobs/batch 202": () => post("/v1/jobs/batch", batch(simulate())),
+  "POST /v1/jobs/batch 401": () => anonymous("/v1/jobs/batch", batch(simulate())),
+  "POST /v1/jobs/batch 403": () => unscoped("/v1/jobs/batch", batch(simulate())),
+  "POST /v1/jobs/batch 429": () => limited("/v1/jobs/batch", batch(simulate())),
   "POST /v1/jobs/batch 200": () =>
     replayOf("/v1/jobs/batch", batch(simulate({ idempotencyKey: key() }))),
   "POST /v1/jobs/batch 400": () => post("/v1/jobs/batch", { jobs: [] }),
@@ -98,14 +144,26 @@ const cases: Record<string, () => Promise<Response>> = {
     return api("/v1/jobs?limit=1");
   },
   "GET /v1/jobs 400": () => api("/v1/jobs?status=sleeping"),
-  "GET /v1/jobs 503": () => withEnv("/v1/jobs", { ...env, ENVIRONMENT: "production" }),
+  "GET /v1/jobs 401": () => anonymous("/v1/jobs"),
+  "GET /v1/jobs 403": () => unscoped("/v1/jobs"),
+  "GET /v1/jobs 429": () => limited("/v1/jobs"),
+  "GET /v1/jobs 503": async () => {
+    const { keys: made, apiKeys } = await keys();
+    return callWith({ API_KEYS: apiKeys }, "/v1/jobs", { key: made.reader });
+  },
 
   "GET /v1/jobs/:id 200": async () => api(`/v1/jobs/${await enqueued()}`),
   "GET /v1/jobs/:id 400": () => api("/v1/jobs/not-a-uuid"),
+  "GET /v1/jobs/:id 401": () => anonymous(`/v1/jobs/${crypto.randomUUID()}`),
+  "GET /v1/jobs/:id 403": () => unscoped(`/v1/jobs/${crypto.randomUUID()}`),
   "GET /v1/jobs/:id 404": () => api(`/v1/jobs/${crypto.randomUUID()}`),
+  "GET /v1/jobs/:id 429": () => limited(`/v1/jobs/${crypto.randomUUID()}`),
   "GET /v1/jobs/:id 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}`, misconfigured),
 
   "GET /v1/stats 200": () => api("/v1/stats"),
+  "GET /v1/stats 401": () => anonymous("/v1/stats"),
+  "GET /v1/stats 403": () => unscoped("/v1/stats"),
+  "GET /v1/stats 429": () => limited("/v1/stats"),
   "GET /v1/stats 503": () => withEnv("/v1/stats", misconfigured),
 };
 

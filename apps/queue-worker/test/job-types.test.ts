@@ -145,7 +145,7 @@ describe("ingest job", () => {
         "x.example",
       ),
     ).toEqual({
-      externalKey: "x.example:7",
+      externalKey: "news@x.example/7",
       topic: "news",
       title: "Seven",
       url: "https://x.example/7",

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { DEV_API_KEY } from "@edge-async/http";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { jobs } from "../src/db/schema.ts";
@@ -76,7 +77,7 @@ describe("enqueueing a job whose URL the policy refuses", () => {
       "/v1/jobs",
       {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_API_KEY}` },
         body: JSON.stringify({
           type: "fetch",
           payload: { url: "http://127.0.0.1:8790/" },
@@ -93,7 +94,7 @@ describe("enqueueing a job whose URL the policy refuses", () => {
       "/v1/jobs",
       {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_API_KEY}` },
         body: JSON.stringify({ type: "fetch", payload: { url: "https://evil.test/" }, ...later }),
       },
       { ...env, ALLOWED_HOSTS: "upstream.test" },

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { api, getJob } from "./fixtures/jobs.ts";
+import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 // Jobs enqueued here are delayed an hour so the real local consumer leaves them `queued`.
 const later = { delaySeconds: 3600 };
@@ -270,11 +271,8 @@ describe("GET /v1/jobs", () => {
   });
 
   it("fails closed (503) outside development when no CURSOR_SECRET is set", async () => {
-    const { app } = await import("../src/index.ts");
-    const response = await app.fetch(new Request("http://queue-worker.test/v1/jobs"), {
-      ...env,
-      ENVIRONMENT: "production",
-    });
+    const { keys, apiKeys } = await makeKeys({ reader: ["jobs:read"] });
+    const response = await callWith({ API_KEYS: apiKeys }, "/v1/jobs", { key: keys.reader });
     expect(response.status).toBe(503);
     expect((await problem(response)).detail).toContain("CURSOR_SECRET");
   });

@@ -56,7 +56,14 @@ function devArgs(name: WorkerName, ports: Record<WorkerName, number>): string[] 
     case "paginated-feed":
       return ["--var", "ENVIRONMENT:development"];
     case "queue-worker":
-      return ["--var", "ENVIRONMENT:development", "--var", "ALLOW_PRIVATE_NETWORKS:true"];
+      return [
+        "--var",
+        "ENVIRONMENT:development",
+        "--var",
+        "ALLOW_PRIVATE_NETWORKS:true",
+        "--var",
+        `ALLOWED_HOSTS:${upstream},localhost:${ports["demo-upstream"]}`,
+      ];
     case "fetch-aggregator":
       return [
         "--env",

@@ -1,30 +1,23 @@
 import { keysetAfter } from "@edge-async/pagination";
-import { and, count, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { JobStats } from "../contract.ts";
-import { type Database, runBatch, type Statement } from "./database.ts";
-import { JOB_STATUSES, type JobRow, type JobStatus, jobs, type NewJobRow } from "./schema.ts";
+import type { Database } from "./database.ts";
+import { JOB_STATUSES, type JobRow, type JobStatus, jobs } from "./schema.ts";
 
 /**
- * INSERT of a new job that does nothing when its idempotency key is taken; returns the inserted
- * row, or no row for a replay, so one batch both inserts and tells replays apart.
+ * One job by id; `undefined` when there is none, or when `owner` is given and the job is not
+ * theirs (a caller cannot tell another key's job from a missing one).
  */
-export function insertJobStatement(db: Database, row: NewJobRow) {
-  return db.insert(jobs).values(row).onConflictDoNothing().returning();
-}
-
-/**
- * Jobs by idempotency key. At most 100 keys (one bound parameter each, D1's limit per statement);
- * throws a `RangeError` past that.
- */
-export async function findByIdempotencyKeys(db: Database, keys: string[]): Promise<JobRow[]> {
-  if (keys.length === 0) return [];
-  if (keys.length > 100) throw new RangeError("at most 100 keys per query (D1 parameter limit)");
-  return db.select().from(jobs).where(inArray(jobs.idempotencyKey, keys));
-}
-
-/** One job by id; `undefined` when there is none. */
-export async function findJob(db: Database, id: string): Promise<JobRow | undefined> {
-  const [row] = await db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
+export async function findJob(
+  db: Database,
+  id: string,
+  owner?: string,
+): Promise<JobRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, id), owner === undefined ? undefined : eq(jobs.owner, owner)))
+    .limit(1);
   return row;
 }
 
@@ -60,27 +53,29 @@ export async function findJobStates(db: Database, ids: string[]): Promise<JobSta
 }
 
 /**
- * Deletes jobs that were recorded but never handed to the queue (their send failed). Only rows
- * still untouched (`queued`, no attempt) go, so a job that somehow started is never lost.
+ * Deletes the jobs `ids` that were recorded but never handed to the queue (their send failed):
+ * all of them, or none when one has started meanwhile (its message got through after all) or is
+ * gone. One statement, so the answer is whole: `true` when every row was deleted and nothing of
+ * the enqueue is left.
  */
-export async function deleteUnsentJobs(db: Database, ids: string[]): Promise<void> {
-  // Each statement binds its ids plus two more values: stay under D1's 100 bound parameters.
-  const statements: Statement[] = [];
-  for (let start = 0; start < ids.length; start += 50) {
-    const group = ids.slice(start, start + 50);
-    statements.push(
-      db
-        .delete(jobs)
-        .where(and(inArray(jobs.id, group), eq(jobs.status, "queued"), eq(jobs.attempts, 0))),
-    );
-  }
-  await runBatch(db, statements);
+export async function deleteUnsentJobs(db: Database, ids: string[]): Promise<boolean> {
+  if (ids.length === 0) return true;
+  const list = sql`(select value from json_each(${JSON.stringify(ids)}))`;
+  const untouched = sql`(select count(*) from ${jobs} where ${inArray(jobs.id, list)}
+      and ${jobs.status} = 'queued' and ${jobs.attempts} = 0) = ${ids.length}`;
+  const deleted = await db
+    .delete(jobs)
+    .where(and(inArray(jobs.id, list), untouched))
+    .returning({ id: jobs.id });
+  return deleted.length === ids.length;
 }
 
 /** Filters of the listing; an absent filter matches every job. */
 export interface ListFilters {
   status?: JobStatus | undefined;
   type?: string | undefined;
+  /** Only this principal's jobs; absent for an admin, who sees every job. */
+  owner?: string | undefined;
 }
 
 /** Position of a row in the listing order (newest first): `[createdAt, id]`. */
@@ -97,6 +92,7 @@ export async function listJobs(
   after: ListPosition | undefined,
 ): Promise<JobRow[]> {
   const conditions: (SQL | undefined)[] = [
+    filters.owner === undefined ? undefined : eq(jobs.owner, filters.owner),
     filters.status === undefined ? undefined : eq(jobs.status, filters.status),
     filters.type === undefined ? undefined : eq(jobs.type, filters.type),
     after === undefined
@@ -117,11 +113,12 @@ export async function listJobs(
     .limit(limit + 1);
 }
 
-/** Counts of jobs by status and by type, in one grouped query. */
-export async function countJobs(db: Database): Promise<JobStats> {
+/** Counts of jobs by status and by type, in one grouped query; only `owner`'s when given. */
+export async function countJobs(db: Database, owner?: string): Promise<JobStats> {
   const rows = await db
     .select({ type: jobs.type, status: jobs.status, count: count() })
     .from(jobs)
+    .where(owner === undefined ? undefined : eq(jobs.owner, owner))
     .groupBy(jobs.type, jobs.status);
   const zero = () =>
     Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;

@@ -18,6 +18,13 @@ export const jobs = sqliteTable(
     /** The validated payload as JSON text. */
     payload: text("payload").notNull(),
     status: text("status", { enum: JOB_STATUSES }).notNull(),
+    /**
+     * The principal (API key id, or `jwt:<sub>`) that enqueued the job: its idempotency keys, caps
+     * and reads are scoped to it. `""` for jobs enqueued before access control, which only an
+     * admin key sees.
+     */
+    owner: text("owner").notNull().default(""),
+    /** Unique per owner: two keys may use the same idempotency key without meeting. */
     idempotencyKey: text("idempotency_key"),
     /** Runs started so far (claims), including the one in progress. */
     attempts: integer("attempts").notNull().default(0),
@@ -36,11 +43,16 @@ export const jobs = sqliteTable(
     finishedAt: integer("finished_at"),
   },
   (table) => [
-    uniqueIndex("jobs_idempotency_key").on(table.idempotencyKey),
-    // Keyset listing, newest first, optionally filtered by status and/or type.
+    uniqueIndex("jobs_owner_idempotency_key").on(table.owner, table.idempotencyKey),
+    // A key's own listing and its jobs-per-minute cap; with status, its open-jobs cap.
+    index("jobs_owner_created").on(table.owner, table.createdAt, table.id),
+    index("jobs_owner_status_created").on(table.owner, table.status, table.createdAt, table.id),
+    // An admin's listing of every job, newest first, optionally filtered by status and/or type.
     index("jobs_created").on(table.createdAt, table.id),
     index("jobs_status_created").on(table.status, table.createdAt, table.id),
     index("jobs_type_created").on(table.type, table.createdAt, table.id),
+    // The sweep of queued jobs whose message was never sent (see sweep.ts).
+    index("jobs_status_run_at").on(table.status, table.runAt),
     check(
       "jobs_status_valid",
       sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead')`,

@@ -1,5 +1,5 @@
 import { chunk, retry, withTimeout } from "@edge-async/async-utils";
-import { isRetryableStatus, type TargetPolicy } from "@edge-async/http";
+import { isRetryableStatus, keptAsSent, type TargetPolicy, text } from "@edge-async/http";
 import {
   ApiError,
   createFeedClient,
@@ -8,6 +8,7 @@ import {
 } from "@edge-async/paginated-feed/client";
 import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "../backoff.ts";
+import { feedApiKeyOf } from "../config.ts";
 import type { Env } from "../env.ts";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { fetchOutbound } from "../outbound.ts";
@@ -19,8 +20,13 @@ import { defineJobType } from "./job-type.ts";
 const FEED_POST_LIMIT = 100;
 
 // JSON Feed 1.1 (https://jsonfeed.org/version/1.1), read leniently: an item that cannot be mapped
-// is skipped and counted rather than failing the whole feed.
-const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
+// is skipped and counted rather than failing the whole feed. A link is used only as paginated-feed
+// would store it (well-formed, not rewritten by URL parsing), or one item would fail its batch.
+const httpUrl = keptAsSent(
+  text("url")
+    .max(2048)
+    .pipe(z.url({ protocol: /^https?$/ })),
+);
 const jsonFeedItem = z.object({
   id: z.union([z.string().min(1), z.number()]),
   url: z.string().optional(),
@@ -36,12 +42,60 @@ const jsonFeedItem = z.object({
 const jsonFeed = z.object({ items: z.array(z.unknown()) });
 
 /**
- * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, an
- * http(s) link, a title or a valid date (years 0000-9999). The external key is `<feed host>:<item id>`: JSON Feed
- * requires ids to be stable within a feed, so ingesting the same feed twice creates nothing new,
- * and the host keeps two sites' `"1"` apart.
+ * The one spelling of a feed's host that its items' keys use, so one feed cannot be ingested
+ * twice under two spellings: lower case (as `URL` gives it), no trailing dots, an IPv4-mapped
+ * IPv6 literal as its IPv4 address (`[::ffff:127.0.0.1]` is `127.0.0.1`), and no port when it is
+ * 80 or 443 (the scheme is not part of the key either: `http://` and `https://` are one feed).
  */
-export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): IngestItem | undefined {
+export function canonicalFeedHost(feedUrl: string): string {
+  const url = new URL(feedUrl);
+  let host = url.hostname.replace(/\.+$/, "");
+  // URL writes an IPv4-mapped address as [::ffff:hhhh:hhhh], however it was spelled.
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
+  if (mapped !== null) {
+    const [high, low] = [mapped[1], mapped[2]].map((group) => Number.parseInt(group as string, 16));
+    host = [
+      (high as number) >> 8,
+      (high as number) & 0xff,
+      (low as number) >> 8,
+      (low as number) & 0xff,
+    ].join(".");
+  }
+  const port = url.port === "" || url.port === "80" || url.port === "443" ? "" : `:${url.port}`;
+  return `${host}${port}`;
+}
+
+/**
+ * Text from a feed as paginated-feed can store it: lone surrogates replaced with U+FFFD
+ * (`toWellFormed`) and at most `max` UTF-16 code units, cut between code points, never inside a
+ * surrogate pair. The one place this worker changes text it passes on: the feed's text is not
+ * ours to refuse, and one bad item would fail its whole batch.
+ */
+export function feedText(value: string, max: number): string {
+  const wellFormed = value.toWellFormed();
+  if (wellFormed.length <= max) return wellFormed;
+  const last = wellFormed.charCodeAt(max - 1);
+  return wellFormed.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/**
+ * The external key of an item: `<topic>@<canonical feed host>/<item id>`. JSON Feed requires ids
+ * to be stable within a feed, so ingesting the same feed again creates nothing new; the host keeps
+ * two sites' `"1"` apart; the topic makes an item's topic part of its identity, so ingesting a
+ * feed under another topic adds its items to that topic and never moves the ones already stored
+ * under the first (paginated-feed updates an existing key's topic in place). `@` and `/` appear in
+ * neither a topic nor a host, so two different items never share a key.
+ */
+export function externalKey(topic: string, host: string, id: string | number): string {
+  return feedText(`${topic}@${host}/${id}`, 256);
+}
+
+/**
+ * Maps one JSON Feed item to a paginated-feed item, or `undefined` when it lacks an id, an
+ * http(s) link paginated-feed would store as sent, a title or a valid date (years 0000-9999).
+ * Text is passed through {@link feedText}; the key is {@link externalKey}.
+ */
+export function toFeedItem(raw: unknown, topic: string, host: string): IngestItem | undefined {
   const parsed = jsonFeedItem.safeParse(raw);
   if (!parsed.success) return undefined;
   const item = parsed.data;
@@ -52,12 +106,12 @@ export function toFeedItem(raw: unknown, topic: string, keyPrefix: string): Inge
   const author = (item.authors?.[0]?.name ?? item.author?.name)?.trim();
   const summary = (item.summary ?? item.content_text)?.trim();
   return {
-    externalKey: `${keyPrefix}:${item.id}`.slice(0, 256),
+    externalKey: externalKey(topic, host, item.id),
     topic,
-    title: title.slice(0, 300),
+    title: feedText(title, 300),
     url,
-    ...(author ? { author: author.slice(0, 200) } : {}),
-    ...(summary ? { summary: summary.slice(0, 1000) } : {}),
+    ...(author ? { author: feedText(author, 200) } : {}),
+    ...(summary ? { summary: feedText(summary, 1000) } : {}),
     publishedAt: date.toISOString(),
   };
 }
@@ -88,7 +142,7 @@ export const ingestJob = defineJobType({
   }),
   outboundUrls: (payload) => ({ "/feedUrl": payload.feedUrl }),
   async run(payload, { env, outbound: policy, signal }) {
-    const feedService = feedClient(env);
+    const feedService = feedClient(env, feedApiKey(env));
     const feed = await retry(
       () =>
         withTimeout(
@@ -102,8 +156,8 @@ export const ingestJob = defineJobType({
       httpRetryOptions(2, signal),
     );
     const raw = feed.items.slice(0, payload.maxItems);
-    const keyPrefix = new URL(payload.feedUrl).host;
-    const items = raw.flatMap((item) => toFeedItem(item, payload.topic, keyPrefix) ?? []);
+    const host = canonicalFeedHost(payload.feedUrl);
+    const items = raw.flatMap((item) => toFeedItem(item, payload.topic, host) ?? []);
     let created = 0;
     let posted = 0;
     for await (const group of chunk(items, FEED_POST_LIMIT, { signal })) {
@@ -158,13 +212,25 @@ async function readFeed(
  * job's retry policy is the only one, and a `Retry-After` too long for this run reaches the queue
  * uncut (up to the queue's longest delay), so the redelivery waits as long as the feed asked.
  */
-function feedClient(env: Env): FeedClient {
+function feedClient(env: Env, apiKey: string): FeedClient {
   return createFeedClient({
     baseUrl: "https://paginated-feed",
     fetch: (request) => env.FEED.fetch(request),
+    headers: { authorization: `Bearer ${apiKey}` },
     retries: 0,
     maxRetryDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000,
   });
+}
+
+/** The key to post with; refused at enqueue when missing, so only a since-changed config lands here. */
+function feedApiKey(env: Env): string {
+  const key = feedApiKeyOf(env);
+  if (key === undefined) {
+    throw new PermanentJobError(
+      "FEED_API_KEY is not set, so this job cannot post to paginated-feed",
+    );
+  }
+  return key;
 }
 
 /** Posts one chunk; an answer outside 2xx becomes the error that tells the job what to do next. */

@@ -5,10 +5,11 @@ import {
   jsonResponse,
   notConfigured,
   problemResponses,
+  secureRoute,
 } from "@edge-async/http";
 import { createCursorCodec, nextPageUrl } from "@edge-async/pagination";
-import { createRoute } from "@hono/zod-openapi";
 import * as z from "zod";
+import { assertMayIngest, readLimit, visibleOwner, writeLimit } from "../access.ts";
 import {
   enqueueBatchRequest,
   enqueuedBatch,
@@ -32,22 +33,33 @@ const location = {
   Location: { description: "The job's URL, `/v1/jobs/{id}`", schema: { type: "string" as const } },
 };
 
-const writeProblems = {
-  400: "The body is not valid JSON, a job is invalid (each `errors` entry points at its field), or a URL is refused by the outbound policy; nothing was enqueued",
-  409: "An idempotencyKey is already used by a different job; nothing was enqueued",
-  413: "The body is larger than the limit (as sent or decoded)",
-  415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
-  503: "The queue refused the jobs (nothing was enqueued; retry after Retry-After), or the worker is not configured",
+/** The answers every route may give before its handler runs: access and request rate. */
+const accessProblems = {
+  401: "No credentials, or credentials this worker does not accept (`WWW-Authenticate: Bearer`)",
+  403: "The credentials do not grant the scope this route needs (named in `scope`)",
+  429: "Past this API key's request rate (`Retry-After`, `RateLimit`, `RateLimit-Policy`)",
 } as const;
 
-const enqueueRoute = createRoute({
+const writeProblems = {
+  ...accessProblems,
+  400: "The body is not valid JSON, a job is invalid (each `errors` entry points at its field), a URL is refused by the outbound policy, or a batch holds more new jobs than a cap allows; nothing was enqueued",
+  403: "The credentials do not grant jobs:write, or an ingest job is enqueued without feed:write; nothing was enqueued",
+  409: "An idempotencyKey of this API key is already used by a different job; nothing was enqueued",
+  413: "The body is larger than the limit (as sent or decoded)",
+  415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
+  429: "Past this API key's request rate, or past its jobs-per-minute or open-jobs cap; nothing was enqueued (`Retry-After`, `RateLimit`, `RateLimit-Policy`)",
+  503: "The queue or the database refused the jobs (nothing was enqueued; retry after Retry-After), or the worker is not configured",
+} as const;
+
+const enqueueRoute = secureRoute({
+  access: { scope: "jobs:write" },
   method: "post",
   path: "/",
   tags: ["jobs"],
   summary: "Enqueue a job",
   description:
-    "Records the job in D1, then sends it to the queue. A repeated `idempotencyKey` for the same type and payload answers the existing job (200, `Idempotent-Replayed: true`).",
-  middleware: [jsonInput({ maxBytes: 256 * 1024 })] as const,
+    "Records the job in D1, then sends it to the queue. A repeated `idempotencyKey` of the same API key for the same type and payload answers the existing job (200, `Idempotent-Replayed: true`); keys of different API keys never meet.",
+  middleware: [writeLimit, jsonInput({ maxBytes: 256 * 1024 })] as const,
   request: {
     body: {
       required: true,
@@ -67,14 +79,15 @@ const enqueueRoute = createRoute({
   },
 });
 
-const enqueueBatchRoute = createRoute({
+const enqueueBatchRoute = secureRoute({
+  access: { scope: "jobs:write" },
   method: "post",
   path: "/batch",
   tags: ["jobs"],
   summary: "Enqueue up to 100 jobs at once",
   description:
     "One D1 batch and one `sendBatch`; all or nothing. Answers 202 if any job was created, 200 if every job was a replay.",
-  middleware: [jsonInput({ maxBytes: 1024 * 1024 })] as const,
+  middleware: [writeLimit, jsonInput({ maxBytes: 1024 * 1024 })] as const,
   request: {
     body: {
       required: true,
@@ -90,13 +103,15 @@ const enqueueBatchRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listRoute = secureRoute({
+  access: { scope: "jobs:read" },
   method: "get",
   path: "/",
   tags: ["jobs"],
   summary: "List jobs, newest first",
   description:
-    "Keyset pagination: pass `nextCursor` back as `cursor` with the same filters. A cursor is signed and bound to its filters.",
+    "The API key's own jobs (every job with `jobs:admin`). Keyset pagination: pass `nextCursor` back as `cursor` with the same filters. A cursor is signed and bound to its filters and to whose jobs it walks.",
+  middleware: [readLimit] as const,
   request: { query: listQuery },
   responses: {
     200: {
@@ -106,23 +121,28 @@ const listRoute = createRoute({
       },
     },
     ...problemResponses({
+      ...accessProblems,
       400: "A filter, limit or cursor is invalid (or the cursor belongs to other filters)",
       503: "The worker is not configured (outside development: CURSOR_SECRET is not set)",
     }),
   },
 });
 
-const getRoute = createRoute({
+const getRoute = secureRoute({
+  access: { scope: "jobs:read" },
   method: "get",
   path: "/{id}",
   tags: ["jobs"],
   summary: "Read a job",
+  description: "A job of the API key's own (any job with `jobs:admin`).",
+  middleware: [readLimit] as const,
   request: { params: jobIdParam },
   responses: {
     200: jsonResponse(jobView, "The job"),
     ...problemResponses({
+      ...accessProblems,
       400: "The id is not a UUID",
-      404: "No job has this id",
+      404: "No job of this API key has this id (another key's job reads as missing)",
       503: "The worker is not configured",
     }),
   },
@@ -131,8 +151,10 @@ const getRoute = createRoute({
 /** `/v1/jobs`: enqueue one job or a batch, read a job, list jobs. */
 export const jobRoutes = createApi<App>()
   .openapi(enqueueRoute, async (c) => {
-    const { config } = c.var;
-    const [entry] = await enqueueJobs(c.env, database(c.env.DB), config, [c.req.valid("json")]);
+    const { config, principal } = c.var;
+    const request = c.req.valid("json");
+    assertMayIngest(principal, [request.type], () => "");
+    const [entry] = await enqueueJobs(c.env, database(c.env.DB), config, principal.id, [request]);
     const { job, created } = entry!;
     c.header("location", `/v1/jobs/${job.id}`);
     if (created) return c.json({ id: job.id, status: job.status }, 202);
@@ -140,12 +162,21 @@ export const jobRoutes = createApi<App>()
     return c.json(toJobView(job, config.maxAttempts), 200);
   })
   .openapi(enqueueBatchRoute, async (c) => {
+    const { principal } = c.var;
+    const requests = c.req.valid("json").jobs;
+    const pointerPrefix = (index: number) => `/jobs/${index}`;
+    assertMayIngest(
+      principal,
+      requests.map((request) => request.type),
+      pointerPrefix,
+    );
     const entries = await enqueueJobs(
       c.env,
       database(c.env.DB),
       c.var.config,
-      c.req.valid("json").jobs,
-      { pointerPrefix: (index) => `/jobs/${index}` },
+      principal.id,
+      requests,
+      { pointerPrefix },
     );
     const jobs = entries.map(({ job, created }) => ({ id: job.id, status: job.status, created }));
     return entries.some((entry) => entry.created) ? c.json({ jobs }, 202) : c.json({ jobs }, 200);
@@ -161,10 +192,12 @@ export const jobRoutes = createApi<App>()
       purpose: "queue-worker.jobs",
       schema: positionSchema,
     });
-    const filters = { status, type };
+    const owner = visibleOwner(c.var.principal);
+    // The cursor is bound to whose jobs it walks too, so one key's cursor is no use to another.
+    const filters = { status, type, owner: owner ?? "*" };
     const after: ListPosition | undefined =
       cursor === undefined ? undefined : await cursors.decode(cursor, filters);
-    const rows = await listJobs(database(c.env.DB), filters, limit, after);
+    const rows = await listJobs(database(c.env.DB), { status, type, owner }, limit, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextCursor =
@@ -178,7 +211,7 @@ export const jobRoutes = createApi<App>()
   })
   .openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const job = await findJob(database(c.env.DB), id);
+    const job = await findJob(database(c.env.DB), id, visibleOwner(c.var.principal));
     if (job === undefined) {
       throw new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
     }
