@@ -5,7 +5,8 @@ import { gateway, uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
 // HTTP fuzzing: random malformed requests to every endpoint that takes input never get a 5xx,
 // every 4xx is problem+json, and a refused request reaches no upstream (the gateway stores
 // nothing; what it must not change is the world outside). Every URL generated here points at
-// this file's own host and key, so the test upstream can count what reached it.
+// this file's own host and key, so the test upstream can count what reached it. Each test gets
+// 30 s: a run takes a few seconds alone, but the suites share two cores.
 
 const HOST = uniqueHost("fuzz");
 const KEY = uniqueKey("fuzz");
@@ -123,7 +124,8 @@ async function probe(
   expect((await upstreamStats(KEY)).hits).toBe(hitsBefore);
 }
 
-describe("HTTP fuzz (fetch-aggregator)", () => {
+// Each property sends up to 150 requests; on a loaded 2-core machine that can take longer than 5 s.
+describe("HTTP fuzz (fetch-aggregator)", { timeout: 30_000 }, () => {
   it("POST /v1/aggregate: random bodies, media types and Accept", async () => {
     await fc.assert(
       fc.asyncProperty(body, contentType, accept, async (payload, type, wants) => {
@@ -134,7 +136,7 @@ describe("HTTP fuzz (fetch-aggregator)", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 30_000);
 
   it("GET /v1/proxy: random query strings", async () => {
     const url = fc.oneof(
@@ -147,7 +149,7 @@ describe("HTTP fuzz (fetch-aggregator)", () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it("GET /v1/views/:name: random names and query strings", async () => {
     const name = fc.oneof(fc.constant("dashboard"), urlText);
@@ -157,7 +159,7 @@ describe("HTTP fuzz (fetch-aggregator)", () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 30_000);
 
   it("any method on any path", async () => {
     const method = fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD");
@@ -176,5 +178,5 @@ describe("HTTP fuzz (fetch-aggregator)", () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 30_000);
 });

@@ -122,7 +122,8 @@ beforeAll(async () => {
   cursor = page.nextCursor;
 });
 
-describe("HTTP fuzz (queue-worker)", () => {
+// Each property sends up to 150 requests; on a loaded 2-core machine that can take longer than 5 s.
+describe("HTTP fuzz (queue-worker)", { timeout: 30_000 }, () => {
   it("POST /v1/jobs: random bodies and media types", async () => {
     await fc.assert(
       fc.asyncProperty(bodyOf(jobLike), contentType, async (body, type) => {
