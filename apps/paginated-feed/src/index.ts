@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import {
+  ACCESS_SECURITY_SCHEMES,
+  cors,
+  createApi,
+  securityHeaders,
+  serviceRoutes,
+  withConfig,
+} from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import type { App } from "./env.ts";
@@ -16,6 +23,10 @@ import { itemRoutes } from "./routes/items.ts";
 const config = withConfig(parseConfig);
 
 const app = createApi<App>();
+// First, so every answer (errors and preflights included) carries them.
+app.use(securityHeaders());
+// Origins from CORS_ORIGINS; none by default.
+app.use(cors(app));
 app.use("/v1/*", config);
 app.use("/__bench/*", config);
 app.route("/v1/items", itemRoutes);
@@ -27,15 +38,16 @@ serviceRoutes(
     name: "paginated-feed",
     version: packageJson.version,
     description:
-      "A D1 feed served newest first by signed keyset cursors (`nextCursor`, `Link` headers, ETags), with an idempotent batch ingest and a streaming NDJSON export. Errors are RFC 9457 problem+json.",
+      "A D1 feed served newest first by signed keyset cursors (`nextCursor`, `Link` headers, ETags), with an idempotent batch ingest and a streaming NDJSON export. Errors are RFC 9457 problem+json. Reads are public unless FEED_READS_PRIVATE is true (then they need feed:read); the ingest needs feed:write: send `Authorization: Bearer <API key>`.",
     tags: [
       { name: "items", description: "The feed: listing, ingest, export and single items" },
       {
         name: "bench",
         description:
-          'Benchmark-only routes: they answer 404 unless ENABLE_BENCH_ROUTES is "true", which only `pnpm bench` sets. Never enable in production.',
+          'Benchmark-only routes: they need feed:admin and answer 404 unless ENABLE_BENCH_ROUTES is "true", which only `pnpm bench` sets. Never enable in production.',
       },
     ],
+    securitySchemes: ACCESS_SECURITY_SCHEMES,
   },
   { dependency: "database", probe: (c) => c.env.DB.prepare("select 1").first() },
 );

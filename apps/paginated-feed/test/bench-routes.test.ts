@@ -2,7 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import app from "../src/index.ts";
-import { api, BASE, getPage, ingest, json, makeItem, resetItems } from "./helpers.ts";
+import { api, BASE, bearer, getPage, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
@@ -10,7 +10,7 @@ beforeEach(resetItems);
 
 function benchFetch(path: string) {
   return app.fetch(
-    new Request(new URL(path, BASE)),
+    new Request(new URL(path, BASE), { headers: bearer("admin") }),
     { ...env, ENABLE_BENCH_ROUTES: "true" },
     createExecutionContext(),
   );
@@ -18,7 +18,7 @@ function benchFetch(path: string) {
 
 describe("benchmark routes", () => {
   it("are off unless ENABLE_BENCH_ROUTES is true", async () => {
-    const response = await api("/__bench/offset-page?offset=0");
+    const response = await api("/__bench/offset-page?offset=0", { headers: bearer("admin") });
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError, createFeedClient, FeedApiError } from "../src/client.ts";
 import app from "../src/index.ts";
-import { BASE, ingest, makeItem, resetItems, walk } from "./helpers.ts";
+import { BASE, bearer, ingest, makeItem, resetItems, walk } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
@@ -14,6 +14,7 @@ function recordingClient() {
   const requests: string[] = [];
   const client = createFeedClient({
     baseUrl: BASE,
+    headers: bearer("writer"),
     fetch: (request) => {
       requests.push(
         `${request.method} ${new URL(request.url).pathname}${new URL(request.url).search}`,
@@ -114,6 +115,7 @@ describe("feed client: signals, retries and the shared error", () => {
     let sent = 0;
     const client = createFeedClient({
       baseUrl: BASE,
+      headers: bearer("writer"),
       retries: 1,
       fetch: (request) => {
         sent += 1;

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem, IngestResult } from "../src/contract.ts";
-import { api, json, makeItem, resetItems } from "./helpers.ts";
+import { api, bearer, json, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
@@ -15,7 +15,11 @@ async function compress(text: string, format: "gzip" | "deflate"): Promise<Uint8
 function post(body: BodyInit, contentEncoding: string): Promise<Response> {
   return api("/v1/items", {
     method: "POST",
-    headers: { "content-type": "application/json", "content-encoding": contentEncoding },
+    headers: {
+      "content-type": "application/json",
+      "content-encoding": contentEncoding,
+      ...bearer("writer"),
+    },
     body,
   });
 }

@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { declaredStatuses, responseMismatches, routeTable, specOperations } from "@edge-async/http";
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../src/index.ts";
-import { api, BASE, ingest, makeItem, resetItems } from "./helpers.ts";
+import { api, BASE, bearer, ingest, makeItem, resetItems } from "./helpers.ts";
+import { callProtected, keysFor, protectedRoutes } from "./protected-routes.ts";
 
 // The spec cannot drift from the code: every routed path is documented and every documented path
 // is routed, and every status a route declares is answered for real here, by the handler in
@@ -11,9 +12,13 @@ import { api, BASE, ingest, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
+// The bench routes need feed:admin: these calls send the admin key.
 async function fetchWith(path: string, overrides: Partial<Cloudflare.Env>, init?: RequestInit) {
   return app.fetch(
-    new Request(new URL(path, BASE), init),
+    new Request(new URL(path, BASE), {
+      ...init,
+      headers: { ...bearer("admin"), ...init?.headers },
+    }),
     { ...env, ...overrides },
     createExecutionContext(),
   );
@@ -29,7 +34,7 @@ const brokenDb = {
 const post = (body: BodyInit, headers: Record<string, string> = {}) =>
   api("/v1/items", {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", ...bearer("writer"), ...headers },
     body,
   });
 const etagOf = async (path: string) => (await api(path)).headers.get("etag") ?? "";
@@ -69,7 +74,7 @@ const cases: [string, number, () => Promise<Response>][] = [
   ["GET /v1/items/:id", 404, () => api("/v1/items/999999999")],
   ["GET /__bench/offset-page", 200, () => fetchWith("/__bench/offset-page?offset=1", bench)],
   ["GET /__bench/offset-page", 400, () => fetchWith("/__bench/offset-page", bench)],
-  ["GET /__bench/offset-page", 404, () => api("/__bench/offset-page?offset=0")],
+  ["GET /__bench/offset-page", 404, () => fetchWith("/__bench/offset-page?offset=0", {})],
   ["GET /__bench/cursor-at", 200, () => fetchWith("/__bench/cursor-at?offset=2", bench)],
   ["GET /__bench/cursor-at", 400, () => fetchWith("/__bench/cursor-at?offset=-1", bench)],
   ["GET /__bench/cursor-at", 404, () => fetchWith("/__bench/cursor-at?offset=99", bench)],
@@ -80,13 +85,43 @@ const cases: [string, number, () => Promise<Response>][] = [
   ],
   ["GET /__bench/rows-read", 200, () => fetchWith("/__bench/rows-read?offset=2", bench)],
   ["GET /__bench/rows-read", 400, () => fetchWith("/__bench/rows-read?offset=x", bench)],
-  ["GET /__bench/rows-read", 404, () => api("/__bench/rows-read?offset=1")],
+  ["GET /__bench/rows-read", 404, () => fetchWith("/__bench/rows-read?offset=1", {})],
   ["GET /", 200, () => api("/")],
   ["GET /healthz", 200, () => api("/healthz")],
   ["GET /healthz", 503, () => fetchWith("/healthz", brokenDb)],
   ["GET /openapi.json", 200, () => api("/openapi.json")],
   ["GET /docs", 200, () => api("/docs")],
+  ...accessCases(),
 ];
+
+/**
+ * 401, 403, 429 and 503 of every protected route (reads made private): no key, a key without
+ * the scope, a limiter that refuses, and no API_KEYS outside development.
+ */
+function accessCases(): [string, number, () => Promise<Response>][] {
+  const refusing: RateLimit = { limit: async () => ({ success: false }) };
+  return protectedRoutes().flatMap((route) => {
+    const { granted, refused } = keysFor(route.rule.scope);
+    return [
+      [route.route, 401, () => callProtected(route)],
+      [route.route, 403, () => callProtected(route, { key: refused })],
+      [
+        route.route,
+        429,
+        () =>
+          callProtected(route, {
+            key: granted,
+            env: { READ_LIMITER: refusing, WRITE_LIMITER: refusing },
+          }),
+      ],
+      [
+        route.route,
+        503,
+        () => callProtected(route, { key: granted, env: { API_KEYS: undefined } }),
+      ],
+    ] satisfies [string, number, () => Promise<Response>][];
+  });
+}
 
 describe("the OpenAPI document and the router", () => {
   it("list the same operations", async () => {

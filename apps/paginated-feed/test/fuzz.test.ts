@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FeedPage } from "../src/contract.ts";
 import app from "../src/index.ts";
-import { api, BASE, ingest, json, makeItem, resetItems } from "./helpers.ts";
+import { api, BASE, bearer, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
 // HTTP fuzzing: random malformed requests to every endpoint that takes input never get a 5xx,
 // every 4xx is problem+json, and the stored rows are unchanged after every refused request.
@@ -165,7 +165,10 @@ describe("HTTP fuzz (paginated-feed)", { timeout: 30_000 }, () => {
   it("POST /v1/items: random bodies and media types", async () => {
     await fc.assert(
       fc.asyncProperty(body, contentType, async (payload, type) => {
-        const headers: Record<string, string> = type === undefined ? {} : { "content-type": type };
+        const headers: Record<string, string> = {
+          ...bearer("writer"),
+          ...(type === undefined ? {} : { "content-type": type }),
+        };
         await probe(() => api("/v1/items", { method: "POST", headers, body: payload }), {
           mayWrite: true,
         });
@@ -206,7 +209,7 @@ describe("HTTP fuzz (paginated-feed)", { timeout: 30_000 }, () => {
       fc.asyncProperty(route, search, async (name, q) => {
         await probe(async () =>
           app.fetch(
-            new Request(new URL(`/__bench/${name}?${q}`, BASE)),
+            new Request(new URL(`/__bench/${name}?${q}`, BASE), { headers: bearer("admin") }),
             { ...env, ENABLE_BENCH_ROUTES: "true" },
             createExecutionContext(),
           ),
@@ -224,10 +227,11 @@ describe("HTTP fuzz (paginated-feed)", { timeout: 30_000 }, () => {
     );
     await fc.assert(
       fc.asyncProperty(method, path, contentType, async (verb, route, type) => {
-        const init: RequestInit = { method: verb };
+        const headers: Record<string, string> = bearer("writer");
+        const init: RequestInit = { method: verb, headers };
         if (verb !== "GET" && verb !== "HEAD") {
           init.body = "{}";
-          if (type !== undefined) init.headers = { "content-type": type };
+          if (type !== undefined) headers["content-type"] = type;
         }
         await probe(() => api(route, init), { mayWrite: verb === "POST", head: verb === "HEAD" });
       }),

@@ -1,5 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import type { FeedItem, FeedPage, IngestItem, IngestResult } from "../src/contract.ts";
+import { bearer } from "./keys.ts";
+
+export { bearer, TEST_KEYS } from "./keys.ts";
 
 export const BASE = "http://feed.test";
 
@@ -38,7 +41,7 @@ export async function ingest(items: IngestItem[]): Promise<IngestResult[]> {
   for (let i = 0; i < items.length; i += 100) {
     const response = await api("/v1/items", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...bearer("writer") },
       body: JSON.stringify({ items: items.slice(i, i + 100) }),
     });
     if (response.status !== 200)

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem, IngestResult } from "../src/contract.ts";
-import { api, getPage, ingest, json, makeItem, resetItems } from "./helpers.ts";
+import { api, bearer, getPage, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
@@ -11,7 +11,7 @@ beforeEach(resetItems);
 function post(body: unknown, contentType = "application/json"): Promise<Response> {
   return api("/v1/items", {
     method: "POST",
-    headers: { "content-type": contentType },
+    headers: { "content-type": contentType, ...bearer("writer") },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }

@@ -3,8 +3,9 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { FeedItem, FeedPage, IngestItem, IngestResult } from "../src/contract.ts";
 import { ingestItem } from "../src/contract.ts";
-import { feedDb, upsertItems } from "../src/db/feed-store.ts";
-import { api, ingest, json, makeItem, resetItems } from "./helpers.ts";
+import { feedDb } from "../src/db/feed-store.ts";
+import { upsertItems } from "../src/db/upsert.ts";
+import { api, bearer, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
 const T0 = Date.parse("2026-11-01T00:00:00Z");
 
@@ -33,7 +34,7 @@ const anyTopic = fc
 function post(body: unknown): Promise<Response> {
   return api("/v1/items", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...bearer("writer") },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }
@@ -84,10 +85,12 @@ describe("text that D1 cannot keep exactly", () => {
     expect(result!.externalKey).toBe(odd.externalKey);
   });
 
+  const writer = { id: "text-test", overwritesAny: false };
+
   it("upsertItems itself refuses such text before writing anything", async () => {
     const parsed = ingestItem.parse(makeItem(T0));
     await expect(
-      upsertItems(feedDb(env.DB), [parsed, { ...parsed, externalKey: "x\udfffy" }], T0),
+      upsertItems(feedDb(env.DB), [parsed, { ...parsed, externalKey: "x\udfffy" }], T0, writer),
     ).rejects.toThrow(RangeError);
     expect(await storedRows()).toEqual([]);
   });
@@ -100,6 +103,7 @@ describe("text that D1 cannot keep exactly", () => {
       db,
       keys.map((externalKey) => ({ ...base, externalKey })),
       T0,
+      writer,
     );
     expect(outcomes.map((outcome) => outcome.externalKey)).toEqual(keys);
     expect(new Set(outcomes.map((outcome) => outcome.id)).size).toBe(keys.length);
@@ -108,6 +112,7 @@ describe("text that D1 cannot keep exactly", () => {
       db,
       keys.map((externalKey) => ({ ...base, externalKey })),
       T0,
+      writer,
     );
     expect(again).toEqual(outcomes.map((outcome) => ({ ...outcome, created: false })));
   });

@@ -5,7 +5,9 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
  * Feed items. `id` is an AUTOINCREMENT rowid: ids only grow and are never reused, which is what
  * lets a walk pin itself to "everything with id <= the highest id at the start". Times are
  * integer milliseconds since the epoch so keyset comparisons are exact (no string collation or
- * fractional-second surprises).
+ * fractional-second surprises). `owner` is the id of the API key (or `jwt:<sub>`) that created the
+ * item: only it, or a caller with `feed:admin`, may overwrite the item. Rows stored before owners
+ * were recorded hold `null`: owned by no key, so only `feed:admin` may overwrite them.
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@ export const items = sqliteTable(
     publishedAt: integer("published_at").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    owner: text("owner"),
   },
   (table) => [
     index("items_feed_order_idx").on(sql`${table.publishedAt} desc`, sql`${table.id} desc`),

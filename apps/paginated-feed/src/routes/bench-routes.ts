@@ -1,5 +1,10 @@
-import { createApi, HttpProblem, jsonResponse, problemResponses } from "@edge-async/http";
-import { createRoute } from "@hono/zod-openapi";
+import {
+  createApi,
+  HttpProblem,
+  jsonResponse,
+  problemResponses,
+  secureRoute,
+} from "@edge-async/http";
 import { desc, max } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import * as z from "zod";
@@ -9,6 +14,7 @@ import { feedDb, selectPage } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
 import type { App } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
+import { readLimit } from "../limits.ts";
 
 const offsetQuery = z.strictObject({
   offset: z.coerce
@@ -30,7 +36,18 @@ const offsetQuery = z.strictObject({
 
 const OFF = "Benchmark routes are off (ENABLE_BENCH_ROUTES is not true)";
 
-// Runs before the query is validated, so a worker without bench routes says only that.
+// feed:admin even though the routes are off in production: a deep OFFSET page reads every row
+// before it (what D1 bills), so a deployment that turned them on by mistake is still not open.
+const BENCH_ACCESS = { scope: "feed:admin" } as const;
+const accessProblems = {
+  401: "No valid credentials were sent",
+  403: "The credentials lack feed:admin",
+  429: "More requests than READ_REQUESTS_PER_MINUTE from this key",
+};
+const NOT_CONFIGURED = "Neither API_KEYS nor a JWT issuer is set outside development";
+
+// Runs after the access check and before the query is validated, so a caller allowed to use the
+// routes learns only that they are off.
 const benchOnly: MiddlewareHandler<App> = async (c, next) => {
   if (!c.var.config.benchRoutes) {
     throw new HttpProblem(404, "not-found", "Not Found", { detail: "Benchmark routes are off." });
@@ -38,44 +55,53 @@ const benchOnly: MiddlewareHandler<App> = async (c, next) => {
   await next();
 };
 
-const offsetPage = createRoute({
+const offsetPage = secureRoute({
+  access: BENCH_ACCESS,
   method: "get",
   path: "/offset-page",
   tags: ["bench"],
   summary: "Bench only: a page by OFFSET, the peer the keyset listing is measured against",
-  middleware: [benchOnly] as const,
+  middleware: [readLimit, benchOnly] as const,
   request: { query: offsetQuery },
   responses: {
     200: jsonResponse(z.strictObject({ items: z.array(feedItem) }), "The page"),
-    ...problemResponses({ 400: "offset or limit is invalid", 404: OFF }),
+    ...problemResponses({
+      400: "offset or limit is invalid",
+      404: OFF,
+      ...accessProblems,
+      503: `${NOT_CONFIGURED} (not-configured)`,
+    }),
   },
 });
 
-const cursorAt = createRoute({
+const cursorAt = secureRoute({
+  access: BENCH_ACCESS,
   method: "get",
   path: "/cursor-at",
   tags: ["bench"],
   summary: "Bench only: a signed cursor positioned offset items deep",
   description: "Found once by OFFSET, so the benchmark can ask for a deep keyset page directly.",
-  middleware: [benchOnly] as const,
+  middleware: [readLimit, benchOnly] as const,
   request: { query: offsetQuery },
   responses: {
     200: jsonResponse(z.strictObject({ cursor: z.string() }), "The cursor"),
     ...problemResponses({
       400: "offset or limit is invalid",
       404: `${OFF}, or there is no item at offset`,
-      503: "CURSOR_SECRET is not set outside development (not-configured)",
+      ...accessProblems,
+      503: `${NOT_CONFIGURED}, or CURSOR_SECRET is not set outside development (not-configured)`,
     }),
   },
 });
 
 const count = z.number().int().nonnegative();
-const rowsRead = createRoute({
+const rowsRead = secureRoute({
+  access: BENCH_ACCESS,
   method: "get",
   path: "/rows-read",
   tags: ["bench"],
   summary: "Bench only: the rows D1 reads (what it bills) for keyset and OFFSET pages",
-  middleware: [benchOnly] as const,
+  middleware: [readLimit, benchOnly] as const,
   request: { query: offsetQuery },
   responses: {
     200: jsonResponse(
@@ -90,6 +116,8 @@ const rowsRead = createRoute({
     ...problemResponses({
       400: "offset or limit is invalid",
       404: `${OFF}, or there is no item at offset`,
+      ...accessProblems,
+      503: `${NOT_CONFIGURED} (not-configured)`,
     }),
   },
 });
@@ -111,8 +139,9 @@ async function rowsReadBy(
 }
 
 /**
- * Benchmark-only routes under `/__bench`, each answering 404 unless ENABLE_BENCH_ROUTES is "true": they
- * give OFFSET peers and deep cursors for `bench/run.ts`, and must never serve in production.
+ * Benchmark-only routes under `/__bench`, each answering 404 unless ENABLE_BENCH_ROUTES is "true"
+ * and needing feed:admin: they give OFFSET peers and deep cursors for `bench/run.ts`, and must
+ * never serve in production.
  */
 export const benchRoutes = createApi<App>()
   .openapi(offsetPage, async (c) => {

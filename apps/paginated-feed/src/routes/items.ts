@@ -1,13 +1,14 @@
 import {
   createApi,
   HttpProblem,
+  hasScope,
   jsonInput,
   jsonResponse,
   NDJSON_HEADERS,
   problemResponses,
+  secureRoute,
 } from "@edge-async/http";
 import { pageResponse } from "@edge-async/pagination";
-import { createRoute } from "@hono/zod-openapi";
 import { etag } from "hono/etag";
 import * as z from "zod";
 import {
@@ -21,10 +22,12 @@ import {
   listQuery,
 } from "../contract.ts";
 import { feedCursors } from "../cursor.ts";
-import { feedDb, findItem, readPage, upsertItems } from "../db/feed-store.ts";
+import { feedDb, findItem, readPage } from "../db/feed-store.ts";
+import { NotOwnerError, upsertItems } from "../db/upsert.ts";
 import type { App } from "../env.ts";
 import { exportStream } from "../export-feed.ts";
 import { toFeedItem } from "../item-json.ts";
+import { readLimit, writeLimit } from "../limits.ts";
 
 // 100 items at their largest fit well within 2 MiB.
 const MAX_INGEST_BYTES = 2 * 1024 * 1024;
@@ -39,14 +42,29 @@ const conditional = z.object({
 const text = { schema: { type: "string" as const } };
 const cachedHeaders = {
   ETag: { description: "Weak ETag of the JSON", ...text },
-  "Cache-Control": { description: "`private, no-cache`: revalidate before reuse", ...text },
+  "Cache-Control": {
+    description:
+      "`private, no-cache` (revalidate before reuse) while reads are public; `no-store` once they need a key",
+    ...text,
+  },
 };
+// Reads are public unless FEED_READS_PRIVATE is "true"; then they need feed:read.
+const READ_ACCESS = { scope: "feed:read", publicUnless: "FEED_READS_PRIVATE" } as const;
+const readProblems = {
+  401: "Reads are private (FEED_READS_PRIVATE) and no valid credentials were sent",
+  403: "Reads are private and the credentials lack feed:read",
+  429: "More reads than READ_REQUESTS_PER_MINUTE from this client address (or key, when private)",
+};
+const READS_NOT_CONFIGURED =
+  "Reads are private and neither API_KEYS nor a JWT issuer is set outside development (not-configured)";
+
 const notModified = {
   description: "Unchanged since the ETag in If-None-Match; no body",
   headers: cachedHeaders,
 };
 
-const listItems = createRoute({
+const listItems = secureRoute({
+  access: READ_ACCESS,
   method: "get",
   path: "/",
   tags: ["items"],
@@ -54,7 +72,7 @@ const listItems = createRoute({
   description:
     "Keyset pagination by signed cursor: pass `nextCursor` as `cursor` with the same filters for the next page (the `Link` header says the same). A walk returns every item that existed at its start exactly once.",
   // Weak: the bytes may be re-encoded (compressed) on the way; the JSON is what is compared.
-  middleware: [etag({ weak: true })] as const,
+  middleware: [readLimit, etag({ weak: true })] as const,
   request: { query: listQuery, headers: conditional },
   responses: {
     200: {
@@ -65,19 +83,21 @@ const listItems = createRoute({
     304: notModified,
     ...problemResponses({
       400: "A parameter is invalid, or the cursor is tampered, foreign or for other filters",
-      503: "CURSOR_SECRET is not set outside development (not-configured)",
+      ...readProblems,
+      503: `CURSOR_SECRET is not set outside development, or: ${READS_NOT_CONFIGURED}`,
     }),
   },
 });
 
-const ingestItems = createRoute({
+const ingestItems = secureRoute({
+  access: { scope: "feed:write" },
   method: "post",
   path: "/",
   tags: ["items"],
   summary: "Store up to 100 items, idempotent on externalKey",
   description:
-    "One D1 batch, all or nothing. A known key keeps its id and first publishedAt and has its content updated. Always 200: `created` says what happened, in request order.",
-  middleware: [jsonInput({ maxBytes: MAX_INGEST_BYTES })] as const,
+    "One D1 batch, all or nothing. A known key keeps its id and first publishedAt and has its content updated; only the key that created an item, or one with feed:admin, may update it. Always 200: `created` says what happened, in request order.",
+  middleware: [writeLimit, jsonInput({ maxBytes: MAX_INGEST_BYTES })] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: ingestBody } } },
   },
@@ -85,42 +105,70 @@ const ingestItems = createRoute({
     200: jsonResponse(ingestResponse, "The stored id of every item, in request order"),
     ...problemResponses({
       400: "The body is not JSON, not UTF-8, or an item is invalid (pointer to it)",
+      401: "No valid credentials were sent",
+      403: "The credentials lack feed:write, or items belong to another key (`not-owner`, a pointer to each item's externalKey; nothing was written)",
       413: "The body is larger than 2 MiB, as sent or decoded",
       415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
+      429: "More ingest requests than WRITE_REQUESTS_PER_MINUTE from this key",
+      503: "Neither API_KEYS nor a JWT issuer is set outside development (not-configured)",
     }),
   },
 });
 
-const exportItems = createRoute({
+const exportItems = secureRoute({
+  access: READ_ACCESS,
   method: "get",
   path: "/export",
   tags: ["items"],
   summary: "The whole (filtered) feed as NDJSON, streamed",
   description:
     "One item per line, newest first, pinned to the items that existed when it started. A missing final newline means the export was cut short.",
+  middleware: [readLimit] as const,
   request: { query: exportQuery },
   responses: {
     200: {
       description: "One FeedItem per line",
       content: { "application/x-ndjson": { schema: feedItem } },
     },
-    ...problemResponses({ 400: "A filter is invalid" }),
+    ...problemResponses({
+      400: "A filter is invalid",
+      ...readProblems,
+      503: READS_NOT_CONFIGURED,
+    }),
   },
 });
 
-const getItem = createRoute({
+const getItem = secureRoute({
+  access: READ_ACCESS,
   method: "get",
   path: "/{id}",
   tags: ["items"],
   summary: "One item by id",
-  middleware: [etag({ weak: true })] as const,
+  middleware: [readLimit, etag({ weak: true })] as const,
   request: { params: itemParams, headers: conditional },
   responses: {
     200: { ...jsonResponse(feedItem, "The item"), headers: cachedHeaders },
     304: notModified,
-    ...problemResponses({ 400: "The id is not a positive integer", 404: "No item has this id" }),
+    ...problemResponses({
+      400: "The id is not a positive integer",
+      404: "No item has this id",
+      ...readProblems,
+      503: READS_NOT_CONFIGURED,
+    }),
   },
 });
+
+/** 403 naming each item the caller may not overwrite; the owner itself is never named. */
+function notOwner(positions: readonly number[]): HttpProblem {
+  return new HttpProblem(403, "not-owner", "Forbidden", {
+    detail: `${positions.length === 1 ? "An item" : `${positions.length} items`} of the batch were created by another API key; only that key or one with feed:admin may overwrite them. Nothing was stored.`,
+    errors: positions.map((position) => ({
+      pointer: `/items/${position}/externalKey`,
+      detail: "was not created by this key",
+    })),
+    headers: { "cache-control": "no-store" },
+  });
+}
 
 // The document says /{id}; the router gets a pattern that leaves the one segment "export" to the
 // export route, so the routes answer the same in any registration order, and every other segment
@@ -141,7 +189,13 @@ export const itemRoutes = createApi<App>()
   })
   .openapi(ingestItems, async (c) => {
     const { items } = c.req.valid("json");
-    const outcomes = await upsertItems(feedDb(c.env.DB), items, Date.now());
+    const { principal } = c.var;
+    const writer = { id: principal.id, overwritesAny: hasScope(principal, "feed:admin") };
+    const outcomes = await upsertItems(feedDb(c.env.DB), items, Date.now(), writer).catch(
+      (error: unknown) => {
+        throw error instanceof NotOwnerError ? notOwner(error.positions) : error;
+      },
+    );
     const body: IngestResponse = {
       items: outcomes.map((outcome) => ({
         ...outcome,
