@@ -1,5 +1,5 @@
 import { abortReason, listenAbortShared } from "./internal/abort.ts";
-import { bulkheadFull } from "./internal/bulkhead.ts";
+import { bulkheadFull, rejectSoon } from "./internal/bulkhead.ts";
 import { checkBound, isPromiseLike } from "./internal/concurrency.ts";
 
 /**
@@ -235,7 +235,7 @@ export class KeyedLimiter<K> {
       return Promise.resolve(call).then(start) as Promise<T>;
     }
     if (lane.waiting >= this.maxWaiting) {
-      return Promise.reject(bulkheadFull(this.maxWaiting));
+      return rejectSoon(bulkheadFull(this.maxWaiting));
     }
     parked = call;
     const gate = new Promise<Call>(park);

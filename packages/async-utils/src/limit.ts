@@ -1,5 +1,5 @@
 import { AbortError } from "./errors.ts";
-import { bulkheadFull } from "./internal/bulkhead.ts";
+import { bulkheadFull, rejectSoon } from "./internal/bulkhead.ts";
 import { checkBound, describeValue, isPromiseLike } from "./internal/concurrency.ts";
 
 /**
@@ -158,7 +158,7 @@ class Limiter {
       return Promise.resolve(call).then(this.start);
     }
     if (this.pending >= this.maxWaiting) {
-      return Promise.reject(bulkheadFull(this.maxWaiting));
+      return rejectSoon(bulkheadFull(this.maxWaiting));
     }
     parked = call;
     const gate = new Promise<Call>(park);

@@ -1,5 +1,5 @@
 import { abortReason, listenAbortShared, noop } from "./internal/abort.ts";
-import { bulkheadFull } from "./internal/bulkhead.ts";
+import { bulkheadFull, rejectSoon } from "./internal/bulkhead.ts";
 import { checkBound } from "./internal/concurrency.ts";
 import { WaiterList, type WaiterNode } from "./internal/waiter-list.ts";
 
@@ -217,14 +217,18 @@ export class Semaphore {
   acquire(options?: AcquireOptions | number): Promise<Permit> {
     try {
       const entry = this.#enter(options);
+      if (entry === undefined) return Promise.reject(bulkheadFull(this.maxWaiting));
       return entry instanceof Promise ? entry : Promise.resolve(entry);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** A permit at once, a promise of one, or a throw for a call that must not wait. */
-  #enter(options: AcquireOptions | number | undefined): Permit | Promise<Permit> {
+  /**
+   * A permit at once, a promise of one, undefined when the wait line is full, or a throw for a
+   * call that must not wait (an aborted signal, a bad weight).
+   */
+  #enter(options: AcquireOptions | number | undefined): Permit | Promise<Permit> | undefined {
     let signal: AbortSignal | undefined;
     let weight: unknown = options;
     if (typeof options !== "number") {
@@ -239,12 +243,12 @@ export class Semaphore {
     return this.#take(weight as number, signal);
   }
 
-  #take(weight: number, signal: AbortSignal | undefined): Permit | Promise<Permit> {
+  #take(weight: number, signal: AbortSignal | undefined): Permit | Promise<Permit> | undefined {
     if (this.#waiters.size === 0 && this.#held + weight <= this.#permits) {
       this.#held += weight;
       return new SemaphorePermit(this, weight);
     }
-    if (this.#waiters.size >= this.maxWaiting) throw bulkheadFull(this.maxWaiting);
+    if (this.#waiters.size >= this.maxWaiting) return undefined;
     if (weight > this.#heaviest) this.#heaviest = weight;
     const waiter: Waiter = {
       weight,
@@ -280,15 +284,15 @@ export class Semaphore {
    * settles (or throws). `options.signal` only cancels the wait for the permit; once `fn` runs
    * it is up to `fn`. Rejects as {@link Semaphore.acquire} does, without calling `fn`.
    */
-  async run<T>(fn: () => PromiseLike<T> | T, options?: AcquireOptions): Promise<T> {
-    // #enter throws a refusal here rather than through a rejected promise, and try/finally
-    // replaces `using`: the same outcome for the caller, with less work per call.
-    const permit = await this.#enter(options);
+  run<T>(fn: () => PromiseLike<T> | T, options?: AcquireOptions): Promise<T> {
+    let entry: Permit | Promise<Permit> | undefined;
     try {
-      return await fn();
-    } finally {
-      permit.release();
+      entry = this.#enter(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (entry === undefined) return rejectSoon(bulkheadFull(this.maxWaiting));
+    return hold(entry, fn);
   }
 
   // Gives released permits back and serves the waiters they now cover.
@@ -320,6 +324,16 @@ export class Semaphore {
     if (this.#waiters.size === 0) this.#heaviest = 0;
     waiter.reject(reason);
     if (wasHead) this.#serve();
+  }
+}
+
+/** Runs `fn` once `entry` gives a permit, and releases the permit when `fn` settles. */
+async function hold<T>(entry: Permit | Promise<Permit>, fn: () => PromiseLike<T> | T): Promise<T> {
+  const permit = await entry;
+  try {
+    return await fn();
+  } finally {
+    permit.release();
   }
 }
 

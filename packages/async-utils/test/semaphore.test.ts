@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BulkheadFullError, type Permit, Semaphore } from "../src/semaphore.ts";
 import { abortInBulk, BULK, heapUsed } from "./helpers/bulk-abort.ts";
+import { nextMacrotask, watchUnhandledRejections } from "./helpers/iteration.ts";
 import { flush, trackedController } from "./helpers/signals.ts";
 
 describe("Semaphore", () => {
@@ -564,6 +565,27 @@ describe("Semaphore maxWaiting (bulkhead)", () => {
     // made directly, it is an ordinary error with a stack
     expect(new BulkheadFullError(3).name).toBe("BulkheadFullError");
     expect(new BulkheadFullError(3)).toBeInstanceOf(Error);
+  });
+
+  it("refusals handled by their caller leave no unhandled rejection", async () => {
+    const watch = watchUnhandledRejections();
+    try {
+      const semaphore = new Semaphore(1, { maxWaiting: 0 });
+      const held = await semaphore.acquire();
+      const refusals = await Promise.all([
+        semaphore.run(() => "never").catch((e: unknown) => e),
+        semaphore.acquire().catch((e: unknown) => e),
+        semaphore.run(() => "never", { weight: 2 }).catch((e: unknown) => e),
+      ]);
+      expect(refusals[0]).toBeInstanceOf(BulkheadFullError);
+      expect(refusals[1]).toBeInstanceOf(BulkheadFullError);
+      expect(refusals[2]).toBeInstanceOf(RangeError);
+      held.release();
+      await nextMacrotask();
+      expect(watch.reasons).toEqual([]);
+    } finally {
+      watch.stop();
+    }
   });
 
   it("0 means never wait; an acquire that needs no wait still succeeds", async () => {

@@ -45,3 +45,16 @@ export function bulkheadFull(maxWaiting: number): BulkheadFullError {
     errorClass.stackTraceLimit = limit;
   }
 }
+
+const settled = Promise.resolve();
+
+/**
+ * A promise that rejects with `reason` one microtask from now rather than at once. By then the
+ * caller has attached its handler, so the runtime's unhandled-rejection tracking, which costs
+ * more than the rest of a refusal, never sees it; for anyone awaiting it, it is the same.
+ */
+export function rejectSoon(reason: unknown): Promise<never> {
+  return settled.then(() => {
+    throw reason;
+  });
+}
