@@ -19,6 +19,8 @@ export interface LimitFunction {
    * Runs `fn(...args)` once fewer than `concurrency` calls are active, in call order, and
    * resolves or rejects as it does (a synchronous throw becomes a rejection). `fn` always starts
    * asynchronously, after the caller's synchronous code, and in the caller's async context.
+   * With `maxWaiting`, a call that would wait behind that many rejects with
+   * {@link BulkheadFullError} instead, without calling `fn`.
    */
   <A extends unknown[], R>(fn: (...args: A) => PromiseLike<R> | R, ...args: A): Promise<R>;
   /** Calls running now, counting those given a slot whose `fn` starts in the next microtask. */
