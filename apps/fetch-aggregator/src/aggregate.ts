@@ -52,7 +52,12 @@ type ResultHandler = (result: UpstreamResult, index: number) => void | Promise<v
 export async function runCall(
   plan: CallPlan,
   config: Config,
-  options: { signal?: AbortSignal; onResult?: ResultHandler } = {},
+  options: {
+    signal?: AbortSignal;
+    onResult?: ResultHandler;
+    /** Asked before each retry; `false` (the caller's key has no budget left) skips the retry. */
+    takeRetry?: () => Promise<boolean>;
+  } = {},
 ): Promise<CallReport> {
   const startedAt = Date.now();
   const call = linkedController(options.signal, {
@@ -68,7 +73,7 @@ export async function runCall(
       config,
       signal: call.signal,
       deadlineAt: startedAt + plan.deadlineMs,
-      budget: new SubrequestBudget(config.maxSubrequests, upstreamCount),
+      budget: new SubrequestBudget(config.maxSubrequests, upstreamCount, options.takeRetry),
     };
     const tasks = requestTasks(plan, scope);
     const results = await collectResults(tasks, plan.failFast, call.controller, options.onResult);
@@ -189,6 +194,22 @@ function buildReport(results: UpstreamResult[], startedAt: number): CallReport {
   };
   if (slowest !== undefined) report.slowest = slowest;
   return report;
+}
+
+/**
+ * The upstream requests a plan makes before any retry or redirect: identical GETs count once
+ * (they are coalesced), refused targets not at all. Cache hits are not known yet and count.
+ */
+export function plannedSubrequests(plan: CallPlan): number {
+  const coalesced = new Set<string>();
+  let others = 0;
+  for (const request of plan.requests) {
+    if (request.blocked !== undefined) continue;
+    const key = coalescingKey(request.upstream);
+    if (key === undefined) others++;
+    else coalesced.add(key);
+  }
+  return coalesced.size + others;
 }
 
 /** Identical GETs (and HEADs) share one upstream request; anything else never does. */

@@ -10,7 +10,7 @@ export type Vars = { readonly [Name in keyof Env]?: unknown };
 
 /** The answer every /v1 route declares for a var that does not parse (see {@link parseConfig}). */
 export const NOT_CONFIGURED = {
-  503: "The worker is misconfigured: a var does not parse (type not-configured, naming it)",
+  503: "The worker is misconfigured: a var does not parse, or outside development no API_KEYS (nor JWT issuer) is set (type not-configured, naming it)",
 } as const;
 
 const jsonText = (value: unknown): unknown => {
@@ -61,6 +61,8 @@ const envSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: count(1, 1_000).default(5),
   BREAKER_RESET_MS: count(0, 3_600_000).default(30_000),
   CACHE_TTL_SECONDS: count(0, 86_400).default(0),
+  REQUESTS_PER_KEY_PER_MINUTE: count(1, 10_000_000).default(600),
+  MAX_SUBREQUESTS_PER_KEY_PER_MINUTE: count(1, 100_000_000).default(6_000),
   VIEWS: z.preprocess(jsonText, z.record(z.string(), viewSchema)).default({}),
 });
 
@@ -88,6 +90,10 @@ export interface Config {
   breakerFailureThreshold: number;
   breakerResetMs: number;
   cacheTtlSeconds: number;
+  /** Calls one API key may make per 60 s: REQUEST_LIMITER's limit, repeated for the headers. */
+  requestsPerKeyPerMinute: number;
+  /** Upstream requests one API key may cause per 60 s: SUBREQUEST_LIMITER's limit, repeated. */
+  subrequestsPerKeyPerMinute: number;
   views: Readonly<Record<string, ViewConfig>>;
 }
 
@@ -103,8 +109,13 @@ export function parseConfig(env: Vars): Config {
   return {
     allowedHosts: vars.ALLOWED_HOSTS,
     allowPrivateNetworks: vars.ALLOW_PRIVATE_NETWORKS,
-    // Every request's first attempt must fit in the subrequest budget.
-    maxRequests: Math.min(vars.MAX_REQUESTS, vars.MAX_SUBREQUESTS),
+    // Every request's first attempt must fit in the call's subrequest budget, and a call must fit
+    // in a key's whole minute, or it could never run however long the caller waited.
+    maxRequests: Math.min(
+      vars.MAX_REQUESTS,
+      vars.MAX_SUBREQUESTS,
+      vars.MAX_SUBREQUESTS_PER_KEY_PER_MINUTE,
+    ),
     maxSubrequests: vars.MAX_SUBREQUESTS,
     defaultConcurrency: Math.min(vars.DEFAULT_CONCURRENCY, vars.MAX_CONCURRENCY),
     maxConcurrency: vars.MAX_CONCURRENCY,
@@ -121,6 +132,8 @@ export function parseConfig(env: Vars): Config {
     breakerFailureThreshold: vars.BREAKER_FAILURE_THRESHOLD,
     breakerResetMs: vars.BREAKER_RESET_MS,
     cacheTtlSeconds: vars.CACHE_TTL_SECONDS,
+    requestsPerKeyPerMinute: vars.REQUESTS_PER_KEY_PER_MINUTE,
+    subrequestsPerKeyPerMinute: vars.MAX_SUBREQUESTS_PER_KEY_PER_MINUTE,
     views: vars.VIEWS,
   };
 }

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { createApi, serviceRoutes, withConfig } from "@edge-async/http";
+import {
+  ACCESS_SECURITY_SCHEMES,
+  cors,
+  createApi,
+  securityHeaders,
+  serviceRoutes,
+  withConfig,
+} from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import type { App } from "./env.ts";
@@ -15,7 +22,12 @@ import { viewRoutes } from "./routes/views.ts";
 
 /** The worker's routes; exported for the contract tests. */
 export const app = createApi<App>();
+// First, so errors and every other middleware's answers carry nosniff (and HTML its CSP).
+app.use(securityHeaders());
+// CORS_ORIGINS lists the browser origins that may call; none by default.
+app.use(cors(app));
 // The vars are parsed once per isolate; a var that does not parse answers 503 on every /v1 route.
+// Each route states who may call it (secureRoute, in routes/): every /v1 route needs `aggregate`.
 app.use("/v1/*", withConfig(parseConfig));
 app
   // Fan-out with deadline, retries, breakers, coalescing, cache: aggregate.ts, upstream-fetch.ts.
@@ -34,6 +46,7 @@ serviceRoutes(app, {
     { name: "views", description: "Named compositions configured in the VIEWS var" },
     { name: "proxy", description: "One upstream GET passed through" },
   ],
+  securitySchemes: ACCESS_SECURITY_SCHEMES,
 });
 
 /** The module worker: `fetch` is the app's. */

@@ -6,13 +6,21 @@ import type { Config } from "./config.ts";
 /**
  * Passes one upstream GET through: same policy, breaker and timeout as an aggregate call, but no
  * retries, no buffering and no JSON envelope. It is the single-call baseline of the benchmark,
- * and handy for checking what the gateway sees of one upstream.
+ * and handy for checking what the gateway sees of one upstream. `beforeFetch` runs once the
+ * target is allowed, before the circuit is asked (it counts the subrequest, and may refuse).
  */
-export async function proxyOnce(url: URL, config: Config, signal: AbortSignal): Promise<Response> {
+export async function proxyOnce(
+  url: URL,
+  config: Config,
+  signal: AbortSignal,
+  beforeFetch: () => Promise<void> = async () => {},
+): Promise<Response> {
   const verdict = checkTarget(url, config);
   if (!verdict.allowed) {
     throw new HttpProblem(403, "blocked", "Target refused", { detail: verdict.reason });
   }
+  // Before the breaker: a half-open circuit's probe, once claimed, must be reported.
+  await beforeFetch();
   const breaker = breakerFor(url.origin, {
     failureThreshold: config.breakerFailureThreshold,
     resetTimeoutMs: config.breakerResetMs,

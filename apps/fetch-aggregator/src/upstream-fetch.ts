@@ -36,17 +36,26 @@ export interface UpstreamRequest {
 /**
  * Subrequests a call may still make. Each request's first attempt is reserved up front; retries
  * and redirect hops draw from what is left, so a call never exceeds the Workers subrequest limit.
+ * A retry also draws from the caller's key (`perKey`), whose first attempts were counted before
+ * the call started.
  */
 export class SubrequestBudget {
   #left: number;
-  constructor(total: number, reserved: number) {
+  readonly #perKey: (() => Promise<boolean>) | undefined;
+  constructor(total: number, reserved: number, perKey?: () => Promise<boolean>) {
     this.#left = Math.max(0, total - reserved);
+    this.#perKey = perKey;
   }
   /** Takes one subrequest; false when none is left. */
   take(): boolean {
     if (this.#left <= 0) return false;
     this.#left--;
     return true;
+  }
+  /** Takes one subrequest for a retry, from the call and from the caller's key. */
+  async takeRetry(): Promise<boolean> {
+    if (!this.take()) return false;
+    return this.#perKey === undefined ? true : this.#perKey();
   }
 }
 
@@ -155,10 +164,10 @@ class AttemptRun {
     return this.current;
   }
 
-  #shouldRetry(error: unknown): boolean {
+  async #shouldRetry(error: unknown): Promise<boolean> {
     if (error instanceof RetryableStatusError) this.lastStatus = error.status;
     if (this.#scope.signal.aborted || !this.#retryable(error)) return false;
-    return this.#scope.budget.take();
+    return this.#scope.budget.takeRetry();
   }
 
   /** Only the origin's own trouble opens its breaker: 5xx and no answer, not 4xx or our aborts. */

@@ -13,7 +13,7 @@ import {
   type ViewInfo,
 } from "../src/client.ts";
 import type * as contract from "../src/contract.ts";
-import { uniqueKey, upstreamStats } from "./helpers.ts";
+import { DEV_AUTH, uniqueKey, upstreamStats } from "./helpers.ts";
 
 // The client against the worker itself: `exports.default.fetch` stands in for a service binding.
 
@@ -22,6 +22,7 @@ function recorded(answer?: (request: Request) => Response | undefined) {
   const requests: string[] = [];
   const aggregator = createAggregatorClient({
     baseUrl: "https://fetch-aggregator.test",
+    headers: DEV_AUTH,
     fetch: async (request) => {
       const url = new URL(request.url);
       requests.push(`${request.method} ${url.pathname}${url.search}`);

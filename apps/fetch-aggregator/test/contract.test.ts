@@ -1,8 +1,14 @@
 import { env } from "cloudflare:workers";
-import { declaredStatuses, responseMismatches, routeTable, specOperations } from "@edge-async/http";
+import {
+  createApiKey,
+  declaredStatuses,
+  responseMismatches,
+  routeTable,
+  specOperations,
+} from "@edge-async/http";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/index.ts";
-import { aggregate, gateway, uniqueHost, uniqueKey } from "./helpers.ts";
+import { aggregate, gateway, uniqueHost, uniqueKey, withDevKey } from "./helpers.ts";
 
 // The OpenAPI document is generated from the route declarations; these tests hold the code to
 // it: every route is documented, and a real answer of every declared status matches its schema.
@@ -13,7 +19,23 @@ const misconfigured = { ...env, MAX_REQUESTS: "lots" };
 const brokenView = { ...env, VIEWS: JSON.stringify({ broken: { parts: { a: "{host}/a" } } }) };
 
 const withEnv = async (path: string, bindings: object, init: RequestInit = {}) =>
-  app.request(path, init, bindings);
+  app.request(path, withDevKey(init), bindings);
+
+/** Production with one key that lacks the `aggregate` scope (403), and no key at all (401). */
+const reader = await createApiKey({ name: "reader", scopes: ["feed:read"], id: "contract-reader" });
+const keyed = { ...env, ENVIRONMENT: "production", API_KEYS: JSON.stringify([reader.entry]) };
+const asReader = async (path: string, init: RequestInit = {}) =>
+  app.request(
+    path,
+    { ...init, headers: { ...init.headers, authorization: `Bearer ${reader.key}` } },
+    keyed,
+  );
+const anonymous = async (path: string, init: RequestInit = {}) => app.request(path, init, keyed);
+/** A rate limiting binding whose limit is spent: each limiter's 429. */
+const spent: RateLimit = { limit: async () => ({ success: false }) };
+const callsSpent = { ...env, REQUEST_LIMITER: spent };
+const subrequestsSpent = { ...env, SUBREQUEST_LIMITER: spent };
+const aggregateJson = () => postJson({ requests: [{ url: upstream("json") }] });
 const postJson = (body: unknown): RequestInit => ({
   method: "POST",
   headers: { "content-type": "application/json" },
@@ -61,12 +83,21 @@ const cases: Record<string, Case[]> = {
         headers: { "content-type": "text/plain" },
       }),
   ],
+  "POST /v1/aggregate 401": [() => anonymous("/v1/aggregate", aggregateJson())],
+  "POST /v1/aggregate 403": [() => asReader("/v1/aggregate", aggregateJson())],
+  "POST /v1/aggregate 429": [
+    () => withEnv("/v1/aggregate", callsSpent, aggregateJson()),
+    () => withEnv("/v1/aggregate", subrequestsSpent, aggregateJson()),
+  ],
   "POST /v1/aggregate 503": [
     () =>
       withEnv("/v1/aggregate", misconfigured, postJson({ requests: [{ url: upstream("json") }] })),
   ],
 
   "GET /v1/views 200": [() => gateway("/v1/views")],
+  "GET /v1/views 401": [() => anonymous("/v1/views")],
+  "GET /v1/views 403": [() => asReader("/v1/views")],
+  "GET /v1/views 429": [() => withEnv("/v1/views", callsSpent)],
   "GET /v1/views 503": [() => withEnv("/v1/views", misconfigured)],
 
   "GET /v1/views/:name 200": [() => gateway("/v1/views/dashboard?userId=7")],
@@ -74,7 +105,13 @@ const cases: Record<string, Case[]> = {
     () => gateway("/v1/views/dashboard"),
     () => gateway("/v1/views/bad.name!"),
   ],
+  "GET /v1/views/:name 401": [() => anonymous("/v1/views/dashboard?userId=7")],
+  "GET /v1/views/:name 403": [() => asReader("/v1/views/dashboard?userId=7")],
   "GET /v1/views/:name 404": [() => gateway("/v1/views/nope")],
+  "GET /v1/views/:name 429": [
+    () => withEnv("/v1/views/dashboard?userId=7", callsSpent),
+    () => withEnv("/v1/views/dashboard?userId=7", subrequestsSpent),
+  ],
   "GET /v1/views/:name 503": [
     () => withEnv("/v1/views/dashboard?userId=7", misconfigured),
     () => withEnv("/v1/views/broken?host=x", brokenView),
@@ -82,7 +119,15 @@ const cases: Record<string, Case[]> = {
 
   "GET /v1/proxy 200": [() => proxy(upstream("json")), () => proxy(upstream("text"))],
   "GET /v1/proxy 400": [() => gateway("/v1/proxy"), () => proxy("/relative")],
-  "GET /v1/proxy 403": [() => proxy("http://127.0.0.1:8080/")],
+  "GET /v1/proxy 401": [() => anonymous(`/v1/proxy?url=${encodeURIComponent(upstream("json"))}`)],
+  "GET /v1/proxy 403": [
+    () => proxy("http://127.0.0.1:8080/"),
+    () => asReader(`/v1/proxy?url=${encodeURIComponent(upstream("json"))}`),
+  ],
+  "GET /v1/proxy 429": [
+    () => withEnv(`/v1/proxy?url=${encodeURIComponent(upstream("json"))}`, callsSpent),
+    () => withEnv(`/v1/proxy?url=${encodeURIComponent(upstream("json"))}`, subrequestsSpent),
+  ],
   "GET /v1/proxy 502": [() => proxy(`http://${uniqueHost("contract-reset")}/reset/x`)],
   "GET /v1/proxy 503": [
     openCircuit,

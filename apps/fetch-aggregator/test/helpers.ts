@@ -1,5 +1,16 @@
 import { exports } from "cloudflare:workers";
+import { DEV_API_KEY } from "@edge-async/http";
 import type { UpstreamResult } from "../src/contract.ts";
+
+/** The development key's header: the suites run with ENVIRONMENT=development (vitest.config.ts). */
+export const DEV_AUTH = { authorization: `Bearer ${DEV_API_KEY}` } as const;
+
+/** `init` with the development key added, unless it already says who is calling. */
+export function withDevKey(init: RequestInit = {}): RequestInit {
+  const headers = new Headers(init.headers);
+  if (!headers.has("authorization")) headers.set("authorization", DEV_AUTH.authorization);
+  return { ...init, headers };
+}
 
 let counter = 0;
 
@@ -14,9 +25,9 @@ export function uniqueHost(label: string): string {
   return `${uniqueKey(label)}.test`;
 }
 
-/** Calls the worker under test. */
+/** Calls the worker under test with the development key (see {@link withDevKey}). */
 export function gateway(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`http://gateway.local${path}`, init));
+  return exports.default.fetch(new Request(`http://gateway.local${path}`, withDevKey(init)));
 }
 
 /** POSTs a JSON body to /v1/aggregate. */

@@ -5,14 +5,22 @@ import {
   NDJSON_HEADERS,
   ndjsonStream,
   problemResponses,
+  secureRoute,
   wantsNdjson,
 } from "@edge-async/http";
-import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { type CallPlan, runCall } from "../aggregate.ts";
+import { type CallPlan, plannedSubrequests, runCall } from "../aggregate.ts";
 import { type Config, NOT_CONFIGURED } from "../config.ts";
 import { aggregateLine, aggregateRequest, aggregateResponse } from "../contract.ts";
 import type { App } from "../env.ts";
+import {
+  ACCESS_REFUSALS,
+  FAN_OUT_LIMITS,
+  keyCounter,
+  requestLimit,
+  reserveSubrequests,
+  subrequestBudget,
+} from "../limits.ts";
 import { planAggregate } from "../plan.ts";
 import { serverTiming } from "../server-timing.ts";
 
@@ -22,14 +30,16 @@ const aggregateInput: MiddlewareHandler<App> = (c, next) =>
 
 const header = (description: string) => ({ description, schema: { type: "string" as const } });
 
-const aggregate = createRoute({
+const aggregate = secureRoute({
+  access: { scope: "aggregate" },
   method: "post",
   path: "/",
   tags: ["aggregate"],
   summary: "Fan one call out to many upstream requests, every result back within a deadline",
   description:
     "Runs the requests concurrently (at most `concurrency` at a time), identical GETs coalesced, each with its timeout, retries and its origin's circuit breaker, all within `deadlineMs`. Failures are results, not a failed call. With `Accept: application/x-ndjson` the results stream out one line each in finish order, then a summary line.",
-  middleware: [aggregateInput] as const,
+  // The key's request rate is counted before the body is read; its subrequests once planned.
+  middleware: [requestLimit, subrequestBudget, aggregateInput] as const,
   request: {
     body: { required: true, content: { "application/json": { schema: aggregateRequest } } },
   },
@@ -50,6 +60,8 @@ const aggregate = createRoute({
       400: "The body is not JSON or not UTF-8, a field is invalid (pointer to it), or a limit from configuration is passed (/concurrency, /deadlineMs, /requests/n/retries)",
       413: "More than MAX_REQUESTS requests (pointer /requests), or a body over MAX_REQUEST_BYTES as sent or decoded",
       415: "The body is not application/json, or its Content-Encoding is not gzip, deflate or br",
+      ...ACCESS_REFUSALS,
+      ...FAN_OUT_LIMITS,
       ...NOT_CONFIGURED,
     }),
   },
@@ -59,9 +71,11 @@ const aggregate = createRoute({
 export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => {
   const config = c.var.config;
   const plan = planAggregate(c.req.valid("json"), config);
+  await reserveSubrequests(c, plannedSubrequests(plan));
+  const takeRetry = keyCounter(c);
   // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
-  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config) as never;
-  const report = await runCall(plan, config, { signal: c.req.raw.signal });
+  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config, takeRetry) as never;
+  const report = await runCall(plan, config, { signal: c.req.raw.signal, takeRetry });
   return c.json({ results: report.results, summary: report.summary }, 200, {
     "server-timing": serverTiming(report.summary.durationMs, report.slowest),
     "cache-control": "no-store",
@@ -73,7 +87,12 @@ export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => 
  * as the client goes away, whether the runtime reports that by aborting the request's signal or
  * by cancelling the response stream.
  */
-function streamCall(c: Context, plan: CallPlan, config: Config): Response {
+function streamCall(
+  c: Context,
+  plan: CallPlan,
+  config: Config,
+  takeRetry: () => Promise<boolean>,
+): Response {
   const call = linkedController(c.req.raw.signal);
   const finished = Promise.withResolvers<void>();
   const body = ndjsonStream(
@@ -81,6 +100,7 @@ function streamCall(c: Context, plan: CallPlan, config: Config): Response {
       try {
         const report = await runCall(plan, config, {
           signal: call.signal,
+          takeRetry,
           onResult: async (result, index) => {
             await write({ index, ...result });
           },

@@ -1,8 +1,14 @@
-import { createApi, problemResponses } from "@edge-async/http";
-import { createRoute } from "@hono/zod-openapi";
+import { createApi, problemResponses, secureRoute } from "@edge-async/http";
 import * as z from "zod";
 import { proxyQuery } from "../contract.ts";
 import type { App } from "../env.ts";
+import {
+  ACCESS_REFUSALS,
+  FAN_OUT_LIMITS,
+  requestLimit,
+  reserveSubrequests,
+  subrequestBudget,
+} from "../limits.ts";
 import { proxyOnce } from "../proxy.ts";
 
 /** Whatever the upstream sent: any media type, passed on as it streams in. */
@@ -32,7 +38,9 @@ function refusals<const S extends number>(statuses: Record<S, string>) {
   return declared;
 }
 
-const proxy = createRoute({
+const proxy = secureRoute({
+  access: { scope: "aggregate" },
+  middleware: [requestLimit, subrequestBudget],
   method: "get",
   path: "/",
   tags: ["proxy"],
@@ -48,9 +56,11 @@ const proxy = createRoute({
     },
     ...refusals({
       400: "`url` is missing, not absolute or not valid percent-encoded UTF-8",
-      403: "The policy refuses the target (scheme, ALLOWED_HOSTS, private networks)",
+      401: ACCESS_REFUSALS[401],
+      403: `The policy refuses the target (scheme, ALLOWED_HOSTS, private networks), or ${ACCESS_REFUSALS[403].replace("The", "the")}`,
+      ...FAN_OUT_LIMITS,
       502: "The upstream could not be reached",
-      503: "The circuit for the upstream's origin is open, or the worker is misconfigured (not-configured, naming the var)",
+      503: "The circuit for the upstream's origin is open, or the worker is misconfigured (not-configured, naming the var, or API_KEYS outside development)",
       504: "The upstream did not answer within DEFAULT_TIMEOUT_MS",
     }),
     default: {
@@ -66,5 +76,7 @@ export const proxyRoutes = createApi<App>().openapi(
   proxy,
   (c) =>
     // The upstream's answer, whatever its status and media type: not a typed JSON answer.
-    proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.req.raw.signal) as never,
+    proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.req.raw.signal, () =>
+      reserveSubrequests(c, 1),
+    ) as never,
 );

@@ -1,24 +1,44 @@
-import { createApi, HttpProblem, jsonResponse, problemResponses } from "@edge-async/http";
-import { createRoute } from "@hono/zod-openapi";
-import { runCall } from "../aggregate.ts";
+import {
+  createApi,
+  HttpProblem,
+  jsonResponse,
+  problemResponses,
+  secureRoute,
+} from "@edge-async/http";
+import { plannedSubrequests, runCall } from "../aggregate.ts";
 import { NOT_CONFIGURED } from "../config.ts";
 import { viewAnswer, viewList, viewParams, viewQuery } from "../contract.ts";
 import type { App } from "../env.ts";
+import {
+  ACCESS_REFUSALS,
+  FAN_OUT_LIMITS,
+  keyCounter,
+  REQUEST_LIMITS,
+  requestLimit,
+  reserveSubrequests,
+  subrequestBudget,
+} from "../limits.ts";
 import { serverTiming } from "../server-timing.ts";
 import { mergeView, planView, viewParameters } from "../views.ts";
 
-const listViews = createRoute({
+// The list needs the scope too: it names the configured upstream compositions, and only a
+// caller who may run them has a use for it.
+const listViews = secureRoute({
+  access: { scope: "aggregate" },
+  middleware: [requestLimit],
   method: "get",
   path: "/",
   tags: ["views"],
   summary: "The configured views and the query parameters each needs",
   responses: {
     200: jsonResponse(viewList, "Every view in the VIEWS var"),
-    ...problemResponses(NOT_CONFIGURED),
+    ...problemResponses({ ...ACCESS_REFUSALS, ...REQUEST_LIMITS, ...NOT_CONFIGURED }),
   },
 });
 
-const runView = createRoute({
+const runView = secureRoute({
+  access: { scope: "aggregate" },
+  middleware: [requestLimit, subrequestBudget],
   method: "get",
   path: "/{name}",
   tags: ["views"],
@@ -39,7 +59,9 @@ const runView = createRoute({
     ...problemResponses({
       400: "The name is malformed, or a parameter the view needs is missing, repeated or not valid percent-encoded UTF-8",
       404: "No view has this name (the answer lists the known ones)",
-      503: "The worker is misconfigured: a var does not parse, or a part's URL template does not yield an absolute URL (not-configured, naming VIEWS)",
+      ...ACCESS_REFUSALS,
+      ...FAN_OUT_LIMITS,
+      503: "The worker is misconfigured: a var does not parse, outside development no API_KEYS is set, a part's URL template does not yield an absolute URL (naming VIEWS), or the view has more parts than MAX_SUBREQUESTS_PER_KEY_PER_MINUTE (not-configured, naming the setting)",
     }),
   },
 });
@@ -66,7 +88,11 @@ export const viewRoutes = createApi<App>()
     }
     // Every value of each parameter, so that a repeated one is refused rather than one picked.
     const plan = planView(name, view, c.req.queries(), config);
-    const report = await runCall(plan, config, { signal: c.req.raw.signal });
+    await reserveSubrequests(c, plannedSubrequests(plan));
+    const report = await runCall(plan, config, {
+      signal: c.req.raw.signal,
+      takeRetry: keyCounter(c),
+    });
     return c.json(mergeView(name, report), 200, {
       "server-timing": serverTiming(report.summary.durationMs, report.slowest),
       "cache-control": "no-store",
