@@ -2,8 +2,8 @@ import { HttpProblem, invalidInput, notConfigured } from "@edge-async/http";
 import { capExceeded } from "./caps.ts";
 import type { Config } from "./config.ts";
 import type { EnqueueRequest } from "./contract.ts";
-import { type Database, runBatch } from "./db/database.ts";
-import { type EnqueueLimits, enqueueStatements } from "./db/enqueue.ts";
+import type { Database } from "./db/database.ts";
+import { type EnqueueLimits, type EnqueueWrite, readBackJobs, recordJobs } from "./db/enqueue.ts";
 import { deleteUnsentJobs } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
@@ -111,37 +111,48 @@ function buildRows(
   }));
 }
 
-/** What the enqueue batch found: the rows it inserted, and the owner's jobs by key after it. */
-interface Recorded {
-  inserted: Map<string, JobRow>;
-  byKey: Map<string, JobRow>;
+/**
+ * Runs the enqueue batch. When D1 fails to answer, the batch may still have committed, so what it
+ * left is read back: rows found are answered as recorded (and sent); none found is a 503 saying
+ * nothing was enqueued; a read that fails too is a 503 that says the outcome is unknown.
+ */
+async function recordRows(
+  db: Database,
+  rows: NewJobRow[],
+  limits: EnqueueLimits,
+): Promise<EnqueueWrite> {
+  try {
+    return await recordJobs(db, rows, limits);
+  } catch (error) {
+    console.error("recording jobs failed; reading back what was stored", error);
+  }
+  let stored: EnqueueWrite;
+  try {
+    stored = await readBackJobs(db, rows, limits.owner);
+  } catch (error) {
+    console.error("reading back the jobs failed too", error);
+    throw databaseUnavailable(
+      "The database did not answer, so whether the jobs were recorded is unknown. Retry with the same idempotencyKey to find out (a job recorded meanwhile is sent by the sweep, never lost; without a key a retry may enqueue it twice).",
+    );
+  }
+  if (stored.inserted.size === 0) {
+    throw databaseUnavailable("The jobs could not be recorded; nothing was enqueued. Try again.");
+  }
+  return stored;
 }
 
-/** Runs the enqueue batch; a failure there (nothing committed) is a 503 to retry. */
-async function recordRows(db: Database, rows: NewJobRow[], limits: EnqueueLimits) {
-  let results: unknown[];
-  try {
-    results = await runBatch(db, enqueueStatements(db, rows, limits));
-  } catch (error) {
-    console.error("recording jobs failed", error);
-    throw new HttpProblem(503, "database-unavailable", "Database unavailable", {
-      detail:
-        "The jobs could not be recorded; nothing was enqueued. Try again (with the same idempotencyKey, so a retry cannot enqueue twice).",
-      headers: { "retry-after": "1" },
-    });
-  }
-  const [inserted, found] = results as [JobRow[], JobRow[]];
-  return {
-    inserted: new Map(inserted.map((job) => [job.id, job])),
-    byKey: new Map(found.map((job) => [job.idempotencyKey as string, job])),
-  } satisfies Recorded;
+function databaseUnavailable(detail: string): HttpProblem {
+  return new HttpProblem(503, "database-unavailable", "Database unavailable", {
+    detail,
+    headers: { "retry-after": "1" },
+  });
 }
 
 /**
  * Each request's outcome: created, an idempotent replay, a conflict (its key holds a different
  * job), or refused (neither inserted nor found: a cap held the whole call back).
  */
-function resolve(rows: NewJobRow[], recorded: Recorded) {
+function resolve(rows: NewJobRow[], recorded: EnqueueWrite) {
   const entries: Enqueued[] = [];
   const conflicts: { index: number; detail: string }[] = [];
   let refused = 0;

@@ -1,5 +1,5 @@
 import { and, count, eq, getTableColumns, gt, inArray, min, type SQL, sql } from "drizzle-orm";
-import type { Database, Statement } from "./database.ts";
+import type { Database } from "./database.ts";
 import { type JobRow, jobs, type NewJobRow } from "./schema.ts";
 
 /** Statuses of a job that is not finished: it holds one of its owner's open-job slots. */
@@ -113,20 +113,55 @@ export function ownJobsByKeys(db: Database, owner: string, keys: string[]) {
     );
 }
 
-/** What an enqueue batch found: the rows it inserted, and the owner's rows holding its keys. */
+/** What an enqueue left: the rows it inserted (by id), and the owner's rows holding its keys. */
 export interface EnqueueWrite {
-  inserted: JobRow[];
+  inserted: Map<string, JobRow>;
   byKey: Map<string, JobRow>;
 }
 
-/** The two statements of one enqueue, for one D1 batch: the insert, then the key look-up. */
-export function enqueueStatements(
+function asWrite(inserted: JobRow[], found: JobRow[]): EnqueueWrite {
+  return {
+    inserted: new Map(inserted.map((job) => [job.id, job])),
+    byKey: new Map(found.map((job) => [job.idempotencyKey as string, job])),
+  };
+}
+
+/**
+ * Records `rows` (see {@link insertNewJobsStatement}) and reads back the owner's jobs by key, in
+ * ONE D1 batch: one transaction, so nothing commits without the read that answers for it.
+ */
+export async function recordJobs(
   db: Database,
   rows: NewJobRow[],
   limits: EnqueueLimits,
-): [Statement, Statement] {
+): Promise<EnqueueWrite> {
   const keys = rows.flatMap((row) => (row.idempotencyKey ? [row.idempotencyKey] : []));
-  return [insertNewJobsStatement(db, rows, limits), ownJobsByKeys(db, limits.owner, keys)];
+  const [inserted, found] = await db.batch([
+    insertNewJobsStatement(db, rows, limits),
+    ownJobsByKeys(db, limits.owner, keys),
+  ]);
+  return asWrite(inserted, found);
+}
+
+/**
+ * What a {@link recordJobs} that failed left behind, for when D1 failed to answer but may have
+ * committed: the rows found by their own ids (fresh UUIDs, so only this call's) count as inserted.
+ */
+export async function readBackJobs(
+  db: Database,
+  rows: NewJobRow[],
+  owner: string,
+): Promise<EnqueueWrite> {
+  const ids = JSON.stringify(rows.map((row) => row.id));
+  const keys = rows.flatMap((row) => (row.idempotencyKey ? [row.idempotencyKey] : []));
+  const [mine, found] = await db.batch([
+    db
+      .select()
+      .from(jobs)
+      .where(inArray(jobs.id, sql`(select value from json_each(${ids}))`)),
+    ownJobsByKeys(db, owner, keys),
+  ]);
+  return asWrite(mine, found);
 }
 
 /** Where the owner stands against the caps, to say which one refused and when to retry. */
