@@ -10,12 +10,13 @@
  *   pnpm --filter @edge-async/fetch-aggregator bench [-- --rounds 9 --duration 5]
  */
 import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { mapConcurrent } from "@edge-async/async-utils";
 import autocannon from "autocannon";
-import { unstable_dev } from "wrangler";
+import { experimental_readRawConfig, unstable_dev } from "wrangler";
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,44 @@ const CONCURRENCY = 10;
 const LOAD_FAN_OUT = 10;
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
+/**
+ * The development key (`DEV_API_KEY` of packages/http, whose Workers types the Node typecheck
+ * cannot load), accepted because the bench runs with ENVIRONMENT=development.
+ */
+const AUTH = { authorization: "Bearer ea_dev_local-development-only-never-deploy" };
+/** Calls and upstream requests per minute allowed to the bench's one key: more than a run sends. */
+const BENCH_LIMIT = 10_000_000;
+
+/**
+ * wrangler.jsonc with its rate limiting bindings raised to {@link BENCH_LIMIT}: the bench measures
+ * the gateway, not the limits (the limiters are still asked on every call). Written under
+ * .wrangler/, with absolute paths since it lives elsewhere.
+ */
+function benchConfig(): string {
+  const { rawConfig } = experimental_readRawConfig({ config: `${packageDir}wrangler.jsonc` });
+  const path = `${packageDir}.wrangler/bench/wrangler.json`;
+  mkdirSync(`${packageDir}.wrangler/bench`, { recursive: true });
+  const {
+    $schema: _schema,
+    env: _environments,
+    ...config
+  } = rawConfig as typeof rawConfig & {
+    $schema?: string;
+  };
+  writeFileSync(
+    path,
+    JSON.stringify({
+      ...config,
+      main: `${packageDir}src/index.ts`,
+      assets: { directory: `${packageDir}public` },
+      ratelimits: (config.ratelimits ?? []).map((binding: { simple: object }) => ({
+        ...binding,
+        simple: { ...binding.simple, limit: BENCH_LIMIT },
+      })),
+    }),
+  );
+  return path;
+}
 
 /** Starts bench/upstream.ts in its own process and reads its port. */
 async function startUpstream(): Promise<{
@@ -82,11 +121,14 @@ function table(rows: (string | number)[][]): string {
 const upstream = await startUpstream();
 const upstreamBase = `http://127.0.0.1:${upstream.port}`;
 const worker = await unstable_dev(`${packageDir}src/index.ts`, {
-  config: `${packageDir}wrangler.jsonc`,
+  config: benchConfig(),
   ip: "127.0.0.1",
   inspect: false,
   logLevel: "error",
   vars: {
+    ENVIRONMENT: "development",
+    REQUESTS_PER_KEY_PER_MINUTE: BENCH_LIMIT,
+    MAX_SUBREQUESTS_PER_KEY_PER_MINUTE: BENCH_LIMIT,
     ALLOWED_HOSTS: [`127.0.0.1:${upstream.port}`],
     ALLOW_PRIVATE_NETWORKS: true,
     MAX_REQUESTS: 100,
@@ -119,7 +161,7 @@ try {
     const started = performance.now();
     const response = await fetch(`${base}/v1/aggregate`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...AUTH, "content-type": "application/json" },
       body: fanOutBody(round),
     });
     const answer = (await response.json()) as {
@@ -169,12 +211,17 @@ try {
       retries: 0,
     })),
   });
-  await autocannon({ url: proxyUrl, connections: CONNECTIONS, duration: 1 });
-  const proxy = await autocannon({ url: proxyUrl, connections: CONNECTIONS, duration: DURATION_S });
+  await autocannon({ url: proxyUrl, headers: AUTH, connections: CONNECTIONS, duration: 1 });
+  const proxy = await autocannon({
+    url: proxyUrl,
+    headers: AUTH,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
   const fanOut = await autocannon({
     url: `${base}/v1/aggregate`,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...AUTH, "content-type": "application/json" },
     body: aggregateBody,
     connections: CONNECTIONS,
     duration: DURATION_S,
