@@ -51,14 +51,8 @@ export function hedge<T>(
   options: HedgeOptions,
 ): Promise<T> {
   const { delayMs, maxAttempts = 2, signal, waitForCancelled = false } = options;
-  if (!(delayMs >= 0))
-    return Promise.reject(new RangeError(`delayMs must be >= 0, got ${delayMs}`));
-  try {
-    checkBound(maxAttempts, "maxAttempts", "positive integer", false);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const invalid = optionsError(delayMs, maxAttempts, signal);
+  if (invalid !== undefined) return Promise.reject(invalid);
 
   return new Promise<T>((resolveNow, rejectNow) => {
     const controllers: AbortController[] = [];
@@ -121,6 +115,21 @@ export function hedge<T>(
     });
     launch();
   });
+}
+
+/** What makes these options unusable (an aborted signal included), or undefined. */
+function optionsError(
+  delayMs: number,
+  maxAttempts: number,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (!(delayMs >= 0)) return new RangeError(`delayMs must be >= 0, got ${delayMs}`);
+  try {
+    checkBound(maxAttempts, "maxAttempts", "positive integer", false);
+  } catch (error) {
+    return error;
+  }
+  return signal?.aborted ? abortReason(signal) : undefined;
 }
 
 // setTimeout keeps its delay in a signed 32-bit integer (~24.8 days); longer counts as never.
