@@ -1,8 +1,10 @@
 /**
- * `pnpm dev` for this worker: migrate the local D1 database, seed it when it is empty, then run
- * `wrangler dev` (port 8788, inspector 9231, from wrangler.jsonc). Extra arguments go to wrangler.
+ * `pnpm dev` for this worker: migrate the local D1 database, seed it when it is empty, print the
+ * development key, then run `wrangler dev` (port 8788, inspector 9231, from wrangler.jsonc) in the
+ * development environment. Extra arguments go to wrangler.
  */
 import { spawn } from "node:child_process";
+import { DEV_API_KEY } from "./dev-key.ts";
 import { seed } from "./seed.ts";
 import { countLocalItems, migrateLocal, packageDir, wranglerBin } from "./wrangler.ts";
 
@@ -17,7 +19,11 @@ if (existing === 0) {
   console.log(`[paginated-feed] local database holds ${existing} items`);
 }
 
-// Development mode allows the built-in dev cursor secret (see src/config.ts).
+console.log(
+  `[paginated-feed] development: reads are public; the ingest needs a key. Send\n  Authorization: Bearer ${DEV_API_KEY}\n(the development key, every scope, refused outside ENVIRONMENT=development)`,
+);
+
+// Development accepts the development key and the built-in dev cursor secret (see src/config.ts).
 const args = [
   "dev",
   "--var",

@@ -61,7 +61,8 @@ describe.each(routes)("$route (needs $rule.scope)", (route) => {
   const { granted, refused } = keysFor(route.rule.scope);
 
   it("answers 401 with a Bearer challenge without a key, and for an unknown one", async () => {
-    for (const headers of [{}, { authorization: "Bearer ea_ghost_AAAAAAAAAAAAAAAAAAAAAAAAAAAA" }]) {
+    const unknown = { authorization: "Bearer ea_ghost_AAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
+    for (const headers of [{}, unknown] as Record<string, string>[]) {
       const response = await callProtected(route, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toMatch(/^Bearer realm="feed\.test"/);
