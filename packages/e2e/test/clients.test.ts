@@ -57,7 +57,7 @@ describe("the typed clients, installed from their tarballs", () => {
   it("paginated-feed: a page, an async walk across pages, and an ApiError", async () => {
     const out = await node(`
       import { createFeedClient } from "@edge-async/paginated-feed/client";
-      const feed = createFeedClient({ baseUrl: process.env.PAGINATED_FEED });
+      const feed = createFeedClient({ baseUrl: process.env.PAGINATED_FEED, headers: { authorization: "Bearer ea_dev_local-development-only-never-deploy" } });
       const stored = await feed.ingest([{ externalKey: "pack-test-1", topic: "pack", title: "Packed", url: "https://example.com/1", publishedAt: "2026-11-01T00:00:00Z" }, { externalKey: "pack-test-2", topic: "pack", title: "Packed 2", url: "https://example.com/2", publishedAt: "2026-11-02T00:00:00Z" }]);
       const walked = [];
       for await (const item of feed.items({ topic: "pack" }, { pageSize: 1 })) walked.push(item.externalKey);
