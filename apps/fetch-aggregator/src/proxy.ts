@@ -53,7 +53,8 @@ export async function proxyOnce(
   if (upstream.status >= 500) breaker.recordFailure();
   else breaker.recordSuccess();
   const headers = new Headers();
-  for (const name of ["content-type", "cache-control", "etag", "last-modified", "retry-after"]) {
+  // Not Cache-Control: the answer to an authenticated call is `no-store` (set by the access check).
+  for (const name of ["content-type", "etag", "last-modified", "retry-after"]) {
     const value = upstream.headers.get(name);
     if (value !== null) headers.set(name, value);
   }

@@ -19,7 +19,7 @@ const passedThrough = {
 const header = (description: string) => ({ description, schema: { type: "string" as const } });
 const upstreamHeaders = {
   "Content-Type": header("The upstream's"),
-  "Cache-Control": header("The upstream's"),
+  "Cache-Control": header("`no-store`, as on every answer to an authenticated call"),
   ETag: header("The upstream's"),
   "Last-Modified": header("The upstream's"),
   "Retry-After": header("The upstream's"),
@@ -46,7 +46,7 @@ const proxy = secureRoute({
   tags: ["proxy"],
   summary: "Pass one upstream GET through, the benchmark's single-call baseline",
   description:
-    "One GET to `url` under the same policy, circuit breaker and timeout as an aggregate call, without retries, buffering or envelope: the upstream's status and body pass through with its Content-Type, Cache-Control, ETag, Last-Modified and Retry-After.",
+    "One GET to `url` under the same policy, circuit breaker and timeout as an aggregate call, without retries, buffering or envelope: the upstream's status and body pass through with its Content-Type, ETag, Last-Modified and Retry-After (Cache-Control is `no-store`).",
   request: { query: proxyQuery },
   responses: {
     200: {
