@@ -239,7 +239,7 @@ function deadlineAt(expiresAt: number, budgetMs: number, parent: AbortSignal | u
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const onParentAbort = (): void => {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     controller.abort(abortReason(parent as AbortSignal));
   };
   if (delay <= MAX_TIMER_DELAY) {

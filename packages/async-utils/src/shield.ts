@@ -110,18 +110,18 @@ function runShielded<T>(
   try {
     result = fn(controller.signal);
   } catch (error) {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     return Promise.reject(error);
   }
   if (!isPromiseLike(result)) {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     return Promise.resolve(result);
   }
   const work = Promise.resolve(result);
   if (timer !== undefined)
     work.then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
+      () => clearTimeout(timer as ReturnType<typeof setTimeout>),
+      () => clearTimeout(timer as ReturnType<typeof setTimeout>),
     );
   return work;
 }
