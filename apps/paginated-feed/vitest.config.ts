@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { apiKeysBinding, workerSuite } from "@edge-async/testing/vitest";
 import { unstable_readConfig } from "wrangler";
 import { TEST_KEYS } from "./test/keys.ts";
 
@@ -21,40 +19,22 @@ for (const [binding, variable] of [
 // The suites send thousands of requests from one (absent) client address: the real limits would
 // refuse them. test/access.test.ts swaps in the small limiters below to prove the limits hold.
 const UNLIMITED = 1_000_000;
-const API_KEYS = Object.entries(TEST_KEYS).map(([name, { key, scopes }]) => ({
-  id: key.slice(3, key.indexOf("_", 3)),
-  name,
-  sha256: createHash("sha256").update(key).digest("hex"),
-  scopes,
-}));
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest(async () => ({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      miniflare: {
-        bindings: {
-          // Read on the Node side (the runtime has no file system); test/apply-migrations.ts applies them.
-          TEST_MIGRATIONS: await readD1Migrations(join(import.meta.dirname, "migrations")),
-          CURSOR_SECRET: "test-cursor-secret",
-          API_KEYS: JSON.stringify(API_KEYS),
-          READ_REQUESTS_PER_MINUTE: String(UNLIMITED),
-          WRITE_REQUESTS_PER_MINUTE: String(UNLIMITED),
-        },
-        ratelimits: {
-          READ_LIMITER: { namespace_id: "2101", simple: { limit: UNLIMITED, period: 60 } },
-          WRITE_LIMITER: { namespace_id: "2102", simple: { limit: UNLIMITED, period: 60 } },
-          TEST_READ_LIMITER: { namespace_id: "2191", simple: { limit: 5, period: 60 } },
-          TEST_WRITE_LIMITER: { namespace_id: "2192", simple: { limit: 3, period: 60 } },
-        },
-      },
-    })),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["./test/apply-migrations.ts"],
-    reporters: process.env.CI
-      ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
-      : ["default"],
+export default workerSuite({
+  root: import.meta.dirname,
+  d1Migrations: "migrations",
+  bindings: {
+    CURSOR_SECRET: "test-cursor-secret",
+    API_KEYS: apiKeysBinding(TEST_KEYS),
+    READ_REQUESTS_PER_MINUTE: String(UNLIMITED),
+    WRITE_REQUESTS_PER_MINUTE: String(UNLIMITED),
+  },
+  miniflare: {
+    ratelimits: {
+      READ_LIMITER: { namespace_id: "2101", simple: { limit: UNLIMITED, period: 60 } },
+      WRITE_LIMITER: { namespace_id: "2102", simple: { limit: UNLIMITED, period: 60 } },
+      TEST_READ_LIMITER: { namespace_id: "2191", simple: { limit: 5, period: 60 } },
+      TEST_WRITE_LIMITER: { namespace_id: "2192", simple: { limit: 3, period: 60 } },
+    },
   },
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig, type ViteUserConfig } from "vitest/config";
@@ -58,4 +59,19 @@ export function testReporters(): NonNullable<NonNullable<ViteUserConfig["test"]>
   return process.env.CI
     ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
     : ["default"];
+}
+
+/**
+ * The `API_KEYS` secret for a suite's fixed test keys (`ea_<id>_<secret>`): each key's SHA-256,
+ * never the key itself, as a deployed worker holds them.
+ */
+export function apiKeysBinding(keys: Record<string, { key: string; scopes: readonly string[] }>) {
+  return JSON.stringify(
+    Object.entries(keys).map(([name, { key, scopes }]) => ({
+      id: key.slice(3, key.indexOf("_", 3)),
+      name,
+      sha256: createHash("sha256").update(key).digest("hex"),
+      scopes,
+    })),
+  );
 }
