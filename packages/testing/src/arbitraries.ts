@@ -7,8 +7,8 @@ import fc from "fast-check";
 export const anyUnit: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
   fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
-  fc.constantFrom("\u0000", "\u0001", "\u001f", "\u007f", " ", "\t", "\n", "\r"),
-  fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff", "\ufeff", "\ufffd", "😀"),
+  fc.constantFrom("\u0000", "\u0001", "\u001f", "\u007f", "\u0085", " ", "\t", "\n", "\r"),
+  fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff", "\ufeff", "\ufffd", "😀", "e\u0301"),
 );
 
 /** Strings of {@link anyUnit}: what a hostile client can put in any text field. */
@@ -22,12 +22,14 @@ export const anyText = (maxLength = 30): fc.Arbitrary<string> =>
 export const urlText = (words: readonly string[] = []): fc.Arbitrary<string> => {
   const piece = fc.oneof(
     fc.constantFrom("%FF", "%ED%A0%80", "%", "%E2%82", "%00", "%25", "%2", "+", "=", "&", "%C0%AF"),
+    fc.constantFrom("%F4%90%80%80", "%EF%BB%BF", "..", "/", "1e3", "%2F"),
     fc.constantFrom(...words, "-1", "0", "101", "9".repeat(40), "x".repeat(3000)),
     fc
       .uint8Array({ minLength: 1, maxLength: 6 })
       .map((bytes) => Array.from(bytes, (b) => `%${b.toString(16).padStart(2, "0")}`).join("")),
     anyText(24).map((text) => encodeURIComponent(text.toWellFormed())),
     fc.uuid().map(String),
+    fc.string({ unit: "grapheme", maxLength: 6 }),
   );
   return fc.array(piece, { maxLength: 4 }).map((pieces) => pieces.join(""));
 };
