@@ -1,5 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { workerSuite } from "@edge-async/testing/vitest";
 import { unstable_readConfig } from "wrangler";
 import { handleUpstream } from "./test/upstream/handler.ts";
 
@@ -64,26 +63,16 @@ const testVars = {
   }),
 };
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      miniflare: {
-        bindings: testVars,
-        ratelimits: {
-          REQUEST_LIMITER: { namespace_id: "4101", simple: { limit: TEST_LIMIT, period: 60 } },
-          SUBREQUEST_LIMITER: { namespace_id: "4102", simple: { limit: TEST_LIMIT, period: 60 } },
-          // test/access.test.ts: 3 per 60 s, to see a real binding's 429.
-          SMALL_LIMITER: { namespace_id: "4199", simple: { limit: 3, period: 60 } },
-        },
-        outboundService: { node: handleUpstream },
-      },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    reporters: process.env.CI
-      ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
-      : ["default"],
+export default workerSuite({
+  root: import.meta.dirname,
+  bindings: testVars,
+  miniflare: {
+    ratelimits: {
+      REQUEST_LIMITER: { namespace_id: "4101", simple: { limit: TEST_LIMIT, period: 60 } },
+      SUBREQUEST_LIMITER: { namespace_id: "4102", simple: { limit: TEST_LIMIT, period: 60 } },
+      // test/access.test.ts: 3 per 60 s, to see a real binding's 429.
+      SMALL_LIMITER: { namespace_id: "4199", simple: { limit: 3, period: 60 } },
+    },
+    outboundService: { node: handleUpstream },
   },
 });

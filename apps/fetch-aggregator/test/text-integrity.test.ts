@@ -1,3 +1,4 @@
+import { anyText as anyTextOf, anyUnit } from "@edge-async/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type AggregateAnswer, aggregate, gateway, uniqueKey, upstreamStats } from "./helpers.ts";
@@ -6,14 +7,7 @@ import { type AggregateAnswer, aggregate, gateway, uniqueKey, upstreamStats } fr
 // test upstream's /echo route answers the request it got) and what the answer echoes (ids).
 // A refused call reaches no upstream.
 
-/** Any UTF-16 code unit alone (lone surrogates included), any code point, controls, spaces. */
-const anyUnit = fc.oneof(
-  fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
-  fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
-  fc.constantFrom("\u0000", "\u0001", "\u001f", "\u007f", " ", "\t", "\n", "\r"),
-  fc.constantFrom("\ud800", "\udbff", "\udc00", "\udfff", "\ufeff", "\ufffd", "😀"),
-);
-const anyText = fc.string({ unit: anyUnit, maxLength: 30 });
+const anyText = anyTextOf(30);
 
 interface Echo {
   method: string;
