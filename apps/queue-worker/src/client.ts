@@ -210,17 +210,17 @@ export interface JobStats {
  *
  * @example
  * ```ts
- * const queue: QueueClient = createQueueClient({ baseUrl: "http://127.0.0.1:8789" });
+ * const queue: QueueClient = createQueueClient({ baseUrl: "http://127.0.0.1:8789", headers: { authorization: `Bearer ${apiKey}` } });
  * ```
  */
 export interface QueueClient {
-  /** Enqueues one job (`POST /v1/jobs`). */
+  /** Enqueues one job (`POST /v1/jobs`, scope `jobs:write`; an `ingest` job also `feed:write`). */
   enqueue(job: NewJob, options?: CallOptions): Promise<EnqueuedJob>;
   /** Enqueues 1 to 100 jobs, all or nothing (`POST /v1/jobs/batch`); answers in request order. */
   enqueueBatch(jobs: NewJob[], options?: CallOptions): Promise<EnqueuedJob[]>;
-  /** One job by id (`GET /v1/jobs/{id}`). */
+  /** One of the key's jobs by id (`GET /v1/jobs/{id}`, scope `jobs:read`; another key's is a 404). */
   job(id: string, options?: CallOptions): Promise<Job>;
-  /** One page of the listing (`GET /v1/jobs`); `limit` 1-100, default 20. */
+  /** One page of the key's jobs (`GET /v1/jobs`, scope `jobs:read`); `limit` 1-100, default 20. */
   page(
     query?: JobFilters & { limit?: number; cursor?: string },
     options?: CallOptions,
@@ -233,25 +233,34 @@ export interface QueueClient {
     filters?: JobFilters,
     options?: CallOptions & { pageSize?: number },
   ): AsyncIterableIterator<Job>;
-  /** Job counts (`GET /v1/stats`). */
+  /** Counts of the key's jobs (`GET /v1/stats`, scope `jobs:read`; every job with `jobs:admin`). */
   stats(options?: CallOptions): Promise<JobStats>;
 }
 
 /**
  * Creates a client for the queue-worker at `options.baseUrl`, or through a service binding.
  *
- * @param options where the worker answers, the `fetch` to use, retries on 429/503
+ * @param options where the worker answers, the `fetch` to use, `headers` for every call (the
+ *   API key: `authorization: Bearer ea_…`), retries on 429/503
  * @throws nothing itself; its methods reject with {@link ApiError}
  * @example
  * ```ts
  * import { createQueueClient } from "@edge-async/queue-worker/client";
- * const queue = createQueueClient({ baseUrl: "http://127.0.0.1:8789" });
+ * // Every route needs an API key (`pnpm dev` accepts the development key below).
+ * const queue = createQueueClient({
+ *   baseUrl: "http://127.0.0.1:8789",
+ *   headers: { authorization: "Bearer ea_dev_local-development-only-never-deploy" },
+ * });
  * const { id } = await queue.enqueue({ type: "simulate", payload: { durationMs: 100 } });
  * for await (const job of queue.jobs({ status: "dead" }, { signal: AbortSignal.timeout(10_000) })) {
  *   console.log(job.id, job.error);
  * }
  * // Inside another worker, through a service binding:
- * const bound = createQueueClient({ baseUrl: "https://queue-worker", fetch: (request) => env.QUEUE.fetch(request) });
+ * const bound = createQueueClient({
+ *   baseUrl: "https://queue-worker",
+ *   fetch: (request) => env.QUEUE.fetch(request),
+ *   headers: { authorization: `Bearer ${env.QUEUE_API_KEY}` },
+ * });
  * ```
  */
 export function createQueueClient(options: ClientOptions): QueueClient {
