@@ -46,7 +46,7 @@ export async function enqueueJobs(
   const pointer: Pointer = (index) => options.pointerPrefix?.(index) ?? "";
   checkTargets(requests, config, pointer);
   const now = Date.now();
-  const limits: EnqueueLimits = { owner, now, ...capsOf(config) };
+  const limits: EnqueueLimits = { owner, now, ...config.caps };
   const rows = buildRows(requests, config, owner, now);
   const { entries, conflicts, refused } = resolve(rows, await recordRows(db, rows, limits));
   if (conflicts.length > 0) {
@@ -61,10 +61,6 @@ export async function enqueueJobs(
   if (refused > 0) throw await capExceeded(db, limits, refused, pointer);
   await sendJobs(env, db, entries, now);
   return entries;
-}
-
-function capsOf(config: Config) {
-  return { jobsPerMinute: config.caps.jobsPerMinute, openJobs: config.caps.openJobs };
 }
 
 /**
