@@ -5,14 +5,7 @@
  *
  * @module
  */
-import {
-  ACCESS_SECURITY_SCHEMES,
-  cors,
-  createApi,
-  securityHeaders,
-  serviceRoutes,
-  withConfig,
-} from "@edge-async/http";
+import { ACCESS_SECURITY_SCHEMES, createWorkerApi, serviceRoutes } from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import type { App } from "./env.ts";
@@ -21,14 +14,10 @@ import { proxyRoutes } from "./routes/proxy.ts";
 import { viewRoutes } from "./routes/views.ts";
 
 /** The worker's routes; exported for the contract tests. */
-export const app = createApi<App>();
-// First, so errors and every other middleware's answers carry nosniff (and HTML its CSP).
-app.use(securityHeaders());
-// CORS_ORIGINS lists the browser origins that may call; none by default.
-app.use(cors(app));
-// The vars are parsed once per isolate; a var that does not parse answers 503 on every /v1 route.
-// Each route states who may call it (secureRoute, in routes/): every /v1 route needs `aggregate`.
-app.use("/v1/*", withConfig(parseConfig));
+// Security headers on every answer, CORS for CORS_ORIGINS (none by default), and the vars parsed
+// once per isolate: a var that does not parse answers 503 on every /v1 route. Each route states
+// who may call it (secureRoute, in routes/): every /v1 route needs `aggregate`.
+export const app = createWorkerApi<App>(parseConfig);
 app
   // Fan-out with deadline, retries, breakers, coalescing, cache: aggregate.ts, upstream-fetch.ts.
   .route("/v1/aggregate", aggregateRoutes)

@@ -5,30 +5,16 @@
  *
  * @module
  */
-import {
-  ACCESS_SECURITY_SCHEMES,
-  cors,
-  createApi,
-  securityHeaders,
-  serviceRoutes,
-  withConfig,
-} from "@edge-async/http";
+import { ACCESS_SECURITY_SCHEMES, createWorkerApi, serviceRoutes } from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import type { App } from "./env.ts";
 import { benchRoutes } from "./routes/bench-routes.ts";
 import { itemRoutes } from "./routes/items.ts";
 
-// One instance, so both prefixes share the config parsed once per isolate.
-const config = withConfig(parseConfig);
-
-const app = createApi<App>();
-// First, so every answer (errors and preflights included) carries them.
-app.use(securityHeaders());
-// Origins from CORS_ORIGINS; none by default.
-app.use(cors(app));
-app.use("/v1/*", config);
-app.use("/__bench/*", config);
+// Security headers, CORS from CORS_ORIGINS (none by default), and the config parsed once per
+// isolate for both prefixes.
+const app = createWorkerApi<App>(parseConfig, ["/v1/*", "/__bench/*"]);
 app.route("/v1/items", itemRoutes);
 app.route("/__bench", benchRoutes);
 

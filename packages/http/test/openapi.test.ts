@@ -5,6 +5,7 @@ import {
   allowedMethods,
   ConfigError,
   createApi,
+  createWorkerApi,
   DOCS_SCRIPT_PATH,
   declaredStatuses,
   jsonInput,
@@ -244,5 +245,31 @@ describe("strict percent-decoding in declared routes", () => {
     expect(path.status).toBe(400);
     const pathProblem = (await path.json()) as { errors: { parameter?: string }[] };
     expect(pathProblem.errors.map((error) => error.parameter)).toEqual(["id"]);
+  });
+});
+
+describe("createWorkerApi", () => {
+  type App = { Bindings: { LIMIT?: string }; Variables: { config: { limit: number } } };
+  const app = createWorkerApi<App>((env) => {
+    if (env.LIMIT === undefined) throw new ConfigError("LIMIT", "is not set");
+    return { limit: Number(env.LIMIT) };
+  });
+  app.get("/v1/limit", (c) => c.json(c.var.config));
+  app.get("/free", (c) => c.json({ ok: true }));
+
+  it("hands the config to /v1 routes, with the security headers on every answer", async () => {
+    const response = await app.request("/v1/limit", {}, { LIMIT: "3" });
+    expect(await response.json()).toEqual({ limit: 3 });
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("answers 503 not-configured on /v1 only, and the headers ride on errors too", async () => {
+    const refused = await app.request("/v1/limit", {}, {});
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("x-content-type-options")).toBe("nosniff");
+    expect((await app.request("/free", {}, {})).status).toBe(200);
+    const missing = await app.request("/nowhere", {}, {});
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });

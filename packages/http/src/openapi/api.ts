@@ -1,6 +1,9 @@
 import { type Hook, OpenAPIHono } from "@hono/zod-openapi";
 import type { Env, MiddlewareHandler } from "hono";
 import * as z from "zod";
+import { cors } from "../access/cors.ts";
+import { securityHeaders } from "../access/security-headers.ts";
+import { withConfig } from "../config.ts";
 import { problemErrorHandler } from "../errors.ts";
 import { invalidInput } from "../problem.ts";
 import {
@@ -70,6 +73,34 @@ export function createApi<E extends Env = Env>(): OpenAPIHono<E> {
   const app = new OpenAPIHono<E>({ defaultHook: validationHook });
   app.onError(problemErrorHandler);
   app.notFound(methodNotAllowed(app));
+  return app;
+}
+
+/**
+ * A worker's root app, the same in every worker: {@link createApi}, then the security headers
+ * (first, so every answer carries them, errors included), CORS for the origins in `CORS_ORIGINS`
+ * (none by default), and the configuration parsed once per isolate for the routes under
+ * `configPaths` (a setting that does not parse answers 503 `not-configured` there). Mount the
+ * resources with `.route()` and add {@link serviceRoutes}.
+ *
+ * @param parseConfig turns the bindings into the typed `c.var.config`; throws `ConfigError`
+ * @param configPaths the routes that need the configuration (default `/v1/*`); one parse serves all
+ * @example
+ * ```ts
+ * import { createWorkerApi } from "@edge-async/http";
+ * type App = { Bindings: { LIMIT?: string }; Variables: { config: { limit: number } } };
+ * const app = createWorkerApi<App>((env) => ({ limit: Number(env.LIMIT ?? 10) }));
+ * ```
+ */
+export function createWorkerApi<E extends Env & { Variables: { config: unknown } }>(
+  parseConfig: (env: E["Bindings"]) => E["Variables"]["config"],
+  configPaths: string | string[] = "/v1/*",
+): OpenAPIHono<E> {
+  const app = createApi<E>();
+  app.use(securityHeaders() as unknown as MiddlewareHandler<E>);
+  app.use(cors<E>(app));
+  const config = withConfig(parseConfig) as unknown as MiddlewareHandler<E>;
+  for (const path of [configPaths].flat()) app.use(path, config);
   return app;
 }
 
