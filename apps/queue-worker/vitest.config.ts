@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { workerSuite } from "@edge-async/testing/vitest";
 import { feedService, upstream } from "./test/outbound/upstream.ts";
 
 // MAX_ATTEMPTS (what the API reports and the consumer uses to spot the last try) must agree with
@@ -34,49 +32,36 @@ for (const [binding, variable] of [
   }
 }
 
-const migrations = await readD1Migrations(join(import.meta.dirname, "migrations"));
-
 // The suites send thousands of requests and jobs under the development key in a few minutes: the
 // limits and caps are raised here (the test env states the raised numbers), and test/access.test.ts
 // proves each one with a small limit of its own.
 const TEST_LIMIT = 1_000_000;
 
-export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.jsonc" },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: migrations,
-          ENVIRONMENT: "development",
-          // The suites stand for a deployment that lists its hosts; the closed default (no host
-          // at all) is tested on its own.
-          ALLOWED_HOSTS: "*",
-          MAX_JOBS_PER_KEY_PER_MINUTE: String(TEST_LIMIT),
-          MAX_QUEUED_JOBS_PER_KEY: String(TEST_LIMIT),
-          WRITE_REQUESTS_PER_MINUTE: String(TEST_LIMIT),
-          READ_REQUESTS_PER_MINUTE: String(TEST_LIMIT),
-          // The real local queue retries at once, so the end-to-end run ends in seconds; tests of
-          // the backoff pass their own delays.
-          RETRY_BASE_DELAY_SECONDS: "0",
-          RETRY_MAX_DELAY_SECONDS: "0",
-        },
-        ratelimits: {
-          WRITE_LIMITER: { namespace_id: "3101", simple: { limit: TEST_LIMIT, period: 60 } },
-          READ_LIMITER: { namespace_id: "3102", simple: { limit: TEST_LIMIT, period: 60 } },
-          // test/access.test.ts: 3 requests per 60 s, to see the 429 of a real binding.
-          SMALL_LIMITER: { namespace_id: "3199", simple: { limit: 3, period: 60 } },
-        },
-        serviceBindings: { FEED: feedService },
-        outboundService: upstream,
-      },
-    }),
-  ],
-  test: {
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["./test/setup.ts"],
-    reporters: process.env.CI
-      ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
-      : ["default"],
+export default workerSuite({
+  root: import.meta.dirname,
+  d1Migrations: "migrations",
+  bindings: {
+    ENVIRONMENT: "development",
+    // The suites stand for a deployment that lists its hosts; the closed default (no host
+    // at all) is tested on its own.
+    ALLOWED_HOSTS: "*",
+    MAX_JOBS_PER_KEY_PER_MINUTE: String(TEST_LIMIT),
+    MAX_QUEUED_JOBS_PER_KEY: String(TEST_LIMIT),
+    WRITE_REQUESTS_PER_MINUTE: String(TEST_LIMIT),
+    READ_REQUESTS_PER_MINUTE: String(TEST_LIMIT),
+    // The real local queue retries at once, so the end-to-end run ends in seconds; tests of
+    // the backoff pass their own delays.
+    RETRY_BASE_DELAY_SECONDS: "0",
+    RETRY_MAX_DELAY_SECONDS: "0",
+  },
+  miniflare: {
+    ratelimits: {
+      WRITE_LIMITER: { namespace_id: "3101", simple: { limit: TEST_LIMIT, period: 60 } },
+      READ_LIMITER: { namespace_id: "3102", simple: { limit: TEST_LIMIT, period: 60 } },
+      // test/access.test.ts: 3 requests per 60 s, to see the 429 of a real binding.
+      SMALL_LIMITER: { namespace_id: "3199", simple: { limit: 3, period: 60 } },
+    },
+    serviceBindings: { FEED: feedService },
+    outboundService: upstream,
   },
 });

@@ -1,11 +1,4 @@
-import {
-  ACCESS_SECURITY_SCHEMES,
-  cors,
-  createApi,
-  securityHeaders,
-  serviceRoutes,
-  withConfig,
-} from "@edge-async/http";
+import { ACCESS_SECURITY_SCHEMES, createWorkerApi, serviceRoutes } from "@edge-async/http";
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import { consumeJobs } from "./consumer.ts";
@@ -20,10 +13,8 @@ import { sweepUnsentJobs } from "./sweep.ts";
  * queue-worker: an HTTP API that enqueues jobs (producer) and the Queues consumer that runs them,
  * job state in D1. This file is the table of contents; see README.md for the lifecycle.
  */
-export const app = createApi<App>();
-app.use(securityHeaders());
-app.use(cors(app));
-app.use("/v1/*", withConfig(parseConfig));
+// Security headers, CORS from CORS_ORIGINS (none by default), the vars parsed once per isolate.
+export const app = createWorkerApi<App>(parseConfig);
 app.route("/v1/jobs", jobRoutes).route("/v1/stats", statsRoutes);
 serviceRoutes(
   app,

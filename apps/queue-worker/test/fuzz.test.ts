@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { anyText as anyTextOf, anyUnit, urlText as urlTextOf } from "@edge-async/testing";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api } from "./fixtures/jobs.ts";
@@ -8,25 +9,8 @@ import { api } from "./fixtures/jobs.ts";
 // Anything valid enough to be accepted is delayed an hour, so the local consumer never runs it
 // while the suite compares rows.
 
-/** Any UTF-16 code unit alone (lone surrogates included), any code point, controls. */
-const anyUnit = fc.oneof(
-  fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
-  fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
-  fc.constantFrom("\u0000", "\u001f", "\u007f", "\ud800", "\udfff", "\ufeff", "😀", " "),
-);
-const anyText = fc.string({ unit: anyUnit, maxLength: 24 });
-
-/** Raw URL text: valid and invalid percent-encoding, reserved characters, odd code points. */
-const urlPiece = fc.oneof(
-  fc.constantFrom("%FF", "%ED%A0%80", "%", "%E2%82", "%00", "%25", "%2", "+", "=", "&", "%C0%AF"),
-  fc.constantFrom("queued", "dead", "fetch", "-1", "0", "101", "9".repeat(40), "x".repeat(3000)),
-  fc
-    .uint8Array({ minLength: 1, maxLength: 6 })
-    .map((bytes) => Array.from(bytes, (b) => `%${b.toString(16).padStart(2, "0")}`).join("")),
-  anyText.map((text) => encodeURIComponent(text.toWellFormed())),
-  fc.uuid().map(String),
-);
-const urlText = fc.array(urlPiece, { maxLength: 4 }).map((pieces) => pieces.join(""));
+const anyText = anyTextOf(24);
+const urlText = urlTextOf(["queued", "dead", "fetch"]);
 const queryKey = fc.oneof(fc.constantFrom("status", "type", "limit", "cursor"), urlText);
 const search = fc
   .array(fc.tuple(queryKey, fc.option(urlText, { nil: undefined })), { maxLength: 5 })
