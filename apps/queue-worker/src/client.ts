@@ -205,6 +205,37 @@ export interface JobStats {
 }
 
 /**
+ * One run (attempt) of a job from its runs ledger: `running` until it reports, `lost` when its
+ * runner stopped reporting and the job moved on. Times are ISO-8601 UTC; `durationMs` once it ended.
+ *
+ * @example
+ * ```ts
+ * const { items }: JobRunList = await queue.runs(id);
+ * for (const run of items) console.log(run.attempt, run.outcome, run.durationMs, run.error);
+ * ```
+ */
+export interface JobRun {
+  attempt: number;
+  outcome: "running" | "succeeded" | "failed" | "dead" | "lost";
+  error?: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+}
+
+/**
+ * Every run of a job, oldest first; a retried job keeps its old runs.
+ *
+ * @example
+ * ```ts
+ * const attempts = (await queue.runs(id)).items.length;
+ * ```
+ */
+export interface JobRunList {
+  items: JobRun[];
+}
+
+/**
  * The client {@link createQueueClient} returns. Every method rejects with {@link ApiError}
  * (400 with `problem.errors` naming each invalid field, 404, 409, ...) and aborts with its signal.
  *
@@ -220,6 +251,8 @@ export interface QueueClient {
   enqueueBatch(jobs: NewJob[], options?: CallOptions): Promise<EnqueuedJob[]>;
   /** One of the key's jobs by id (`GET /v1/jobs/{id}`, scope `jobs:read`; another key's is a 404). */
   job(id: string, options?: CallOptions): Promise<Job>;
+  /** A job's runs ledger (`GET /v1/jobs/{id}/runs`, scope `jobs:read`; another key's is a 404). */
+  runs(id: string, options?: CallOptions): Promise<JobRunList>;
   /** One page of the key's jobs (`GET /v1/jobs`, scope `jobs:read`); `limit` 1-100, default 20. */
   page(
     query?: JobFilters & { limit?: number; cursor?: string },
@@ -295,6 +328,12 @@ export function createQueueClient(options: ClientOptions): QueueClient {
 
     job: (id, callOptions) =>
       caller.json<Job>({ path: `v1/jobs/${encodeURIComponent(id)}`, ...call(callOptions) }),
+
+    runs: (id, callOptions) =>
+      caller.json<JobRunList>({
+        path: `v1/jobs/${encodeURIComponent(id)}/runs`,
+        ...call(callOptions),
+      }),
 
     page: (query = {}, callOptions) =>
       caller.json<JobPage>({ path: "v1/jobs", query: { ...query }, ...call(callOptions) }),

@@ -205,3 +205,28 @@ export const jobStats = z
   .meta({ id: "JobStats", example: examples.stats });
 /** Counts answered by `GET /v1/stats`. */
 export type JobStats = z.output<typeof jobStats>;
+
+/**
+ * How one run ended: `running` until it reports, `lost` when its runner stopped reporting and the
+ * job was claimed again (or left) after its lease ran out.
+ */
+export const runOutcome = z.enum(["running", "succeeded", "failed", "dead", "lost"]);
+
+/** One run (attempt) of a job, from the runs ledger. */
+export const jobRun = z
+  .object({
+    attempt: z.number().int().min(1),
+    outcome: runOutcome,
+    error: z.string().optional(),
+    startedAt: isoTime,
+    finishedAt: isoTime.optional(),
+    durationMs: z.number().int().min(0).optional().meta({ description: "finishedAt - startedAt" }),
+  })
+  .meta({ id: "JobRun" });
+/** One run as the API shows it. */
+export type JobRunView = z.output<typeof jobRun>;
+
+/** `GET /v1/jobs/{id}/runs`: every run of the job, oldest first (a retried job keeps its old runs). */
+export const jobRunList = z
+  .object({ items: z.array(jobRun) })
+  .meta({ id: "JobRunList", example: examples.runs });

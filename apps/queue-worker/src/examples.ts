@@ -26,6 +26,23 @@ export const examples = {
     updatedAt: "2026-11-24T01:15:15.479Z",
     finishedAt: "2026-11-24T01:15:15.479Z",
   },
+  runs: {
+    items: [
+      {
+        attempt: 1,
+        outcome: "failed",
+        error: "Error: simulated failure (failureRate 1, attempt 1)",
+        startedAt: "2026-11-24T01:14:51.201Z",
+        finishedAt: "2026-11-24T01:14:51.254Z",
+        durationMs: 53,
+      },
+      {
+        attempt: 2,
+        outcome: "running",
+        startedAt: "2026-11-24T01:14:52.310Z",
+      },
+    ],
+  },
   stats: {
     total: 14,
     byStatus: { queued: 0, running: 0, succeeded: 12, failed: 0, dead: 2 },

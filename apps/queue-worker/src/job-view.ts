@@ -1,5 +1,5 @@
-import type { JobView } from "./contract.ts";
-import type { JobRow } from "./db/schema.ts";
+import type { JobRunView, JobView } from "./contract.ts";
+import type { JobRow, StoredJobRun } from "./db/schema.ts";
 
 /** Shapes a row for the API: ISO timestamps, parsed JSON, absent fields left out. */
 export function toJobView(row: JobRow, maxAttempts: number): JobView {
@@ -18,5 +18,25 @@ export function toJobView(row: JobRow, maxAttempts: number): JobView {
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
     ...(row.finishedAt === null ? {} : { finishedAt: new Date(row.finishedAt).toISOString() }),
+  };
+}
+
+/**
+ * Shapes a ledger line for the API. A `running` line that no longer holds its job's claim is
+ * `lost`: its runner stopped reporting, and the job moved on without it.
+ */
+export function toJobRunView(run: StoredJobRun, job: JobRow): JobRunView {
+  const lost = run.outcome === "running" && run.runToken !== job.runToken;
+  return {
+    attempt: run.attempt,
+    outcome: lost ? "lost" : run.outcome,
+    ...(run.error === null ? {} : { error: run.error }),
+    startedAt: new Date(run.startedAt).toISOString(),
+    ...(run.finishedAt === null
+      ? {}
+      : {
+          finishedAt: new Date(run.finishedAt).toISOString(),
+          durationMs: Math.max(0, run.finishedAt - run.startedAt),
+        }),
   };
 }

@@ -9,10 +9,12 @@ import {
   type Job,
   type JobFilters,
   type JobPage,
+  type JobRunList,
   type JobStats,
   type NewJob,
 } from "../src/client.ts";
 import type * as contract from "../src/contract.ts";
+import { deliver } from "./fixtures/jobs.ts";
 
 // The client against the worker itself: `exports.default.fetch` stands in for a service binding.
 
@@ -58,6 +60,7 @@ describe("the client's types", () => {
     >();
     expectTypeOf<JobPage>().toEqualTypeOf<z.output<typeof contract.jobPage>>();
     expectTypeOf<JobStats>().toEqualTypeOf<z.output<typeof contract.jobStats>>();
+    expectTypeOf<JobRunList>().toEqualTypeOf<z.output<typeof contract.jobRunList>>();
     expectTypeOf<JobFilters>().toEqualTypeOf<
       Pick<z.input<typeof contract.listQuery>, "status" | "type">
     >();
@@ -80,6 +83,20 @@ describe("createQueueClient", () => {
       idempotencyKey,
     });
     expect(read.payload).toEqual({ durationMs: 1, failureRate: 0 });
+  });
+
+  it("reads a job's runs ledger", async () => {
+    const { queue, requests } = counted();
+    const { id } = await queue.enqueue(simulate());
+    expect(await queue.runs(id)).toEqual({ items: [] });
+    await deliver([id]);
+    const { items } = await queue.runs(id);
+    expect(items).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: "succeeded", durationMs: expect.any(Number) }),
+    ]);
+    expect(requests.at(-1)).toBe(`GET /v1/jobs/${id}/runs`);
+    const aborted = AbortSignal.abort(new Error("stop"));
+    await expect(queue.runs(id, { signal: aborted })).rejects.toThrow("stop");
   });
 
   it("enqueues a batch in request order", async () => {

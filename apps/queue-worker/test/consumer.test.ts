@@ -186,7 +186,7 @@ describe("per-job timeout", () => {
     expect(job.error).toContain("150 ms");
     const [run] = await runsOf(id);
     // The run ended at its deadline, not after the 60 s sleep.
-    expect(run!.finishedAt - run!.startedAt).toBeLessThan(10_000);
+    expect(run!.finishedAt! - run!.startedAt).toBeLessThan(10_000);
   });
 
   it("hands the handler a signal that aborts at the deadline", async () => {

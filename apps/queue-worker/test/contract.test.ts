@@ -8,7 +8,7 @@ import {
 } from "@edge-async/http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/index.ts";
-import { api } from "./fixtures/jobs.ts";
+import { api, deliver } from "./fixtures/jobs.ts";
 import { callWith, makeKeys, type TestKeys } from "./fixtures/keys.ts";
 
 // The OpenAPI document is generated from the route declarations; these tests hold the code to
@@ -159,6 +159,18 @@ const cases: Record<string, () => Promise<Response>> = {
   "GET /v1/jobs/:id 404": () => api(`/v1/jobs/${crypto.randomUUID()}`),
   "GET /v1/jobs/:id 429": () => limited(`/v1/jobs/${crypto.randomUUID()}`),
   "GET /v1/jobs/:id 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}`, misconfigured),
+
+  "GET /v1/jobs/:id/runs 200": async () => {
+    const id = await enqueued();
+    await deliver([id]);
+    return api(`/v1/jobs/${id}/runs`);
+  },
+  "GET /v1/jobs/:id/runs 400": () => api("/v1/jobs/not-a-uuid/runs"),
+  "GET /v1/jobs/:id/runs 401": () => anonymous(`/v1/jobs/${crypto.randomUUID()}/runs`),
+  "GET /v1/jobs/:id/runs 403": () => unscoped(`/v1/jobs/${crypto.randomUUID()}/runs`),
+  "GET /v1/jobs/:id/runs 404": () => api(`/v1/jobs/${crypto.randomUUID()}/runs`),
+  "GET /v1/jobs/:id/runs 429": () => limited(`/v1/jobs/${crypto.randomUUID()}/runs`),
+  "GET /v1/jobs/:id/runs 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}/runs`, misconfigured),
 
   "GET /v1/stats 200": () => api("/v1/stats"),
   "GET /v1/stats 401": () => anonymous("/v1/stats"),

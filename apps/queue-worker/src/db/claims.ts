@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { type Database, runBatch, type Statement } from "./database.ts";
 import { type JobState, jobStateLookups } from "./jobs.ts";
-import { type JobRow, jobs } from "./schema.ts";
+import { type JobRow, jobRuns, jobs } from "./schema.ts";
 
 /**
  * A job claimed for one run: the row as the claim left it, the run's token (only its holder may
@@ -52,8 +52,23 @@ function claimStatement(
 }
 
 /**
- * Claims a job for one run (one D1 round trip) so that no other delivery runs it meanwhile.
- * Returns the claim, or `undefined` when someone else holds it or it is finished.
+ * The runs ledger's `running` line of each claim in `order` (the JSON array of `[jobId, runToken]`,
+ * one bound parameter) that holds its job: run after the claims in their batch, so a claim that
+ * missed starts no run.
+ */
+function runStartStatement(db: Database, order: string, now: number) {
+  // Columns in the table's order: run_token, job_id, attempt, outcome, error, started_at, finished_at.
+  const started = sql`select j.run_token, j.id, j.attempts, 'running', null, ${now}, null
+    from json_each(${order}) as e
+    join ${jobs} as j
+      on j.id = json_extract(e.value, '$[0]') and j.run_token = json_extract(e.value, '$[1]')`;
+  return db.insert(jobRuns).select(started).onConflictDoNothing();
+}
+
+/**
+ * Claims a job for one run (one D1 round trip: the claim and its ledger line) so that no other
+ * delivery runs it meanwhile. Returns the claim, or `undefined` when someone else holds it or it
+ * is finished.
  */
 export async function claimJob(
   db: Database,
@@ -61,7 +76,11 @@ export async function claimJob(
   options: { now: number; leaseMarginMs: number; runToken?: string },
 ): Promise<Claim | undefined> {
   const runToken = options.runToken ?? crypto.randomUUID();
-  const [row] = await claimStatement(db, id, { ...options, runToken });
+  const [claimed] = await db.batch([
+    claimStatement(db, id, { ...options, runToken }),
+    runStartStatement(db, JSON.stringify([[id, runToken]]), options.now),
+  ]);
+  const [row] = claimed;
   return row === undefined ? undefined : { job: row, runToken, startedAt: options.now };
 }
 
@@ -103,7 +122,7 @@ export async function claimJobs(
     ]),
   );
   const states = new Map(
-    (results.slice(jobIds.length + 1) as JobState[][]).flat().map((row) => [row.id, row]),
+    (results.slice(jobIds.length + 2) as JobState[][]).flat().map((row) => [row.id, row]),
   );
   return jobIds.map((id, index): ClaimAttempt => {
     const [row] = claimedRows[index] ?? [];
@@ -118,7 +137,8 @@ export async function claimJobs(
 
 /**
  * The statements of {@link claimJobs}, in order: one claim per delivery (`runTokens[i]` for
- * `jobIds[i]`), the lease extension for queued runs, then the look-ups (at most 100 ids each).
+ * `jobIds[i]`), the lease extension for queued runs, the runs ledger's lines of the claims that
+ * held, then the look-ups (at most 100 ids each).
  * Every statement binds a fixed handful of parameters, or at most 100 ids: within D1's limit of
  * 100 bound parameters per statement, whatever the batch size.
  */
@@ -133,7 +153,12 @@ export function claimBatchStatements(
     claimStatement(db, id, { now, leaseMarginMs, runToken: runTokens[index] as string }),
   );
   const order = JSON.stringify(jobIds.map((id, index) => [id, runTokens[index]]));
-  return [...claims, queueWaitStatement(db, order, concurrency), ...jobStateLookups(db, jobIds)];
+  return [
+    ...claims,
+    queueWaitStatement(db, order, concurrency),
+    runStartStatement(db, order, now),
+    ...jobStateLookups(db, jobIds),
+  ];
 }
 
 /**

@@ -1,8 +1,15 @@
 import { keysetAfter } from "@edge-async/pagination";
-import { and, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { JobStats } from "../contract.ts";
 import type { Database } from "./database.ts";
-import { JOB_STATUSES, type JobRow, type JobStatus, jobs } from "./schema.ts";
+import {
+  JOB_STATUSES,
+  type JobRow,
+  type JobStatus,
+  jobRuns,
+  jobs,
+  type StoredJobRun,
+} from "./schema.ts";
 
 /**
  * One job by id; `undefined` when there is none, or when `owner` is given and the job is not
@@ -130,4 +137,29 @@ export async function countJobs(db: Database, owner?: string): Promise<JobStats>
     (stats.byType[row.type] as Record<JobStatus, number>)[row.status] += row.count;
   }
   return stats;
+}
+
+/**
+ * Job `id` and its runs ledger, oldest run first, in one round trip; `undefined` when there is no
+ * such job, or when `owner` is given and the job is not theirs.
+ */
+export async function findJobRuns(
+  db: Database,
+  id: string,
+  owner?: string,
+): Promise<{ job: JobRow; runs: StoredJobRun[] } | undefined> {
+  const [found, runs] = await db.batch([
+    db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.id, id), owner === undefined ? undefined : eq(jobs.owner, owner)))
+      .limit(1),
+    db
+      .select()
+      .from(jobRuns)
+      .where(eq(jobRuns.jobId, id))
+      .orderBy(asc(jobRuns.startedAt), asc(jobRuns.runToken)),
+  ]);
+  const [job] = found;
+  return job === undefined ? undefined : { job, runs };
 }

@@ -12,7 +12,7 @@ export type RunOutcomeWrite =
 /**
  * The statements recording a run's outcome: the job's status (only if this run still holds the
  * claim, matched by run token, so a run whose lease was taken over cannot overwrite the newer one;
- * returns the id, or no row when the claim was lost) and the run's line in the ledger.
+ * returns the id, or no row when the claim was lost) and the run's outcome on its ledger line.
  */
 export function outcomeStatements(
   db: Database,
@@ -43,7 +43,20 @@ export function outcomeStatements(
     startedAt: claim.startedAt,
     finishedAt: now,
   };
-  return [update, db.insert(jobRuns).values(run)];
+  // The claim's batch inserted the run `running`; a run claimed before that line existed has none.
+  const ledger = db
+    .insert(jobRuns)
+    .values(run)
+    .onConflictDoUpdate({
+      target: jobRuns.runToken,
+      set: {
+        outcome: run.outcome,
+        error: run.error,
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+      },
+    });
+  return [update, ledger];
 }
 
 /**

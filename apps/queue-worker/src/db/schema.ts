@@ -60,14 +60,19 @@ export const jobs = sqliteTable(
   ],
 );
 
-/** Outcome of one run of a handler, as recorded in {@link jobRuns}. */
-export const RUN_OUTCOMES = ["succeeded", "failed", "dead"] as const;
+/**
+ * Outcome of one run of a handler, as recorded in {@link jobRuns}: `running` from its claim until
+ * its outcome is written.
+ */
+export const RUN_OUTCOMES = ["running", "succeeded", "failed", "dead"] as const;
 /** One of {@link RUN_OUTCOMES}. */
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 /**
- * Append-only ledger: one row per handler run that reached an outcome, written in the same D1
- * batch as the job's status. It is how the end-to-end test proves no job ran to success twice.
+ * The runs ledger: one row per run (attempt), inserted `running` in the D1 batch that claims the
+ * job and given its outcome in the batch that writes the job's status, so it costs no round trip
+ * of its own. Rows are never deleted (a retried job keeps its old runs). It is how the end-to-end
+ * test proves no job ran to success twice.
  */
 export const jobRuns = sqliteTable(
   "job_runs",
@@ -78,7 +83,8 @@ export const jobRuns = sqliteTable(
     outcome: text("outcome", { enum: RUN_OUTCOMES }).notNull(),
     error: text("error"),
     startedAt: integer("started_at").notNull(),
-    finishedAt: integer("finished_at").notNull(),
+    /** `null` while the run is in progress (or its runner died before reporting). */
+    finishedAt: integer("finished_at"),
   },
   (table) => [index("job_runs_job").on(table.jobId, table.outcome)],
 );
@@ -89,3 +95,5 @@ export type JobRow = typeof jobs.$inferSelect;
 export type NewJobRow = typeof jobs.$inferInsert;
 /** A ledger line to insert. */
 export type JobRunRow = typeof jobRuns.$inferInsert;
+/** A stored ledger line. */
+export type StoredJobRun = typeof jobRuns.$inferSelect;

@@ -17,14 +17,15 @@ import {
   enqueueRequest,
   jobIdParam,
   jobPage,
+  jobRunList,
   jobView,
   listQuery,
 } from "../contract.ts";
 import { database } from "../db/database.ts";
-import { findJob, type ListPosition, listJobs } from "../db/jobs.ts";
+import { findJob, findJobRuns, type ListPosition, listJobs } from "../db/jobs.ts";
 import type { App } from "../env.ts";
 import { examples } from "../examples.ts";
-import { toJobView } from "../job-view.ts";
+import { toJobRunView, toJobView } from "../job-view.ts";
 import { enqueueJobs } from "../producer.ts";
 
 const positionSchema = z.tuple([z.number().int(), z.string()]);
@@ -148,7 +149,31 @@ const getRoute = secureRoute({
   },
 });
 
-/** `/v1/jobs`: enqueue one job or a batch, read a job, list jobs. */
+const runsRoute = secureRoute({
+  access: { scope: "jobs:read" },
+  method: "get",
+  path: "/{id}/runs",
+  tags: ["jobs"],
+  summary: "Read a job's runs",
+  description:
+    "The runs ledger of a job of the API key's own (any job with `jobs:admin`): each attempt's start, end, outcome, error and duration, oldest first. A retried job keeps its old runs.",
+  middleware: [readLimit] as const,
+  request: { params: jobIdParam },
+  responses: {
+    200: jsonResponse(jobRunList, "The job's runs"),
+    ...problemResponses({
+      ...accessProblems,
+      400: "The id is not a UUID",
+      404: "No job of this API key has this id (another key's job reads as missing)",
+      503: "The worker is not configured",
+    }),
+  },
+});
+
+const jobNotFound = (id: string) =>
+  new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
+
+/** `/v1/jobs`: enqueue one job or a batch, read a job and its runs, list jobs. */
 export const jobRoutes = createApi<App>()
   .openapi(enqueueRoute, async (c) => {
     const { config, principal } = c.var;
@@ -212,8 +237,12 @@ export const jobRoutes = createApi<App>()
   .openapi(getRoute, async (c) => {
     const { id } = c.req.valid("param");
     const job = await findJob(database(c.env.DB), id, visibleOwner(c.var.principal));
-    if (job === undefined) {
-      throw new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
-    }
+    if (job === undefined) throw jobNotFound(id);
     return c.json(toJobView(job, c.var.config.maxAttempts), 200);
+  })
+  .openapi(runsRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const found = await findJobRuns(database(c.env.DB), id, visibleOwner(c.var.principal));
+    if (found === undefined) throw jobNotFound(id);
+    return c.json({ items: found.runs.map((run) => toJobRunView(run, found.job)) }, 200);
   });
