@@ -187,7 +187,8 @@ describe("TokenBucket", () => {
   });
 
   it("take() waits for the refill, FIFO; an aborted waiter leaves the line", async () => {
-    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 200, initialTokens: 0 });
+    // 50 ms per token: a slow machine cannot refill one between the synchronous takes below.
+    const bucket = new TokenBucket({ capacity: 1, refillPerSecond: 20, initialTokens: 0 });
     const controller = new AbortController();
     const order: string[] = [];
     const first = bucket.take().then(() => order.push("first"));
