@@ -22,14 +22,15 @@ export type { CallOptions, ClientOptions, Problem };
 export { ApiError };
 
 /**
- * Every state a job can be in: `failed` will be retried, `dead` is final.
+ * Every state a job can be in: `failed` will be retried; `succeeded`, `dead` and `cancelled` are
+ * final (a `dead` or `cancelled` job can be retried).
  *
  * @example
  * ```ts
- * const finished = (status: JobStatus) => status === "succeeded" || status === "dead";
+ * const finished = (status: JobStatus) => ["succeeded", "dead", "cancelled"].includes(status);
  * ```
  */
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "dead";
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "dead" | "cancelled";
 
 /**
  * The job types this worker runs.
@@ -251,6 +252,11 @@ export interface QueueClient {
   enqueueBatch(jobs: NewJob[], options?: CallOptions): Promise<EnqueuedJob[]>;
   /** One of the key's jobs by id (`GET /v1/jobs/{id}`, scope `jobs:read`; another key's is a 404). */
   job(id: string, options?: CallOptions): Promise<Job>;
+  /**
+   * Cancels a job that waits to run (`POST /v1/jobs/{id}/cancel`, scope `jobs:write`): answers it
+   * `cancelled`; a running or finished job is a 409.
+   */
+  cancel(id: string, options?: CallOptions): Promise<Job>;
   /** A job's runs ledger (`GET /v1/jobs/{id}/runs`, scope `jobs:read`; another key's is a 404). */
   runs(id: string, options?: CallOptions): Promise<JobRunList>;
   /** One page of the key's jobs (`GET /v1/jobs`, scope `jobs:read`); `limit` 1-100, default 20. */
@@ -328,6 +334,13 @@ export function createQueueClient(options: ClientOptions): QueueClient {
 
     job: (id, callOptions) =>
       caller.json<Job>({ path: `v1/jobs/${encodeURIComponent(id)}`, ...call(callOptions) }),
+
+    cancel: (id, callOptions) =>
+      caller.json<Job>({
+        method: "POST",
+        path: `v1/jobs/${encodeURIComponent(id)}/cancel`,
+        ...call(callOptions),
+      }),
 
     runs: (id, callOptions) =>
       caller.json<JobRunList>({

@@ -128,7 +128,7 @@ export const enqueueBatchRequest = documentedAs(
   z.strictObject({ jobs: z.array(jobShape).min(1).max(MAX_BATCH_JOBS) }),
 );
 
-/** Every state a job can be in: `failed` will be retried, `dead` is final. */
+/** Every state a job can be in: `failed` will be retried; `succeeded`, `dead` and `cancelled` are final. */
 export const jobStatus = z.enum(JOB_STATUSES);
 
 /** Filters of `GET /v1/jobs`, each optional. */

@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import type { Claim } from "./db/claims.ts";
 import type { JobState } from "./db/jobs.ts";
 import type { RunOutcomeWrite } from "./db/outcomes.ts";
+import { FINISHED_STATUSES } from "./db/schema.ts";
 
 /** What to tell the queue about one message: done with it (ack), or deliver it again later. */
 export type DeliveryDecision = { action: "ack" } | { action: "retry"; delaySeconds: number };
@@ -53,7 +54,8 @@ export function decideUnclaimed(
     console.warn(`job ${jobId}: no such job; acking its message`);
     return { action: "ack" };
   }
-  if (job.status === "succeeded" || job.status === "dead") return { action: "ack" };
+  // Finished, cancelled included: a cancelled job's message is acked without running.
+  if ((FINISHED_STATUSES as readonly string[]).includes(job.status)) return { action: "ack" };
   if (job.status === "running" && job.leaseExpiresAt !== null) {
     // Another delivery is running it. Come back when its lease ends: by then it has finished, or
     // its runner died and the lease can be taken over. Acking here could strand the job.

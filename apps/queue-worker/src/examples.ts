@@ -45,11 +45,11 @@ export const examples = {
   },
   stats: {
     total: 14,
-    byStatus: { queued: 0, running: 0, succeeded: 12, failed: 0, dead: 2 },
+    byStatus: { queued: 0, running: 0, succeeded: 12, failed: 0, dead: 2, cancelled: 0 },
     byType: {
-      fetch: { queued: 0, running: 0, succeeded: 4, failed: 0, dead: 0 },
-      ingest: { queued: 0, running: 0, succeeded: 6, failed: 0, dead: 0 },
-      simulate: { queued: 0, running: 0, succeeded: 2, failed: 0, dead: 2 },
+      fetch: { queued: 0, running: 0, succeeded: 4, failed: 0, dead: 0, cancelled: 0 },
+      ingest: { queued: 0, running: 0, succeeded: 6, failed: 0, dead: 0, cancelled: 0 },
+      simulate: { queued: 0, running: 0, succeeded: 2, failed: 0, dead: 2, cancelled: 0 },
     },
   },
   /** Request bodies of `POST /v1/jobs`, one per job type (OpenAPI `examples` of the media type). */

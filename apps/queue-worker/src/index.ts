@@ -5,6 +5,7 @@ import { consumeJobs } from "./consumer.ts";
 import { database } from "./db/database.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
 import type { App, Env } from "./env.ts";
+import { jobControlRoutes } from "./routes/job-control.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { sweepUnsentJobs } from "./sweep.ts";
@@ -15,7 +16,10 @@ import { sweepUnsentJobs } from "./sweep.ts";
  */
 // Security headers, CORS from CORS_ORIGINS (none by default), the vars parsed once per isolate.
 export const app = createWorkerApi<App>(parseConfig);
-app.route("/v1/jobs", jobRoutes).route("/v1/stats", statsRoutes);
+app
+  .route("/v1/jobs", jobRoutes)
+  .route("/v1/jobs", jobControlRoutes)
+  .route("/v1/stats", statsRoutes);
 serviceRoutes(
   app,
   {

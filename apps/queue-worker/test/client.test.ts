@@ -99,6 +99,16 @@ describe("createQueueClient", () => {
     await expect(queue.runs(id, { signal: aborted })).rejects.toThrow("stop");
   });
 
+  it("cancels a job that waits to run, and rejects a second cancel with a 409", async () => {
+    const { queue, requests } = counted();
+    const { id } = await queue.enqueue(simulate());
+    expect((await queue.cancel(id)).status).toBe("cancelled");
+    expect(requests.at(-1)).toBe(`POST /v1/jobs/${id}/cancel`);
+    const again = await queue.cancel(id).catch((error: unknown) => error);
+    expect(again).toBeInstanceOf(ApiError);
+    expect(again).toMatchObject({ status: 409, problem: { jobStatus: "cancelled" } });
+  });
+
   it("enqueues a batch in request order", async () => {
     const { queue } = counted();
     const jobs = await queue.enqueueBatch([

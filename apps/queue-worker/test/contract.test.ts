@@ -172,6 +172,20 @@ const cases: Record<string, () => Promise<Response>> = {
   "GET /v1/jobs/:id/runs 429": () => limited(`/v1/jobs/${crypto.randomUUID()}/runs`),
   "GET /v1/jobs/:id/runs 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}/runs`, misconfigured),
 
+  "POST /v1/jobs/:id/cancel 200": async () => post(`/v1/jobs/${await enqueued()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 400": () => post("/v1/jobs/not-a-uuid/cancel", {}),
+  "POST /v1/jobs/:id/cancel 401": () => anonymous(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 403": () => unscoped(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 404": () => post(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 409": async () => {
+    const id = await enqueued();
+    await post(`/v1/jobs/${id}/cancel`, {});
+    return post(`/v1/jobs/${id}/cancel`, {});
+  },
+  "POST /v1/jobs/:id/cancel 429": () => limited(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 503": () =>
+    withEnv(`/v1/jobs/${crypto.randomUUID()}/cancel`, misconfigured, { method: "POST" }),
+
   "GET /v1/stats 200": () => api("/v1/stats"),
   "GET /v1/stats 401": () => anonymous("/v1/stats"),
   "GET /v1/stats 403": () => unscoped("/v1/stats"),

@@ -296,6 +296,7 @@ describe("GET /v1/stats", () => {
     expect(after.byStatus.queued).toBe((before.byStatus.queued ?? 0) + 2);
     expect(after.byType.simulate?.queued).toBe((before.byType.simulate?.queued ?? 0) + 2);
     expect(Object.keys(after.byStatus).sort()).toEqual([
+      "cancelled",
       "dead",
       "failed",
       "queued",

@@ -1,8 +1,20 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/** Every state a job can be in; `failed` means "will be retried", `dead` is final. */
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "dead"] as const;
+/**
+ * Every state a job can be in; `failed` means "will be retried"; `succeeded`, `dead` and
+ * `cancelled` are final (a `dead` or `cancelled` job may be put back `queued` by a retry).
+ */
+export const JOB_STATUSES = [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+] as const;
+/** The final states: no run will start, and a message for the job is acked. */
+export const FINISHED_STATUSES = ["succeeded", "dead", "cancelled"] as const;
 /** One of {@link JOB_STATUSES}. */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -55,7 +67,7 @@ export const jobs = sqliteTable(
     index("jobs_status_run_at").on(table.status, table.runAt),
     check(
       "jobs_status_valid",
-      sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead')`,
+      sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled')`,
     ),
   ],
 );

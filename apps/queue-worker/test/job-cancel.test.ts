@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { claimJob } from "../src/db/claims.ts";
+import { api, db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
+import { callWith, makeKeys } from "./fixtures/keys.ts";
+
+// POST /v1/jobs/{id}/cancel: a job that waits to run becomes cancelled, and its message is acked
+// without running; a running or finished job answers 409 and stays as it was.
+
+const cancel = (id: string) => api(`/v1/jobs/${id}/cancel`, { method: "POST" });
+
+async function enqueuedLater(): Promise<string> {
+  const response = await api("/v1/jobs", {
+    method: "POST",
+    json: { type: "simulate", payload: { durationMs: 1 }, delaySeconds: 3600 },
+  });
+  return ((await response.json()) as { id: string }).id;
+}
+
+describe.each(["batched", "per-message"] as const)("cancel (%s status writes)", (mode) => {
+  it("cancels a queued job, whose message is then acked without running", async () => {
+    const id = await enqueuedLater();
+    const response = await cancel(id);
+    expect(response.status).toBe(200);
+    const view = (await response.json()) as { status: string; finishedAt?: string };
+    expect(view.status).toBe("cancelled");
+    expect(view.finishedAt).toBeDefined();
+
+    const { result, messageIds } = await deliver([id], { env: { STATUS_WRITES: mode } });
+    expect(result.explicitAcks).toEqual(messageIds);
+    expect(result.retryMessages).toEqual([]);
+    expect(await getJob(id)).toMatchObject({ status: "cancelled", attempts: 0, runToken: null });
+    expect(await runsOf(id)).toEqual([]);
+  });
+});
+
+describe("cancel", () => {
+  it("cancels a failed job waiting for its retry, keeping its last error", async () => {
+    const id = await insertJob({
+      type: "simulate",
+      payload: {},
+      status: "failed",
+      attempts: 1,
+      error: "Error: earlier failure",
+    });
+    expect((await cancel(id)).status).toBe(200);
+    expect(await getJob(id)).toMatchObject({
+      status: "cancelled",
+      error: "Error: earlier failure",
+    });
+  });
+
+  it.each(["succeeded", "dead", "cancelled", "running"] as const)(
+    "answers 409 for a %s job and changes nothing",
+    async (status) => {
+      const id = await insertJob({
+        type: "simulate",
+        payload: {},
+        status,
+        attempts: 1,
+        ...(status === "running"
+          ? { runToken: "live", leaseExpiresAt: Date.now() + 60_000 }
+          : { finishedAt: Date.now() - 1_000 }),
+      });
+      const before = await getJob(id);
+      const response = await cancel(id);
+      expect(response.status).toBe(409);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(await response.json()).toMatchObject({
+        type: "https://edge-async.dev/problems/job-not-cancellable",
+        status: 409,
+        jobStatus: status,
+      });
+      expect(await getJob(id)).toEqual(before);
+    },
+  );
+
+  it("of a job racing its claim: exactly one of the two wins", async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const id = await insertJob({ type: "simulate", payload: {} });
+      const [claim, response] = await Promise.all([
+        claimJob(db, id, { now: Date.now(), leaseMarginMs: 1_000 }),
+        cancel(id),
+      ]);
+      const job = await getJob(id);
+      if (claim === undefined) {
+        expect(response.status).toBe(200);
+        expect(job.status).toBe("cancelled");
+      } else {
+        expect(response.status).toBe(409);
+        expect(job.status).toBe("running");
+      }
+    }
+  });
+
+  it("reads another key's job as missing and leaves it; an admin may cancel it", async () => {
+    const { keys, apiKeys } = await makeKeys({
+      alice: ["jobs:write", "jobs:read"],
+      bob: ["jobs:write", "jobs:read"],
+      reader: ["jobs:read"],
+      admin: ["jobs:admin"],
+    });
+    const as = (who: keyof typeof keys, path: string, json?: unknown) =>
+      callWith({ API_KEYS: apiKeys }, path, { key: keys[who], method: "POST", json });
+    const created = await as("alice", "/v1/jobs", {
+      type: "simulate",
+      payload: {},
+      delaySeconds: 3600,
+    });
+    const { id } = (await created.json()) as { id: string };
+
+    expect((await as("bob", `/v1/jobs/${id}/cancel`)).status).toBe(404);
+    expect((await as("reader", `/v1/jobs/${id}/cancel`)).status).toBe(403);
+    expect((await getJob(id)).status).toBe("queued");
+    expect((await as("admin", `/v1/jobs/${id}/cancel`)).status).toBe(200);
+    expect((await getJob(id)).status).toBe("cancelled");
+  });
+
+  it("answers a bad or unknown id with problem+json", async () => {
+    const bad = await cancel("not-a-uuid");
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+    expect(JSON.stringify(await bad.json())).toContain("id must be a job id");
+    const unknown = await cancel(crypto.randomUUID());
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
