@@ -102,6 +102,15 @@ export function jsonBody<S extends z.ZodType, E extends Env = Env, P extends str
         headers: { "accept-post": "application/json" },
       });
     }
+    const charset = charsetOf(contentType);
+    if (charset !== undefined && charset !== "utf-8") {
+      // JSON is UTF-8 (RFC 8259 §8.1): reading Latin-1 or UTF-16 bytes as UTF-8 would change text.
+      throw new HttpProblem(415, "unsupported-media-type", "Unsupported Media Type", {
+        detail: `Send the body as UTF-8 JSON (the charset parameter says ${JSON.stringify(charset)})`,
+        errors: [{ parameter: "content-type", detail: "charset must be utf-8 or absent" }],
+        headers: { "accept-post": "application/json" },
+      });
+    }
     const text = await readBodyText(c.req.raw, maxBytes);
     if (text.trim() === "")
       throw invalidInput([{ pointer: "", detail: "the body is empty; send a JSON document" }]);
@@ -258,6 +267,15 @@ export function malformedParams(c: Context, names: readonly string[]): InvalidPa
     }));
   }
   return named.map(({ name, raw }) => ({ parameter: name, detail: malformed(raw) }));
+}
+
+/** The `charset` parameter of a media type, lower case and unquoted; `undefined` when absent. */
+function charsetOf(contentType: string): string | undefined {
+  for (const parameter of contentType.split(";").slice(1)) {
+    const [name, value = ""] = parameter.split("=", 2).map((part) => part.trim());
+    if (name?.toLowerCase() === "charset") return value.replace(/^"(.*)"$/, "$1").toLowerCase();
+  }
+  return undefined;
 }
 
 function isJsonMediaType(contentType: string): boolean {

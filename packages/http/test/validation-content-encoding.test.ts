@@ -146,3 +146,38 @@ describe("jsonBody with Content-Encoding", () => {
     expect(problem.errors).toEqual([expect.objectContaining({ parameter: "content-type" })]);
   });
 });
+
+describe("the charset of a JSON body", () => {
+  const app = new Hono()
+    .onError(problemErrorHandler)
+    .post("/echo", jsonBody(z.object({ text: z.string() })), (c) => c.json(c.req.valid("json")));
+  const send = (contentType: string) =>
+    app.request("/echo", {
+      method: "POST",
+      headers: { "content-type": contentType },
+      body: new Uint8Array([
+        0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x22, 0x7d,
+      ]),
+    });
+
+  it("accepts UTF-8, said or unsaid, and reads the text as sent", async () => {
+    for (const type of [
+      "application/json",
+      "application/json; charset=utf-8",
+      'application/json;charset="UTF-8"',
+    ]) {
+      const response = await send(type);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ text: "é" });
+    }
+  });
+
+  it("refuses any other charset with 415 naming content-type, since reading it as UTF-8 would change the text", async () => {
+    for (const type of ["application/json; charset=latin1", "application/json; charset=utf-16"]) {
+      const response = await send(type);
+      expect(response.status).toBe(415);
+      const problem = (await response.json()) as { errors: { parameter: string }[] };
+      expect(problem.errors[0]?.parameter).toBe("content-type");
+    }
+  });
+});
