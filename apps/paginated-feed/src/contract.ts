@@ -22,6 +22,9 @@ const topic = text("topic")
   .regex(/^[^\p{Cc}]*$/u, "topic must not contain control characters")
   .meta({ description: "Exact match; no control characters", example: "rust" });
 
+const EARLIEST_INSTANT = Date.parse("0000-01-01T00:00:00.000Z");
+const LATEST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+
 const instant = (name: string) =>
   text(name)
     .pipe(
@@ -31,7 +34,12 @@ const instant = (name: string) =>
       }),
     )
     .transform((value) => Date.parse(value))
-    .refine((ms) => Number.isSafeInteger(ms), `${name} is out of range`);
+    // Stored instants are answered as RFC 3339 UTC: an offset that carries one past the years
+    // 0000-9999 would read back as "+010000-…", which no client (nor this API) accepts.
+    .refine(
+      (ms) => ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT,
+      `${name} must fall within the years 0000 to 9999 in UTC`,
+    );
 
 const filterShape = {
   topic: topic.optional(),

@@ -200,3 +200,26 @@ describe("POST /v1/items", () => {
     );
   });
 });
+
+describe("publishedAt outside the years 0000-9999 in UTC", () => {
+  it("is refused with 400 naming it, and nothing is stored, where it would read back as +010000-…", async () => {
+    for (const publishedAt of ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+00:01"]) {
+      const response = await api("/v1/items", {
+        method: "POST",
+        headers: { ...bearer("writer"), "content-type": "application/json" },
+        body: JSON.stringify({ items: [{ ...makeItem(990_001), publishedAt }] }),
+      });
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as { errors: { pointer: string }[] };
+      expect(problem.errors.map((error) => error.pointer)).toEqual(["/items/0/publishedAt"]);
+    }
+    const edge = await api("/v1/items", {
+      method: "POST",
+      headers: { ...bearer("writer"), "content-type": "application/json" },
+      body: JSON.stringify({
+        items: [{ ...makeItem(990_002), publishedAt: "9999-12-31T23:59:59Z" }],
+      }),
+    });
+    expect(edge.status).toBe(200);
+  });
+});
