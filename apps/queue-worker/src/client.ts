@@ -257,6 +257,11 @@ export interface QueueClient {
    * `cancelled`; a running or finished job is a 409.
    */
   cancel(id: string, options?: CallOptions): Promise<Job>;
+  /**
+   * Retries a `dead` or `cancelled` job (`POST /v1/jobs/{id}/retry`, scope `jobs:write`): answers
+   * it `queued` with fresh attempts, its old runs kept on the ledger; any other state is a 409.
+   */
+  retry(id: string, options?: CallOptions): Promise<Job>;
   /** A job's runs ledger (`GET /v1/jobs/{id}/runs`, scope `jobs:read`; another key's is a 404). */
   runs(id: string, options?: CallOptions): Promise<JobRunList>;
   /** One page of the key's jobs (`GET /v1/jobs`, scope `jobs:read`); `limit` 1-100, default 20. */
@@ -339,6 +344,13 @@ export function createQueueClient(options: ClientOptions): QueueClient {
       caller.json<Job>({
         method: "POST",
         path: `v1/jobs/${encodeURIComponent(id)}/cancel`,
+        ...call(callOptions),
+      }),
+
+    retry: (id, callOptions) =>
+      caller.json<Job>({
+        method: "POST",
+        path: `v1/jobs/${encodeURIComponent(id)}/retry`,
         ...call(callOptions),
       }),
 

@@ -99,7 +99,7 @@ describe("createQueueClient", () => {
     await expect(queue.runs(id, { signal: aborted })).rejects.toThrow("stop");
   });
 
-  it("cancels a job that waits to run, and rejects a second cancel with a 409", async () => {
+  it("cancels a job that waits to run, retries it, and rejects what does not apply with a 409", async () => {
     const { queue, requests } = counted();
     const { id } = await queue.enqueue(simulate());
     expect((await queue.cancel(id)).status).toBe("cancelled");
@@ -107,6 +107,11 @@ describe("createQueueClient", () => {
     const again = await queue.cancel(id).catch((error: unknown) => error);
     expect(again).toBeInstanceOf(ApiError);
     expect(again).toMatchObject({ status: 409, problem: { jobStatus: "cancelled" } });
+    vi.spyOn(env.JOBS, "send").mockResolvedValue(undefined as never);
+    expect(await queue.retry(id)).toMatchObject({ id, status: "queued", attempts: 0 });
+    expect(requests.at(-1)).toBe(`POST /v1/jobs/${id}/retry`);
+    const notFinished = await queue.retry(id).catch((error: unknown) => error);
+    expect(notFinished).toMatchObject({ status: 409, problem: { jobStatus: "queued" } });
   });
 
   it("enqueues a batch in request order", async () => {

@@ -186,6 +186,20 @@ const cases: Record<string, () => Promise<Response>> = {
   "POST /v1/jobs/:id/cancel 503": () =>
     withEnv(`/v1/jobs/${crypto.randomUUID()}/cancel`, misconfigured, { method: "POST" }),
 
+  "POST /v1/jobs/:id/retry 202": async () => {
+    const id = await enqueued();
+    await post(`/v1/jobs/${id}/cancel`, {});
+    return post(`/v1/jobs/${id}/retry`, {});
+  },
+  "POST /v1/jobs/:id/retry 400": () => post("/v1/jobs/not-a-uuid/retry", {}),
+  "POST /v1/jobs/:id/retry 401": () => anonymous(`/v1/jobs/${crypto.randomUUID()}/retry`, {}),
+  "POST /v1/jobs/:id/retry 403": () => unscoped(`/v1/jobs/${crypto.randomUUID()}/retry`, {}),
+  "POST /v1/jobs/:id/retry 404": () => post(`/v1/jobs/${crypto.randomUUID()}/retry`, {}),
+  "POST /v1/jobs/:id/retry 409": async () => post(`/v1/jobs/${await enqueued()}/retry`, {}),
+  "POST /v1/jobs/:id/retry 429": () => limited(`/v1/jobs/${crypto.randomUUID()}/retry`, {}),
+  "POST /v1/jobs/:id/retry 503": () =>
+    withEnv(`/v1/jobs/${crypto.randomUUID()}/retry`, misconfigured, { method: "POST" }),
+
   "GET /v1/stats 200": () => api("/v1/stats"),
   "GET /v1/stats 401": () => anonymous("/v1/stats"),
   "GET /v1/stats 403": () => unscoped("/v1/stats"),

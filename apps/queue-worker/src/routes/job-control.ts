@@ -7,10 +7,17 @@ import {
 } from "@edge-async/http";
 import { visibleOwner, writeLimit } from "../access.ts";
 import { jobIdParam, jobView } from "../contract.ts";
-import { CANCELLABLE_STATUSES, cancelJob } from "../db/control.ts";
+import {
+  CANCELLABLE_STATUSES,
+  cancelJob,
+  type JobChange,
+  RETRYABLE_STATUSES,
+  requeueJob,
+} from "../db/control.ts";
 import { database } from "../db/database.ts";
-import type { App } from "../env.ts";
+import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
+import type { JobMessage } from "../messages.ts";
 
 const controlProblems = {
   400: "The id is not a UUID",
@@ -40,21 +47,95 @@ const cancelRoute = secureRoute({
   },
 });
 
+const retryRoute = secureRoute({
+  access: { scope: "jobs:write" },
+  method: "post",
+  path: "/{id}/retry",
+  tags: ["jobs"],
+  summary: "Retry a dead or cancelled job",
+  description:
+    "Puts a `dead` or `cancelled` job back `queued` with fresh attempts (one conditional UPDATE) and sends its message; its runs ledger keeps the old runs. Should the send fail, the job stays queued and the cron sweep sends it. A job of the API key's own (any job with `jobs:admin`).",
+  middleware: [writeLimit] as const,
+  request: { params: jobIdParam },
+  responses: {
+    202: {
+      ...jsonResponse(jobView, "The job, queued again"),
+      headers: {
+        Location: {
+          description: "The job's URL, `/v1/jobs/{id}`",
+          schema: { type: "string" as const },
+        },
+      },
+    },
+    ...problemResponses({
+      ...controlProblems,
+      409: "The job is not dead or cancelled (`jobStatus` says what it is); nothing changed",
+    }),
+  },
+});
+
 const jobNotFound = (id: string) =>
   new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
 
-/** `/v1/jobs/{id}/cancel`: job control, each change one conditional UPDATE. */
-export const jobControlRoutes = createApi<App>().openapi(cancelRoute, async (c) => {
-  const { id } = c.req.valid("param");
-  const db = database(c.env.DB);
-  const change = await cancelJob(db, id, visibleOwner(c.var.principal), Date.now());
+/** The changed job, or the 404 or 409 (naming the job's status) of a change that did not apply. */
+function changedJob(
+  id: string,
+  change: JobChange | undefined,
+  refusal: (status: string) => HttpProblem,
+) {
   if (change === undefined) throw jobNotFound(id);
-  if (!change.changed) {
-    const { status } = change.job;
-    throw new HttpProblem(409, "job-not-cancellable", "Job cannot be cancelled", {
-      detail: `Job ${id} is ${status}: only a job that waits to run (${CANCELLABLE_STATUSES.join(" or ")}) can be cancelled`,
-      jobStatus: status,
-    });
+  if (!change.changed) throw refusal(change.job.status);
+  return change.job;
+}
+
+/** Sends a requeued job's message; a lost send is left to the sweep, since the job is committed. */
+async function sendRequeued(env: Env, id: string): Promise<void> {
+  try {
+    await env.JOBS.send({ jobId: id } satisfies JobMessage, { contentType: "json" });
+  } catch (error) {
+    console.error(`job ${id}: sending the retried job failed; the sweep will send it`, error);
   }
-  return c.json(toJobView(change.job, c.var.config.maxAttempts), 200);
-});
+}
+
+/** `/v1/jobs/{id}/cancel` and `/retry`: job control, each change one conditional UPDATE. */
+export const jobControlRoutes = createApi<App>()
+  .openapi(cancelRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const change = await cancelJob(
+      database(c.env.DB),
+      id,
+      visibleOwner(c.var.principal),
+      Date.now(),
+    );
+    const job = changedJob(
+      id,
+      change,
+      (status) =>
+        new HttpProblem(409, "job-not-cancellable", "Job cannot be cancelled", {
+          detail: `Job ${id} is ${status}: only a job that waits to run (${CANCELLABLE_STATUSES.join(" or ")}) can be cancelled`,
+          jobStatus: status,
+        }),
+    );
+    return c.json(toJobView(job, c.var.config.maxAttempts), 200);
+  })
+  .openapi(retryRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const change = await requeueJob(
+      database(c.env.DB),
+      id,
+      visibleOwner(c.var.principal),
+      Date.now(),
+    );
+    const job = changedJob(
+      id,
+      change,
+      (status) =>
+        new HttpProblem(409, "job-not-retryable", "Job cannot be retried", {
+          detail: `Job ${id} is ${status}: only a ${RETRYABLE_STATUSES.join(" or ")} job can be retried`,
+          jobStatus: status,
+        }),
+    );
+    await sendRequeued(c.env, id);
+    c.header("location", `/v1/jobs/${id}`);
+    return c.json(toJobView(job, c.var.config.maxAttempts), 202);
+  });
