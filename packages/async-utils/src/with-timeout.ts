@@ -1,6 +1,6 @@
 import { TimeoutError } from "./errors.ts";
 import { abortReason } from "./internal/abort.ts";
-import { isPromiseLike } from "./internal/concurrency.ts";
+import { checkBound, isPromiseLike } from "./internal/concurrency.ts";
 
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
@@ -55,6 +55,7 @@ export function withTimeout<T>(
   ms: number,
   options?: WithTimeoutOptions,
 ): Promise<T> {
+  checkBound(ms, "ms", "non-negative number");
   const parent = options?.signal;
   if (parent?.aborted) return Promise.reject(abortReason(parent));
   const controller = new AbortController();

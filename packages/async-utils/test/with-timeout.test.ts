@@ -191,3 +191,14 @@ describe("withTimeout", () => {
     await expect(pending).rejects.toThrow("aborted from inside");
   });
 });
+
+describe("withTimeout's bound", () => {
+  it("refuses a time limit that is not a non-negative number with a RangeError naming it", () => {
+    for (const ms of [Number.NaN, -1, undefined]) {
+      expect(() => withTimeout(async () => 1, ms as number)).toThrow(RangeError);
+      expect(() => withTimeout(async () => 1, ms as number)).toThrow(
+        /^ms must be a non-negative number/,
+      );
+    }
+  });
+});
