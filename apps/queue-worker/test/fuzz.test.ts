@@ -1,5 +1,10 @@
 import { env } from "cloudflare:workers";
-import { anyText as anyTextOf, anyUnit, urlText as urlTextOf } from "@edge-async/testing";
+import {
+  anyText as anyTextOf,
+  anyUnit,
+  contentType,
+  urlText as urlTextOf,
+} from "@edge-async/testing";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api } from "./fixtures/jobs.ts";
@@ -15,18 +20,6 @@ const queryKey = fc.oneof(fc.constantFrom("status", "type", "limit", "cursor"), 
 const search = fc
   .array(fc.tuple(queryKey, fc.option(urlText, { nil: undefined })), { maxLength: 5 })
   .map((pairs) => pairs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join("&"));
-
-const contentType = fc.oneof(
-  { arbitrary: fc.constant("application/json"), weight: 4 },
-  fc.constantFrom(
-    "application/json; charset=utf-8",
-    "application/problem+json",
-    "text/plain",
-    "application/x-www-form-urlencoded",
-    "",
-    undefined,
-  ),
-);
 
 const later = fc.integer({ min: 3600, max: 43_200 });
 /** A valid job with one part replaced: reaches the payload schemas and the write path. */
