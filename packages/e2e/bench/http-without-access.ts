@@ -7,8 +7,7 @@
  *   check. In the check's place a middleware sets a fixed principal holding the rule's scope:
  *   handlers read `c.var.principal` (the owner of a job, say), and what is measured is the cost
  *   of finding out who the caller is, not the handler failing without one.
- * - `rateLimit`: a pass-through (from ./http-without-rate-limit.ts); the binding is never called
- *   and no header is added.
+ * - `rateLimit`: a pass-through; the binding is never called and no header is added.
  *
  * Never imported by production code: only this bench's alias points here.
  */
@@ -17,12 +16,14 @@ import {
   expandScopes,
   isAccessMiddleware,
   type Principal,
+  type rateLimit as realRateLimit,
   secureRoute as realSecureRoute,
 } from "../../http/src/index.ts";
-import type { MiddlewareHandler } from "./http-without-rate-limit.ts";
 
-// The real package with `rateLimit` a pass-through; `secureRoute` below takes precedence.
-export * from "./http-without-rate-limit.ts";
+export * from "../../http/src/index.ts";
+
+/** Hono's middleware type, through the real package (this folder does not depend on hono). */
+type MiddlewareHandler = ReturnType<typeof realRateLimit>;
 
 /** Who the variant says the caller is: a key of this id with only the route's scope. */
 export const BENCH_PRINCIPAL_ID = "bench";
@@ -57,3 +58,8 @@ export const secureRoute: typeof realSecureRoute = (config) => {
     middleware: [...knownCaller(config.access), ...own] as typeof route.middleware,
   };
 };
+
+const passThrough: MiddlewareHandler = (_c, next) => next();
+
+/** The real `rateLimit`'s signature; counts nothing, refuses nothing, adds no header. */
+export const rateLimit: typeof realRateLimit = () => passThrough as never;
