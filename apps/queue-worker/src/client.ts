@@ -217,7 +217,7 @@ export interface JobStats {
  */
 export interface JobRun {
   attempt: number;
-  outcome: "running" | "succeeded" | "failed" | "dead" | "lost";
+  outcome: "running" | "succeeded" | "failed" | "dead" | "cancelled" | "lost";
   error?: string;
   startedAt: string;
   finishedAt?: string;
@@ -253,8 +253,9 @@ export interface QueueClient {
   /** One of the key's jobs by id (`GET /v1/jobs/{id}`, scope `jobs:read`; another key's is a 404). */
   job(id: string, options?: CallOptions): Promise<Job>;
   /**
-   * Cancels a job that waits to run (`POST /v1/jobs/{id}/cancel`, scope `jobs:write`): answers it
-   * `cancelled`; a running or finished job is a 409.
+   * Cancels a job (`POST /v1/jobs/{id}/cancel`, scope `jobs:write`): one that waits to run is
+   * answered `cancelled`; a running one is answered still `running`, its run aborted within a
+   * heartbeat (it then ends `cancelled`); a finished job is a 409.
    */
   cancel(id: string, options?: CallOptions): Promise<Job>;
   /**

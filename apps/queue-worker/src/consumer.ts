@@ -12,7 +12,13 @@ import {
   retryAfterError,
 } from "./delivery-decision.ts";
 import type { Env } from "./env.ts";
-import { describeError, PermanentJobError, RetryableJobError } from "./errors.ts";
+import {
+  describeError,
+  JobCancelledError,
+  PermanentJobError,
+  RetryableJobError,
+} from "./errors.ts";
+import { type Heartbeat, startHeartbeat } from "./heartbeat.ts";
 import { resolveJob } from "./job-types/registry.ts";
 import { type JobDelivery, parseJobMessages } from "./messages.ts";
 import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
@@ -30,14 +36,19 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
   const config = parseConfig(env);
   const db = database(env.DB);
   const writer = createOutcomeWriter(db, config.statusWrites);
-  const deps = { env, config, db, writer };
+  const heartbeat = startHeartbeat(db);
+  const deps = { env, config, db, writer, heartbeat };
   const deliveries = parseJobMessages(batch, "message");
-  if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
-  else {
-    await mapConcurrent(deliveries, (delivery) => claimAndRun(delivery, deps), {
-      concurrency: config.consumerConcurrency,
-      stopOnError: false,
-    });
+  try {
+    if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
+    else {
+      await mapConcurrent(deliveries, (delivery) => claimAndRun(delivery, deps), {
+        concurrency: config.consumerConcurrency,
+        stopOnError: false,
+      });
+    }
+  } finally {
+    heartbeat.stop();
   }
   await writer.flush();
 }
@@ -47,6 +58,7 @@ interface Deps {
   config: Config;
   db: Database;
   writer: OutcomeWriter;
+  heartbeat: Heartbeat;
 }
 
 /** Per-message claims: each job is claimed (one round trip) when its slot comes up, then run. */
@@ -114,7 +126,13 @@ async function claimThenRun(deliveries: JobDelivery[], deps: Deps): Promise<void
 }
 
 async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps): Promise<void> {
-  const run = await runClaimed(claim, deps.env, deps.config.outbound);
+  const watch = deps.heartbeat.watch(claim.runToken);
+  let run: RunResult;
+  try {
+    run = await runClaimed(claim, deps.env, deps.config.outbound, watch.signal);
+  } finally {
+    watch.done();
+  }
   const decision = decideAfterRun(
     {
       outcome: run.write.kind,
@@ -138,8 +156,16 @@ interface RunResult {
   retryAfterMs?: number | undefined;
 }
 
-/** Runs a claimed job under its timeout; a permanent error makes it dead, any other retryable. */
-async function runClaimed(claim: Claim, env: Env, outbound: TargetPolicy): Promise<RunResult> {
+/**
+ * Runs a claimed job under its timeout and its cancel signal; a permanent error makes it dead, a
+ * cancel cancelled, any other error retryable.
+ */
+async function runClaimed(
+  claim: Claim,
+  env: Env,
+  outbound: TargetPolicy,
+  cancel: AbortSignal,
+): Promise<RunResult> {
   const { job } = claim;
   try {
     const { type, payload } = resolveJob(job.type, job.payload);
@@ -147,10 +173,13 @@ async function runClaimed(claim: Claim, env: Env, outbound: TargetPolicy): Promi
       (signal) =>
         type.run(payload, { signal, env, outbound, jobId: job.id, attempt: job.attempts }),
       job.timeoutMs,
-      { message: `the ${job.type} job exceeded its ${job.timeoutMs} ms timeout` },
+      { message: `the ${job.type} job exceeded its ${job.timeoutMs} ms timeout`, signal: cancel },
     );
     return { write: { kind: "succeeded", result } };
   } catch (error) {
+    if (error instanceof JobCancelledError) {
+      return { write: { kind: "cancelled", error: describeError(error) } };
+    }
     if (error instanceof PermanentJobError) {
       return { write: { kind: "dead", error: describeError(error) } };
     }

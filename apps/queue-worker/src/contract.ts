@@ -210,7 +210,7 @@ export type JobStats = z.output<typeof jobStats>;
  * How one run ended: `running` until it reports, `lost` when its runner stopped reporting and the
  * job was claimed again (or left) after its lease ran out.
  */
-export const runOutcome = z.enum(["running", "succeeded", "failed", "dead", "lost"]);
+export const runOutcome = z.enum(["running", "succeeded", "failed", "dead", "cancelled", "lost"]);
 
 /** One run (attempt) of a job, from the runs ledger. */
 export const jobRun = z

@@ -16,6 +16,11 @@ export class RetryableJobError extends Error {
   }
 }
 
+/** The reason a run's signal aborts when its job was cancelled while it ran. */
+export class JobCancelledError extends Error {
+  override name = "JobCancelledError";
+}
+
 /**
  * One line describing an error for the job's `error` field, at most 2,000 characters so a huge
  * message cannot bloat the row.

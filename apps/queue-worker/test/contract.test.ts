@@ -8,7 +8,7 @@ import {
 } from "@edge-async/http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../src/index.ts";
-import { api, deliver } from "./fixtures/jobs.ts";
+import { api, deliver, insertJob } from "./fixtures/jobs.ts";
 import { callWith, makeKeys, type TestKeys } from "./fixtures/keys.ts";
 
 // The OpenAPI document is generated from the route declarations; these tests hold the code to
@@ -173,6 +173,17 @@ const cases: Record<string, () => Promise<Response>> = {
   "GET /v1/jobs/:id/runs 503": () => withEnv(`/v1/jobs/${crypto.randomUUID()}/runs`, misconfigured),
 
   "POST /v1/jobs/:id/cancel 200": async () => post(`/v1/jobs/${await enqueued()}/cancel`, {}),
+  "POST /v1/jobs/:id/cancel 202": async () => {
+    const id = await insertJob({
+      type: "simulate",
+      payload: {},
+      status: "running",
+      attempts: 1,
+      runToken: "live",
+      leaseExpiresAt: Date.now() + 60_000,
+    });
+    return post(`/v1/jobs/${id}/cancel`, {});
+  },
   "POST /v1/jobs/:id/cancel 400": () => post("/v1/jobs/not-a-uuid/cancel", {}),
   "POST /v1/jobs/:id/cancel 401": () => anonymous(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),
   "POST /v1/jobs/:id/cancel 403": () => unscoped(`/v1/jobs/${crypto.randomUUID()}/cancel`, {}),

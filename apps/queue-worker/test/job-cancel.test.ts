@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { claimJob } from "../src/db/claims.ts";
+import { HEARTBEAT_MS } from "../src/heartbeat.ts";
 import { api, db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 // POST /v1/jobs/{id}/cancel: a job that waits to run becomes cancelled, and its message is acked
-// without running; a running or finished job answers 409 and stays as it was.
+// without running; a running job's signal aborts within a heartbeat and it ends cancelled; a
+// finished job answers 409 and stays as it was.
 
 const cancel = (id: string) => api(`/v1/jobs/${id}/cancel`, { method: "POST" });
 
@@ -33,6 +35,34 @@ describe.each(["batched", "per-message"] as const)("cancel (%s status writes)", 
   });
 });
 
+describe.each(["batched", "per-message"] as const)("cancel of a running job (%s)", (mode) => {
+  it("aborts the run's signal within a heartbeat; the job and its run end cancelled", async () => {
+    const id = await insertJob({
+      type: "simulate",
+      payload: { durationMs: 60_000 },
+      timeoutMs: 120_000,
+    });
+    const delivery = deliver([id], { env: { STATUS_WRITES: mode } });
+    for (let i = 0; i < 100 && (await getJob(id)).status !== "running"; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const askedAt = Date.now();
+    const response = await cancel(id);
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as { status: string }).status).toBe("running");
+
+    const { result, messageIds } = await delivery;
+    // Within two heartbeats (and far before the 60 s sleep would end).
+    expect(Date.now() - askedAt).toBeLessThan(2 * HEARTBEAT_MS + 1_000);
+    expect(result.explicitAcks).toEqual(messageIds);
+    expect(await getJob(id)).toMatchObject({ status: "cancelled", runToken: null });
+    expect((await getJob(id)).finishedAt).not.toBeNull();
+    const runs = await runsOf(id);
+    expect(runs.map((run) => run.outcome)).toEqual(["cancelled"]);
+    expect(runs[0]?.error).toContain("JobCancelledError");
+  });
+});
+
 describe("cancel", () => {
   it("cancels a failed job waiting for its retry, keeping its last error", async () => {
     const id = await insertJob({
@@ -49,7 +79,7 @@ describe("cancel", () => {
     });
   });
 
-  it.each(["succeeded", "dead", "cancelled", "running"] as const)(
+  it.each(["succeeded", "dead", "cancelled"] as const)(
     "answers 409 for a %s job and changes nothing",
     async (status) => {
       const id = await insertJob({
@@ -57,9 +87,7 @@ describe("cancel", () => {
         payload: {},
         status,
         attempts: 1,
-        ...(status === "running"
-          ? { runToken: "live", leaseExpiresAt: Date.now() + 60_000 }
-          : { finishedAt: Date.now() - 1_000 }),
+        finishedAt: Date.now() - 1_000,
       });
       const before = await getJob(id);
       const response = await cancel(id);
@@ -86,8 +114,10 @@ describe("cancel", () => {
         expect(response.status).toBe(200);
         expect(job.status).toBe("cancelled");
       } else {
-        expect(response.status).toBe(409);
+        // The run started first: it is asked to stop.
+        expect(response.status).toBe(202);
         expect(job.status).toBe("running");
+        expect(job.cancelRequestedAt).not.toBeNull();
       }
     }
   });

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "./database.ts";
 import { type JobRow, type JobStatus, jobs } from "./schema.ts";
 
@@ -41,18 +41,46 @@ async function changeJob(
   return job === undefined ? undefined : { changed: updated.length > 0, job };
 }
 
+/** What a cancel did: cancelled a waiting job, asked a running one to stop, or nothing. */
+export type CancelOutcome = "cancelled" | "requested" | "refused";
+
 /**
- * Cancels job `id` if it is waiting to run ({@link CANCELLABLE_STATUSES}): it becomes `cancelled`
- * and finished, so the claim of any message for it misses and the message is acked unrun.
+ * Cancels job `id` in one D1 batch: a job waiting to run ({@link CANCELLABLE_STATUSES}) becomes
+ * `cancelled` and finished, so the claim of any message for it misses and the message is acked
+ * unrun; a `running` job gets `cancelRequestedAt`, which its consumer's heartbeat reads to abort
+ * the run. `undefined` when there is no such job of `owner`.
  */
-export function cancelJob(db: Database, id: string, owner: string | undefined, now: number) {
-  return changeJob(db, id, owner, CANCELLABLE_STATUSES, {
-    status: "cancelled",
-    runToken: null,
-    leaseExpiresAt: null,
-    updatedAt: now,
-    finishedAt: now,
-  });
+export async function cancelJob(
+  db: Database,
+  id: string,
+  owner: string | undefined,
+  now: number,
+): Promise<{ outcome: CancelOutcome; job: JobRow } | undefined> {
+  const mine = and(eq(jobs.id, id), owner === undefined ? undefined : eq(jobs.owner, owner));
+  const [cancelled, requested, [job]] = await db.batch([
+    db
+      .update(jobs)
+      .set({
+        status: "cancelled",
+        runToken: null,
+        leaseExpiresAt: null,
+        updatedAt: now,
+        finishedAt: now,
+      })
+      .where(and(mine, inArray(jobs.status, [...CANCELLABLE_STATUSES])))
+      .returning({ id: jobs.id }),
+    // After the first statement: a job it cancelled is no longer running.
+    db
+      .update(jobs)
+      .set({ cancelRequestedAt: sql`coalesce(${jobs.cancelRequestedAt}, ${now})`, updatedAt: now })
+      .where(and(mine, eq(jobs.status, "running")))
+      .returning({ id: jobs.id }),
+    db.select().from(jobs).where(mine).limit(1),
+  ]);
+  if (job === undefined) return undefined;
+  const outcome =
+    cancelled.length > 0 ? "cancelled" : requested.length > 0 ? "requested" : "refused";
+  return { outcome, job };
 }
 
 /**
@@ -70,5 +98,6 @@ export function requeueJob(db: Database, id: string, owner: string | undefined, 
     runAt: now,
     updatedAt: now,
     finishedAt: null,
+    cancelRequestedAt: null,
   });
 }

@@ -7,7 +7,8 @@ import { type JobRunRow, jobRuns, jobs } from "./schema.ts";
 export type RunOutcomeWrite =
   | { kind: "succeeded"; result: unknown }
   | { kind: "failed"; error: string }
-  | { kind: "dead"; error: string };
+  | { kind: "dead"; error: string }
+  | { kind: "cancelled"; error: string };
 
 /**
  * The statements recording a run's outcome: the job's status (only if this run still holds the

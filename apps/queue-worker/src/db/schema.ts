@@ -53,6 +53,11 @@ export const jobs = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     finishedAt: integer("finished_at"),
+    /**
+     * When a cancel of the job was asked while it ran: the consumer's heartbeat reads it and aborts
+     * the run's signal. Cleared by a retry.
+     */
+    cancelRequestedAt: integer("cancel_requested_at"),
   },
   (table) => [
     uniqueIndex("jobs_owner_idempotency_key").on(table.owner, table.idempotencyKey),
@@ -76,7 +81,7 @@ export const jobs = sqliteTable(
  * Outcome of one run of a handler, as recorded in {@link jobRuns}: `running` from its claim until
  * its outcome is written.
  */
-export const RUN_OUTCOMES = ["running", "succeeded", "failed", "dead"] as const;
+export const RUN_OUTCOMES = ["running", "succeeded", "failed", "dead", "cancelled"] as const;
 /** One of {@link RUN_OUTCOMES}. */
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 

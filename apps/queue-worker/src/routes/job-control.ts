@@ -35,14 +35,18 @@ const cancelRoute = secureRoute({
   tags: ["jobs"],
   summary: "Cancel a job that waits to run",
   description:
-    "A `queued` job, or a `failed` one waiting for its retry, becomes `cancelled` (final): its message is acked without running when it arrives. A job of the API key's own (any job with `jobs:admin`).",
+    "A `queued` job, or a `failed` one waiting for its retry, becomes `cancelled` (final): its message is acked without running when it arrives (200). A `running` job's run is asked to stop: the consumer's heartbeat aborts its signal within a few seconds and the job ends `cancelled` (202). A job of the API key's own (any job with `jobs:admin`).",
   middleware: [writeLimit] as const,
   request: { params: jobIdParam },
   responses: {
     200: jsonResponse(jobView, "The job, now cancelled"),
+    202: jsonResponse(
+      jobView,
+      "The job is running: its run is asked to stop (its signal aborts within a heartbeat) and it ends cancelled",
+    ),
     ...problemResponses({
       ...controlProblems,
-      409: "The job is running or finished (`jobStatus` says which); nothing changed",
+      409: "The job is finished (`jobStatus` says how); nothing changed",
     }),
   },
 });
@@ -101,22 +105,18 @@ async function sendRequeued(env: Env, id: string): Promise<void> {
 export const jobControlRoutes = createApi<App>()
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const change = await cancelJob(
-      database(c.env.DB),
-      id,
-      visibleOwner(c.var.principal),
-      Date.now(),
-    );
-    const job = changedJob(
-      id,
-      change,
-      (status) =>
-        new HttpProblem(409, "job-not-cancellable", "Job cannot be cancelled", {
-          detail: `Job ${id} is ${status}: only a job that waits to run (${CANCELLABLE_STATUSES.join(" or ")}) can be cancelled`,
-          jobStatus: status,
-        }),
-    );
-    return c.json(toJobView(job, c.var.config.maxAttempts), 200);
+    const db = database(c.env.DB);
+    const change = await cancelJob(db, id, visibleOwner(c.var.principal), Date.now());
+    if (change === undefined) throw jobNotFound(id);
+    const { outcome, job } = change;
+    if (outcome === "refused") {
+      throw new HttpProblem(409, "job-not-cancellable", "Job cannot be cancelled", {
+        detail: `Job ${id} is ${job.status}: only a job that waits to run (${CANCELLABLE_STATUSES.join(" or ")}) or runs can be cancelled`,
+        jobStatus: job.status,
+      });
+    }
+    const view = toJobView(job, c.var.config.maxAttempts);
+    return outcome === "cancelled" ? c.json(view, 200) : c.json(view, 202);
   })
   .openapi(retryRoute, async (c) => {
     const { id } = c.req.valid("param");
