@@ -63,6 +63,26 @@ describe.each(["batched", "per-message"] as const)("cancel of a running job (%s)
   });
 });
 
+describe("cancel of a running fetch job", () => {
+  it("stops its upstream request: the run ends within a heartbeat, not when the upstream answers", async () => {
+    const id = await insertJob({
+      type: "fetch",
+      payload: { url: "https://upstream.test/slow?ms=8000", timeoutMs: 60_000, retries: 0 },
+      timeoutMs: 90_000,
+    });
+    const delivery = deliver([id]);
+    for (let i = 0; i < 100 && (await getJob(id)).status !== "running"; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const askedAt = Date.now();
+    expect((await cancel(id)).status).toBe(202);
+    await delivery;
+    expect(Date.now() - askedAt).toBeLessThan(2 * HEARTBEAT_MS + 1_000);
+    expect(await getJob(id)).toMatchObject({ status: "cancelled" });
+    expect((await runsOf(id)).map((run) => run.outcome)).toEqual(["cancelled"]);
+  });
+});
+
 describe("cancel", () => {
   it("cancels a failed job waiting for its retry, keeping its last error", async () => {
     const id = await insertJob({
