@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { claimBatchStatements, claimJob, claimJobs } from "../src/db/claims.ts";
+import { HEARTBEAT_MS } from "../src/heartbeat.ts";
 import { countingD1, statementKind } from "./fixtures/counting-d1.ts";
 import { db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 
@@ -40,6 +41,21 @@ describe("batched status writes claim a queue batch in one D1 batch", () => {
       expect(await getJob(id)).toMatchObject({ status: "succeeded", attempts: 1, runToken: null });
       expect(await runsOf(id)).toHaveLength(1);
     }
+  });
+
+  it("reads the cancels of all running jobs in one query per heartbeat", async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        insertJob({ type: "simulate", payload: { durationMs: HEARTBEAT_MS + 500 } }),
+      ),
+    );
+    const d1 = countingD1(env.DB);
+    const { result } = await deliver(ids, { env: { DB: d1.binding, STATUS_WRITES: "batched" } });
+    expect(result.explicitAcks).toHaveLength(4);
+    // The four jobs run side by side past one beat: each beat is one statement for all of them.
+    expect(d1.heartbeats.length).toBeGreaterThanOrEqual(1);
+    expect(d1.heartbeats.length).toBeLessThanOrEqual(2);
+    expect(d1.roundTrips.map((trip) => trip.kind)).toEqual(["batch", "batch"]);
   });
 
   it("per-message writes still claim each job with its own round trip", async () => {
