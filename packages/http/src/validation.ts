@@ -43,11 +43,18 @@ export function issuesToParams(
   issues: readonly z.core.$ZodIssue[],
   source: InputSource,
 ): InvalidParam[] {
-  return issues.map((issue) => {
+  return issues.flatMap((issue): InvalidParam[] => {
     const path = issue.path.map(String);
     if (source === "body" || source === "payload")
-      return { pointer: toPointer(path), detail: issue.message };
-    return { parameter: path.length > 0 ? path.join(".") : source, detail: issue.message };
+      return [{ pointer: toPointer(path), detail: issue.message }];
+    // An unknown query, path or header parameter is named itself, not the whole query.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        parameter: [...path, key].join("."),
+        detail: "is not a parameter of this route",
+      }));
+    }
+    return [{ parameter: path.length > 0 ? path.join(".") : source, detail: issue.message }];
   });
 }
 

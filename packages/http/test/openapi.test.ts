@@ -273,3 +273,21 @@ describe("createWorkerApi", () => {
     expect(missing.headers.get("x-content-type-options")).toBe("nosniff");
   });
 });
+
+describe("unknown parameters", () => {
+  it("are each named, not reported as the whole query", async () => {
+    const app = createApi().openapi(
+      createRoute({
+        method: "get",
+        path: "/things",
+        request: { query: z.strictObject({ limit: z.string().optional() }) },
+        responses: { 200: jsonResponse(z.object({}), "ok"), ...problemResponses({ 400: "Bad" }) },
+      }),
+      (c) => c.json({}, 200),
+    );
+    const response = await app.request("/things?cursor=x&limit=1&__proto__=1");
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { parameter: string }[] };
+    expect(problem.errors.map((error) => error.parameter).sort()).toEqual(["__proto__", "cursor"]);
+  });
+});
