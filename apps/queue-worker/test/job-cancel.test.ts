@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { claimJob } from "../src/db/claims.ts";
 import { HEARTBEAT_MS } from "../src/heartbeat.ts";
-import { api, db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
+import {
+  api,
+  db,
+  deliver,
+  enqueueLater,
+  expectIdChecks,
+  getJob,
+  insertJob,
+  runsOf,
+} from "./fixtures/jobs.ts";
 import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 // POST /v1/jobs/{id}/cancel: a job that waits to run becomes cancelled, and its message is acked
@@ -10,17 +19,9 @@ import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 const cancel = (id: string) => api(`/v1/jobs/${id}/cancel`, { method: "POST" });
 
-async function enqueuedLater(): Promise<string> {
-  const response = await api("/v1/jobs", {
-    method: "POST",
-    json: { type: "simulate", payload: { durationMs: 1 }, delaySeconds: 3600 },
-  });
-  return ((await response.json()) as { id: string }).id;
-}
-
 describe.each(["batched", "per-message"] as const)("cancel (%s status writes)", (mode) => {
   it("cancels a queued job, whose message is then acked without running", async () => {
-    const id = await enqueuedLater();
+    const id = await enqueueLater();
     const response = await cancel(id);
     expect(response.status).toBe(200);
     const view = (await response.json()) as { status: string; finishedAt?: string };
@@ -166,12 +167,6 @@ describe("cancel", () => {
   });
 
   it("answers a bad or unknown id with problem+json", async () => {
-    const bad = await cancel("not-a-uuid");
-    expect(bad.status).toBe(400);
-    expect(bad.headers.get("content-type")).toBe("application/problem+json");
-    expect(JSON.stringify(await bad.json())).toContain("id must be a job id");
-    const unknown = await cancel(crypto.randomUUID());
-    expect(unknown.status).toBe(404);
-    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    await expectIdChecks(cancel);
   });
 });

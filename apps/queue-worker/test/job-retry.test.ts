@@ -2,7 +2,15 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { database } from "../src/db/database.ts";
 import { sweepUnsentJobs } from "../src/sweep.ts";
-import { api, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
+import {
+  api,
+  deliver,
+  enqueueLater,
+  expectIdChecks,
+  getJob,
+  insertJob,
+  runsOf,
+} from "./fixtures/jobs.ts";
 import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 // POST /v1/jobs/{id}/retry: a dead or cancelled job is put back queued with fresh attempts and its
@@ -10,14 +18,6 @@ import { callWith, makeKeys } from "./fixtures/keys.ts";
 // test's own deliveries run the job.
 
 const retry = (id: string) => api(`/v1/jobs/${id}/retry`, { method: "POST" });
-
-async function enqueuedLater(payload: object): Promise<string> {
-  const response = await api("/v1/jobs", {
-    method: "POST",
-    json: { type: "simulate", payload, delaySeconds: 3600 },
-  });
-  return ((await response.json()) as { id: string }).id;
-}
 
 function catchSends() {
   return vi.spyOn(env.JOBS, "send").mockResolvedValue(undefined as never);
@@ -29,7 +29,7 @@ afterEach(() => {
 
 describe("retry", () => {
   it("puts a dead job back with fresh attempts, sends it, and keeps its old runs", async () => {
-    const id = await enqueuedLater({ durationMs: 1, failureRate: 1 });
+    const id = await enqueueLater({ durationMs: 1, failureRate: 1 });
     // Its last delivery fails, then the dead-letter queue marks it dead.
     await deliver([id], { attempts: 5 });
     await deliver([id], { queue: env.DEAD_LETTER_QUEUE });
@@ -56,7 +56,7 @@ describe("retry", () => {
   });
 
   it("puts a cancelled job back, and it then runs to success", async () => {
-    const id = await enqueuedLater({ durationMs: 1 });
+    const id = await enqueueLater({ durationMs: 1 });
     expect((await api(`/v1/jobs/${id}/cancel`, { method: "POST" })).status).toBe(200);
     catchSends();
     expect((await retry(id)).status).toBe(202);
@@ -91,7 +91,7 @@ describe("retry", () => {
   );
 
   it("answers 202 when the send fails, and the sweep sends the job later", async () => {
-    const id = await enqueuedLater({ durationMs: 1 });
+    const id = await enqueueLater({ durationMs: 1 });
     await api(`/v1/jobs/${id}/cancel`, { method: "POST" });
     vi.spyOn(env.JOBS, "send").mockRejectedValue(new Error("queue down"));
     const response = await retry(id);
@@ -130,12 +130,6 @@ describe("retry", () => {
   });
 
   it("answers a bad or unknown id with problem+json", async () => {
-    const bad = await retry("not-a-uuid");
-    expect(bad.status).toBe(400);
-    expect(bad.headers.get("content-type")).toBe("application/problem+json");
-    expect(JSON.stringify(await bad.json())).toContain("id must be a job id");
-    const unknown = await retry(crypto.randomUUID());
-    expect(unknown.status).toBe(404);
-    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    await expectIdChecks(retry);
   });
 });
