@@ -1,5 +1,6 @@
 import { retry } from "@edge-async/async-utils";
-import { parseRetryAfter } from "@edge-async/http";
+// The one Retry-After parser, by its own entry so a client bundle does not walk the worker pieces.
+import { parseRetryAfter } from "@edge-async/http/retry-after";
 import { ApiError, apiError } from "./api-error.ts";
 
 /**
