@@ -17,7 +17,8 @@ export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
 
 /**
  * Builds the call of a view: each part's URL template filled from the query string (values are
- * percent-encoded, so they cannot add path segments or query parameters). A missing or repeated
+ * percent-encoded, and "." and ".." refused, so they cannot add or remove path segments nor add
+ * query parameters). A missing or repeated
  * parameter answers 400 naming it; a template that does not yield a URL is a configuration error
  * (503 not-configured naming VIEWS, the one answer of a misconfigured worker).
  */
@@ -35,6 +36,12 @@ export function planView(
       errors.push({ parameter, detail: `view ${name} needs ${parameter}` });
     } else if (given.length > 1) {
       errors.push({ parameter, detail: "give it once" });
+    } else if (given[0] === "." || given[0] === "..") {
+      // encodeURIComponent keeps dots, and a URL resolves "." and ".." as path steps.
+      errors.push({
+        parameter,
+        detail: `cannot be "${given[0]}": it would step out of the view's path`,
+      });
     } else {
       values.set(parameter, given[0] as string);
     }

@@ -68,3 +68,17 @@ describe("GET /v1/views/:name", () => {
     });
   });
 });
+
+describe("view parameters that would leave their URL template", () => {
+  it.each([".", "..", "%2E", "%2E%2E"])("userId=%s answers 400 naming userId", async (value) => {
+    const response = await gateway(`/v1/views/dashboard?userId=${value}`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await response.json()) as { errors: { parameter: string }[] };
+    expect(problem.errors.map((error) => error.parameter)).toEqual(["userId"]);
+  });
+
+  it("keeps dots inside a value, which stay one literal segment", async () => {
+    expect((await gateway("/v1/views/dashboard?userId=7.0")).status).not.toBe(400);
+  });
+});
