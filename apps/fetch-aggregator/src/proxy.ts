@@ -1,5 +1,5 @@
 import { withTimeout } from "@edge-async/async-utils";
-import { checkTarget, HttpProblem } from "@edge-async/http";
+import { checkTarget, declaresMoreThan, HttpProblem, limitedChunks } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import type { Config } from "./config.ts";
 
@@ -52,11 +52,54 @@ export async function proxyOnce(
   }
   if (upstream.status >= 500) breaker.recordFailure();
   else breaker.recordSuccess();
+  if (declaresMoreThan(upstream.headers, config.maxBodyBytes)) {
+    await upstream.body?.cancel();
+    throw new HttpProblem(502, "too_large", "Upstream answer too large", {
+      detail: `The upstream announces more than MAX_BODY_BYTES (${config.maxBodyBytes} bytes).`,
+    });
+  }
   const headers = new Headers();
   // Not Cache-Control: the answer to an authenticated call is `no-store` (set by the access check).
   for (const name of ["content-type", "etag", "last-modified", "retry-after"]) {
     const value = upstream.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  return new Response(upstream.body, { status: upstream.status, headers });
+  // A redirect is passed on, not followed: its Location made absolute against the upstream URL,
+  // since the client would resolve a relative one against the gateway.
+  const location = upstream.headers.get("location");
+  if (location !== null && URL.canParse(location, url)) {
+    headers.set("location", new URL(location, url).href);
+  }
+  return new Response(cappedBody(upstream.body, config.maxBodyBytes, signal), {
+    status: upstream.status,
+    headers,
+  });
+}
+
+/**
+ * The upstream body, streamed, but cut (the stream errors, so the client sees a broken transfer,
+ * never a silently short one) once it passes `maxBytes`: MAX_BODY_BYTES holds here as in an
+ * aggregate call.
+ */
+function cappedBody(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> | null {
+  if (body === null) return null;
+  const chunks = limitedChunks(body, maxBytes, { signal });
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return();
+    },
+  });
 }
