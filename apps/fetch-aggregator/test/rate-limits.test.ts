@@ -1,12 +1,15 @@
 import { env } from "cloudflare:workers";
 import { createApiKey } from "@edge-async/http";
-import { describe, expect, it } from "vitest";
+import { withinOneWindow } from "@edge-async/testing";
+import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../src/index.ts";
 import { type AggregateAnswer, uniqueHost, uniqueKey, upstreamStats } from "./helpers.ts";
 
 // The limits per API key: calls per minute (REQUEST_LIMITER) and upstream requests per minute
 // (SUBREQUEST_LIMITER). SMALL_LIMITER is a real local binding of 3 per 60 s (vitest.config.ts);
-// every test has a key of its own, so its counters start at zero.
+// every test has a key of its own, so its counters start at zero, and starts early enough in
+// the binding's wall-clock window that its calls all fall in one.
+beforeEach(() => withinOneWindow(60));
 
 async function caller(limits: { calls?: number; subrequests?: number }) {
   const { key, entry } = await createApiKey({

@@ -1,6 +1,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { withinOneWindow } from "@edge-async/testing";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import app from "../src/index.ts";
 import { BASE, bearer, ingest, json, makeItem, resetItems } from "./helpers.ts";
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
 });
 
 describe("rate limits", () => {
+  beforeEach(() => withinOneWindow(60));
+
   it("refuse the 6th public read a minute from one address, across the read routes; other addresses still read", async () => {
     const client = address();
     const paths = ["/v1/items", `/v1/items/${id}`, "/v1/items/export", "/v1/items", "/v1/items"];

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { withinOneWindow } from "@edge-async/testing";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { callWith, makeKeys } from "./fixtures/keys.ts";
 
 // The suites run with the limits raised (vitest.config.ts); each test here sets its own small
@@ -36,6 +37,8 @@ afterEach(() => {
 });
 
 describe("request rate per API key (Cloudflare's rate limiting binding, run by miniflare)", () => {
+  beforeEach(() => withinOneWindow(60));
+
   it("lets the configured count of writes through, then answers 429 with Retry-After and RateLimit headers, enqueueing nothing", async () => {
     const { call, owner } = await client({
       WRITE_LIMITER: env.SMALL_LIMITER,

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { withinOneWindow } from "@edge-async/testing";
 import { describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import {
@@ -164,10 +165,7 @@ describe("miniflare's local rate limiting binding", () => {
     });
     const app = createApi<{ Bindings: Bindings }>().post("/", limiter, (c) => c.body(null, 204));
     const call = () => app.request("/", { method: "POST" }, { LIMITER: binding });
-    // Its windows are aligned to the wall clock: start with at least 4 s of one left, so the
-    // three calls and the refused fourth never straddle a rollover on a loaded machine.
-    const leftMs = 10_000 - (Date.now() % 10_000);
-    if (leftMs < 4_000) await new Promise((resolve) => setTimeout(resolve, leftMs + 50));
+    await withinOneWindow(10, 4_000);
     for (let count = 0; count < 3; count += 1) expect((await call()).status).toBe(204);
     const refused = await call();
     expect(refused.status).toBe(429);

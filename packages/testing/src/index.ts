@@ -7,3 +7,4 @@
  */
 export * from "./arbitraries.ts";
 export * from "./problem.ts";
+export * from "./rate-limit-window.ts";
