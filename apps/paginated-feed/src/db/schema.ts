@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Feed items. `id` is an AUTOINCREMENT rowid: ids only grow and are never reused, which is what
@@ -43,3 +43,29 @@ export const items = sqliteTable(
 
 /** A stored row as drizzle reads it. */
 export type ItemRow = typeof items.$inferSelect;
+
+/**
+ * The changes feed's log: one row per item that ever existed, holding the sequence number of its
+ * latest change (`seq`, AUTOINCREMENT, so it only grows and follows commit order) and, once the
+ * item is deleted, its tombstone (`deletedAt` in ms). Triggers on `items` (migration
+ * 0002_item_changes) maintain it inside each write's own transaction, whatever the write path, so
+ * a change can never commit without its log row. `GET /v1/items/changes` walks it by `seq`.
+ *
+ * @example
+ * ```ts
+ * import { gt } from "drizzle-orm";
+ * const after = await drizzle(env.DB).select().from(itemChanges).where(gt(itemChanges.seq, 0));
+ * ```
+ */
+export const itemChanges = sqliteTable(
+  "item_changes",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    itemId: integer("item_id").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (table) => [uniqueIndex("item_changes_item_id_unique").on(table.itemId)],
+);
+
+/** A row of the changes log as drizzle reads it. */
+export type ItemChangeRow = typeof itemChanges.$inferSelect;
