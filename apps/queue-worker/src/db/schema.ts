@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * Every state a job can be in; `failed` means "will be retried"; `succeeded`, `dead` and
@@ -17,6 +17,14 @@ export const JOB_STATUSES = [
 export const FINISHED_STATUSES = ["succeeded", "dead", "cancelled"] as const;
 /** One of {@link JOB_STATUSES}. */
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * Where a job's completion callback stands: `pending` (due at `callbackNextAt`), `delivered`, or
+ * `failed` (every try refused).
+ */
+export const CALLBACK_STATUSES = ["pending", "delivered", "failed"] as const;
+/** One of {@link CALLBACK_STATUSES}. */
+export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
 /**
  * One row per job. `runToken`/`leaseExpiresAt` are the claim: only the consumer holding the token
@@ -58,6 +66,23 @@ export const jobs = sqliteTable(
      * the run's signal. Cleared by a retry.
      */
     cancelRequestedAt: integer("cancel_requested_at"),
+    /**
+     * A `queued` job due beyond the queue's longest delay: stored with no message sent; the cron
+     * handler sends it once it falls within that delay (see parked.ts).
+     */
+    parked: integer("parked", { mode: "boolean" }).notNull().default(false),
+    /** The last progress a run reported: 0..1, a message, when (epoch ms). */
+    progressFraction: real("progress_fraction"),
+    progressMessage: text("progress_message"),
+    progressUpdatedAt: integer("progress_updated_at"),
+    /** Where the final job view is POSTed once the job is finished; `null`: no callback. */
+    callbackUrl: text("callback_url"),
+    callbackStatus: text("callback_status", { enum: CALLBACK_STATUSES }),
+    callbackAttempts: integer("callback_attempts").notNull().default(0),
+    /** When the next delivery try is due (`pending`), or until when a try in flight holds it. */
+    callbackNextAt: integer("callback_next_at"),
+    callbackError: text("callback_error"),
+    callbackUpdatedAt: integer("callback_updated_at"),
   },
   (table) => [
     uniqueIndex("jobs_owner_idempotency_key").on(table.owner, table.idempotencyKey),
@@ -70,6 +95,11 @@ export const jobs = sqliteTable(
     index("jobs_type_created").on(table.type, table.createdAt, table.id),
     // The sweep of queued jobs whose message was never sent (see sweep.ts).
     index("jobs_status_run_at").on(table.status, table.runAt),
+    // The cron's look for parked jobs coming due, its purge of old finished jobs, and its
+    // delivery of due callbacks.
+    index("jobs_parked_run_at").on(table.parked, table.runAt),
+    index("jobs_finished_at").on(table.finishedAt),
+    index("jobs_callback_due").on(table.callbackStatus, table.callbackNextAt),
     check(
       "jobs_status_valid",
       sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled')`,
