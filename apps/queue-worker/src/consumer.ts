@@ -26,8 +26,9 @@ import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
 /**
  * The `jobs` queue consumer: runs a batch's jobs with bounded concurrency, each claimed in D1
  * first so a redelivered or duplicated message never runs a job twice at once, under its own
- * timeout; then records the outcomes (one D1 batch, or one write each) and acks or retries every
- * message on its own, with exponential backoff and full jitter.
+ * timeout; records each outcome when its run ends (coalesced with the outcomes that end together,
+ * or one write each) and acks or retries every message on its own, with exponential backoff and
+ * full jitter.
  *
  * With `STATUS_WRITES=batched` the whole batch is claimed up front in one D1 batch
  * ({@link claimJobs}); with `per-message` each job is claimed right before its run.

@@ -15,7 +15,7 @@ export interface OutcomeWriter {
     outcome: RunOutcomeWrite,
     decision: DeliveryDecision,
   ): Promise<void>;
-  /** Writes whatever is still pending (batched mode) and settles those messages. */
+  /** Waits for every outcome recorded so far to be written and its message settled. */
   flush(): Promise<void>;
 }
 
@@ -27,9 +27,13 @@ interface Pending {
 }
 
 /**
- * `batched`: every outcome of a queue batch goes out in one `db.batch()` (one round trip, one
- * transaction) at `flush()`. `per-message`: each outcome is written (status + ledger, one round
- * trip) as soon as its run ends. Kept side by side for the benchmark.
+ * `batched`: each outcome is written as soon as its run ends, coalesced with the outcomes that end
+ * together: an outcome waits one macrotask for its siblings, and while a write is in flight the
+ * outcomes that end meanwhile gather for the next one (one write at a time, each one `db.batch()`:
+ * one round trip, one transaction). So a finished job reads finished while its siblings still
+ * run, and a batch whose jobs end together still costs one round trip. `per-message`: each outcome
+ * is written on its own (status + ledger, one round trip) as soon as its run ends. Kept side by
+ * side for the benchmark.
  */
 export function createOutcomeWriter(
   db: Database,
@@ -37,6 +41,8 @@ export function createOutcomeWriter(
   now: () => number = Date.now,
 ): OutcomeWriter {
   const pending: Pending[] = [];
+  let inFlight: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
 
   async function write(entries: Pending[]): Promise<void> {
     const at = now();
@@ -65,15 +71,30 @@ export function createOutcomeWriter(
     });
   }
 
+  /** Writes what is pending, one write at a time, until nothing is left. */
+  function drain(): Promise<void> {
+    inFlight ??= (async () => {
+      while (pending.length > 0) await write(pending.splice(0));
+    })().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
   return {
     async record(message, claim, outcome, decision) {
       const entry = { message, claim, outcome, decision };
-      if (mode === "per-message") await write([entry]);
-      else pending.push(entry);
+      if (mode === "per-message") return write([entry]);
+      pending.push(entry);
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void drain();
+      }, 0);
     },
     async flush() {
-      const entries = pending.splice(0);
-      if (entries.length > 0) await write(entries);
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      while (pending.length > 0 || inFlight !== undefined) await drain();
     },
   };
 }

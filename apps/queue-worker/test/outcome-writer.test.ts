@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { claimJob } from "../src/db/claims.ts";
 import { jobs } from "../src/db/schema.ts";
 import { createOutcomeWriter } from "../src/outcome-writer.ts";
-import { db, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
+import { db, deliver, getJob, insertJob, runsOf } from "./fixtures/jobs.ts";
 
 function oneMessage(jobId: string) {
   const batch = createMessageBatch("jobs", [
@@ -53,5 +53,24 @@ describe.each(["batched", "per-message"] as const)("outcome writer (%s)", (mode)
     expect(delay).toBeGreaterThanOrEqual(4);
     expect(delay).toBeLessThanOrEqual(5);
     expect((await getJob(id)).status).toBe("running");
+  });
+});
+
+describe.each(["batched", "per-message"] as const)("outcomes as runs end (%s)", (mode) => {
+  it("a fast job reads succeeded while a slow sibling of its batch still runs", async () => {
+    const fast = await insertJob({ type: "simulate", payload: { durationMs: 0 } });
+    const slow = await insertJob({ type: "simulate", payload: { durationMs: 4_000 } });
+    const delivery = deliver([fast, slow], { env: { STATUS_WRITES: mode } });
+    await vi.waitUntil(async () => (await getJob(fast)).status === "succeeded", {
+      timeout: 3_500,
+      interval: 20,
+    });
+    // The slow one has not ended: the fast one's outcome did not wait for it.
+    expect((await getJob(slow)).status).toBe("running");
+    const { result, messageIds } = await delivery;
+    expect(result.explicitAcks).toEqual(expect.arrayContaining(messageIds));
+    const [done, late] = [await getJob(fast), await getJob(slow)];
+    expect(late.status).toBe("succeeded");
+    expect(done.finishedAt!).toBeLessThan(late.finishedAt!);
   });
 });
