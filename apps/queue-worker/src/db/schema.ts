@@ -136,6 +136,49 @@ export const jobRuns = sqliteTable(
   (table) => [index("job_runs_job").on(table.jobId, table.outcome)],
 );
 
+/**
+ * One row per schedule (`/v1/schedules`): a job template enqueued at each time its cron fires in
+ * its time zone. `nextRunAt` is the claim the cron trigger takes (a conditional UPDATE from the
+ * due time to the next one), and `claimToken` names the trigger invocation that took it, so the
+ * job insert of the same D1 batch only happens for the claim's winner.
+ */
+export const schedules = sqliteTable(
+  "schedules",
+  {
+    id: text("id").primaryKey(),
+    /** The principal that created the schedule; its jobs are enqueued as this owner. */
+    owner: text("owner").notNull(),
+    name: text("name").notNull(),
+    cron: text("cron").notNull(),
+    /** IANA time zone the cron reads in. */
+    timezone: text("timezone").notNull(),
+    jobType: text("job_type").notNull(),
+    /** The validated payload as JSON text, defaults applied. */
+    jobPayload: text("job_payload").notNull(),
+    /** Deadline of one run of each job; `null` for the worker's JOB_TIMEOUT_MS. */
+    jobTimeoutMs: integer("job_timeout_ms"),
+    paused: integer("paused", { mode: "boolean" }).notNull().default(false),
+    /** The next due time, epoch ms; `null` while paused. */
+    nextRunAt: integer("next_run_at"),
+    /** Due time of the last run enqueued, epoch ms. */
+    lastRunAt: integer("last_run_at"),
+    lastJobId: text("last_job_id"),
+    claimToken: text("claim_token"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [
+    // The cron trigger's scan for due schedules.
+    index("schedules_due").on(table.paused, table.nextRunAt),
+    // A key's own listing, newest first; an admin's listing of every schedule.
+    index("schedules_owner_created").on(table.owner, table.createdAt, table.id),
+    index("schedules_created").on(table.createdAt, table.id),
+  ],
+);
+
+/** A stored schedule. */
+export type ScheduleRow = typeof schedules.$inferSelect;
+
 /** A stored job. */
 export type JobRow = typeof jobs.$inferSelect;
 /** A job to insert. */
