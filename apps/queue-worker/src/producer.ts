@@ -67,7 +67,7 @@ export async function enqueueJobs(
  * Refuses the whole call if any job would fetch a URL the outbound policy refuses (400), or is
  * an `ingest` job while no key to post to paginated-feed is configured (503).
  */
-function checkTargets(requests: EnqueueRequest[], config: Config, pointer: Pointer): void {
+export function checkTargets(requests: EnqueueRequest[], config: Config, pointer: Pointer): void {
   const refused = requests.flatMap((request, index) =>
     refusedTargets(
       jobTypes[request.type],
@@ -86,7 +86,7 @@ function checkTargets(requests: EnqueueRequest[], config: Config, pointer: Point
 }
 
 /** The rows of new `queued` jobs, one per request, owned by `owner`, created at `now`. */
-function buildRows(
+export function buildRows(
   requests: EnqueueRequest[],
   config: Config,
   owner: string,

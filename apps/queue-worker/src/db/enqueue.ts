@@ -69,7 +69,13 @@ function countUpTo(where: SQL | undefined, limit: number): SQL {
  * statement, and D1 runs a statement alone, so two requests racing at a cap's edge cannot both get
  * through: the caps are exact. Returns the inserted rows.
  */
-export function insertNewJobsStatement(db: Database, rows: NewJobRow[], limits: EnqueueLimits) {
+export function insertNewJobsStatement(
+  db: Database,
+  rows: NewJobRow[],
+  limits: EnqueueLimits,
+  /** A further condition on the whole insert (a schedule's claim: see db/schedules.ts). */
+  onlyIf?: SQL,
+) {
   const { owner } = limits;
   const input = sql.join(
     jsonParts(rows.map(asColumns)).map((part) => sql`select value from json_each(${part})`),
@@ -96,7 +102,8 @@ export function insertNewJobsStatement(db: Database, rows: NewJobRow[], limits: 
         where ${jobs.type} is not json_extract(input.value, '$.type')
            or ${jobs.payload} is not json_extract(input.value, '$.payload'))
       and ${recent} + (select count(*) from fresh) <= ${limits.jobsPerMinute}
-      and ${open} + (select count(*) from fresh) <= ${limits.openJobs}`;
+      and ${open} + (select count(*) from fresh) <= ${limits.openJobs}
+      ${onlyIf === undefined ? sql`` : sql`and ${onlyIf}`}`;
   return db.insert(jobs).select(select).onConflictDoNothing().returning();
 }
 
