@@ -170,10 +170,11 @@ function notOwner(positions: readonly number[]): HttpProblem {
   });
 }
 
-// The document says /{id}; the router gets a pattern that leaves the one segment "export" to the
-// export route, so the routes answer the same in any registration order, and every other segment
-// still reaches the id's validation (400 naming it). zod-openapi turns `/{id{…}}` into `/:id{…}`.
-const ITEM_ROUTING_PATH = "/{id{(?!export$)[^/]+}}";
+// The document says /{id}; the router gets a pattern that leaves the segments "export", "changes"
+// and "search" to their routes, so the routes answer the same in any registration order, and every
+// other segment still reaches the id's validation (400 naming it). zod-openapi turns `/{id{…}}`
+// into `/:id{…}`.
+const ITEM_ROUTING_PATH = "/{id{(?!(?:export|changes|search)$)[^/]+}}";
 
 /** `/v1/items`: the listing, the ingest, the export and one item. */
 export const itemRoutes = createApi<App>()
