@@ -18,6 +18,7 @@ export * from "./access/secure-route.ts";
 export * from "./access/security-headers.ts";
 export * from "./body.ts";
 export * from "./config.ts";
+export * from "./deadline.ts";
 export * from "./errors.ts";
 export * from "./fetch-within-policy.ts";
 export * from "./health.ts";

@@ -24,6 +24,7 @@ const ALLOW_HEADERS = [
   "idempotency-key",
   "if-match",
   "if-none-match",
+  "request-timeout-ms",
 ];
 const EXPOSE_HEADERS = [
   "etag",

@@ -4,6 +4,7 @@ import * as z from "zod";
 import { cors } from "../access/cors.ts";
 import { securityHeaders } from "../access/security-headers.ts";
 import { withConfig } from "../config.ts";
+import { type RequestDeadlineOptions, requestDeadline } from "../deadline.ts";
 import { problemErrorHandler } from "../errors.ts";
 import { invalidInput } from "../problem.ts";
 import {
@@ -79,12 +80,14 @@ export function createApi<E extends Env = Env>(): OpenAPIHono<E> {
 /**
  * A worker's root app, the same in every worker: {@link createApi}, then the security headers
  * (first, so every answer carries them, errors included), CORS for the origins in `CORS_ORIGINS`
- * (none by default), and the configuration parsed once per isolate for the routes under
- * `configPaths` (a setting that does not parse answers 503 `not-configured` there). Mount the
- * resources with `.route()` and add {@link serviceRoutes}.
+ * (none by default), the request's deadline as `c.var.signal` ({@link requestDeadline}: the
+ * caller's `request-timeout-ms`, capped at `options.maxDeadlineMs`), and the configuration parsed
+ * once per isolate for the routes under `configPaths` (a setting that does not parse answers 503
+ * `not-configured` there). Mount the resources with `.route()` and add {@link serviceRoutes}.
  *
  * @param parseConfig turns the bindings into the typed `c.var.config`; throws `ConfigError`
  * @param configPaths the routes that need the configuration (default `/v1/*`); one parse serves all
+ * @param options.maxDeadlineMs the longest this worker works on a request, in ms (default: no cap)
  * @example
  * ```ts
  * import { createWorkerApi } from "@edge-async/http";
@@ -95,10 +98,12 @@ export function createApi<E extends Env = Env>(): OpenAPIHono<E> {
 export function createWorkerApi<E extends Env & { Variables: { config: unknown } }>(
   parseConfig: (env: E["Bindings"]) => E["Variables"]["config"],
   configPaths: string | string[] = "/v1/*",
+  options: { maxDeadlineMs?: RequestDeadlineOptions["maxMs"] } = {},
 ): OpenAPIHono<E> {
   const app = createApi<E>();
   app.use(securityHeaders() as unknown as MiddlewareHandler<E>);
   app.use(cors<E>(app));
+  app.use(requestDeadline({ maxMs: options.maxDeadlineMs }) as unknown as MiddlewareHandler<E>);
   const config = withConfig(parseConfig) as unknown as MiddlewareHandler<E>;
   for (const path of [configPaths].flat()) app.use(path, config);
   return app;

@@ -4,6 +4,7 @@ import type { Context, Env } from "hono";
 import * as z from "zod";
 import { secureRoute } from "../access/secure-route.ts";
 import { cspNonce } from "../access/security-headers.ts";
+import { addDeadlineParameter } from "../deadline.ts";
 import { HttpProblem } from "../problem.ts";
 import { jsonResponse, problemResponses } from "./problem-schema.ts";
 
@@ -148,7 +149,8 @@ export function serviceRoutes<E extends Env>(
 
 /**
  * The OpenAPI 3.1 document of `app`: every route declared with `createRoute`, the shared
- * `Problem` component, the info and tags of `info`.
+ * `Problem` component, the `request-timeout-ms` header parameter on every operation, the info and
+ * tags of `info`.
  *
  * @example
  * ```ts
@@ -158,9 +160,12 @@ export function serviceRoutes<E extends Env>(
  * ```
  */
 export function openApiDocument<E extends Env>(app: OpenAPIHono<E>, info: ServiceInfo) {
-  return app.getOpenAPI31Document({
+  const document = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: { title: info.name, version: info.version, description: info.description },
     tags: [{ name: "service", description: "What every worker serves about itself" }, ...info.tags],
   });
+  // Every worker reads request-timeout-ms (createWorkerApi's requestDeadline): one shared
+  // component, referred to from each operation, instead of a header schema on every route.
+  return addDeadlineParameter(document);
 }
