@@ -1,4 +1,4 @@
-import { retry } from "@edge-async/async-utils";
+import { deadlineHeader, retry } from "@edge-async/async-utils";
 // The one Retry-After parser, by its own entry so a client bundle does not walk the worker pieces.
 import { parseRetryAfter } from "@edge-async/http/retry-after";
 import { ApiError, apiError } from "./api-error.ts";
@@ -38,7 +38,11 @@ export interface ClientOptions {
  * ```
  */
 export interface CallOptions {
-  /** Aborts the call, its retries and any wait between them. */
+  /**
+   * Aborts the call, its retries and any wait between them. A signal with a known deadline (a
+   * worker's `c.var.signal`, or async-utils' `deadlineSignal`) also sends what is left of it as
+   * `request-timeout-ms` with each attempt.
+   */
   signal?: AbortSignal;
   /** Headers for this call only. */
   headers?: HeadersInit;
@@ -99,6 +103,13 @@ export function createCaller(options: ClientOptions): Caller {
       typeof options.headers === "function" ? options.headers() : options.headers,
     );
     for (const [name, value] of new Headers(spec.headers)) headers.set(name, value);
+    // What is left of the call's deadline travels with each attempt, so the callee stops when
+    // this side does (a signal without a known deadline adds nothing).
+    if (spec.signal !== undefined) {
+      for (const [name, value] of Object.entries(deadlineHeader(spec.signal))) {
+        headers.set(name, value);
+      }
+    }
     let body: string | undefined;
     if (spec.body !== undefined) {
       headers.set("content-type", "application/json");

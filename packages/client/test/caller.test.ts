@@ -1,3 +1,4 @@
+import { DEADLINE_HEADER, deadlineSignal } from "@edge-async/async-utils";
 import { describe, expect, it } from "vitest";
 import { ApiError, createCaller, ndjsonLines } from "../src/index.ts";
 
@@ -138,5 +139,34 @@ describe("ndjsonLines and its signal", () => {
     };
     await expect(walk()).rejects.toThrow("enough");
     expect(seen).toEqual([{ a: 1 }]);
+  });
+});
+
+describe("createCaller and deadlines", () => {
+  it("sends what is left of the call's deadline with each attempt, never more", async () => {
+    const worker = fakeWorker([problem(503, { "retry-after": "0" }), () => Response.json({})]);
+    const caller = createCaller({ baseUrl: "http://worker.test", fetch: worker.fetch });
+    await caller.json({ path: "v1/x", signal: deadlineSignal(5_000) });
+    expect(worker.requests).toHaveLength(2);
+    const sent = worker.requests.map((request) => Number(request.headers.get(DEADLINE_HEADER)));
+    for (const left of sent) {
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(5_000);
+    }
+    // The second attempt is sent later, so it never carries more than the first.
+    expect(sent[1]).toBeLessThanOrEqual(sent[0] as number);
+  });
+
+  it("replaces a forwarded value, and adds none for a signal without a deadline", async () => {
+    const worker = fakeWorker([() => Response.json({})]);
+    const caller = createCaller({ baseUrl: "http://worker.test", fetch: worker.fetch });
+    await caller.json({
+      path: "v1/x",
+      signal: deadlineSignal(1_000),
+      headers: { [DEADLINE_HEADER]: "999999" },
+    });
+    await caller.json({ path: "v1/x", signal: new AbortController().signal });
+    expect(Number(worker.requests[0]?.headers.get(DEADLINE_HEADER))).toBeLessThanOrEqual(1_000);
+    expect(worker.requests[1]?.headers.has(DEADLINE_HEADER)).toBe(false);
   });
 });
