@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { quietStructuredLogs } from "@edge-async/testing/vitest";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,6 +7,8 @@ export default defineConfig({
     reporters: process.env.CI
       ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
       : ["default"],
+    // The request log lines of createWorkerApi (test/observability.test.ts checks them).
+    onConsoleLog: quietStructuredLogs,
     projects: [
       {
         plugins: [

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { withTraceparent } from "./observability/context.ts";
 import { checkTarget, type TargetPolicy } from "./outbound.ts";
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -147,7 +149,8 @@ export interface PolicyFetchResult {
  * cannot bounce the worker to a private address. On each hop the 3xx body is cancelled; a 303
  * (other than for GET/HEAD), and a 301/302 of a POST, become a GET without the body and its
  * content headers; a cross-origin hop drops `Authorization`, `Cookie` and `Proxy-Authorization`
- * for the rest of the chain. A 3xx without `Location` is an ordinary answer.
+ * for the rest of the chain. A 3xx without `Location` is an ordinary answer. Inside a request or
+ * job run every hop carries its `traceparent` (see `withTraceparent`), unless `init` sets one.
  *
  * @param input - An absolute URL.
  * @param init - Method (default GET), headers and body.
@@ -187,7 +190,8 @@ export async function fetchWithinPolicy(
   const hop: Hop = {
     url: first,
     method: normalizeMethod(init.method ?? "GET"),
-    headers: new Headers(init.headers),
+    // The request id travels with every hop (traceparent), as with every outgoing call.
+    headers: withTraceparent(init.headers),
     body: init.body ?? null,
   };
   for (let redirects = 0; ; redirects++) {

@@ -50,8 +50,18 @@ export async function workerSuite(options: WorkerSuiteOptions): Promise<ViteUser
         ...(options.setupFiles ?? []),
       ],
       reporters: testReporters(),
+      onConsoleLog: quietStructuredLogs,
     },
   });
+}
+
+/**
+ * Leaves the workers' structured log lines (`{"event":…}`, one per request, job run and upstream
+ * call) out of the test report, where thousands would bury it; the observability tests capture
+ * `console.log` to check them. Everything else is shown.
+ */
+export function quietStructuredLogs(log: string, type: "stdout" | "stderr"): false | undefined {
+  return type === "stdout" && log.startsWith('{"event":') ? false : undefined;
 }
 
 /** The default reporter, plus in CI the JSON report `pnpm test` adds up. */

@@ -25,6 +25,7 @@ const ALLOW_HEADERS = [
   "if-match",
   "if-none-match",
   "request-timeout-ms",
+  "traceparent",
 ];
 const EXPOSE_HEADERS = [
   "etag",
@@ -33,6 +34,7 @@ const EXPOSE_HEADERS = [
   "ratelimit",
   "ratelimit-policy",
   "retry-after",
+  "traceparent",
   "www-authenticate",
 ];
 const PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";

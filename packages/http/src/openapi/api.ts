@@ -6,6 +6,7 @@ import { securityHeaders } from "../access/security-headers.ts";
 import { withConfig } from "../config.ts";
 import { type RequestDeadlineOptions, requestDeadline } from "../deadline.ts";
 import { problemErrorHandler } from "../errors.ts";
+import { requestObservability } from "../observability/request-log.ts";
 import { invalidInput } from "../problem.ts";
 import {
   decodeQuery,
@@ -78,7 +79,9 @@ export function createApi<E extends Env = Env>(): OpenAPIHono<E> {
 }
 
 /**
- * A worker's root app, the same in every worker: {@link createApi}, then the security headers
+ * A worker's root app, the same in every worker: {@link createApi}, then the request's
+ * observation (request id from `traceparent`, one `request` log line, see
+ * {@link requestObservability}; first, so it times and sees everything), the security headers
  * (first, so every answer carries them, errors included), CORS for the origins in `CORS_ORIGINS`
  * (none by default), the request's deadline as `c.var.signal` ({@link requestDeadline}: the
  * caller's `request-timeout-ms`, capped at `options.maxDeadlineMs`), and the configuration parsed
@@ -101,6 +104,7 @@ export function createWorkerApi<E extends Env & { Variables: { config: unknown }
   options: { maxDeadlineMs?: RequestDeadlineOptions["maxMs"] } = {},
 ): OpenAPIHono<E> {
   const app = createApi<E>();
+  app.use(requestObservability() as unknown as MiddlewareHandler<E>);
   app.use(securityHeaders() as unknown as MiddlewareHandler<E>);
   app.use(cors<E>(app));
   app.use(requestDeadline({ maxMs: options.maxDeadlineMs }) as unknown as MiddlewareHandler<E>);
