@@ -11,8 +11,8 @@ import {
 import { pageResponse } from "@edge-async/pagination";
 import { etag } from "hono/etag";
 import * as z from "zod";
+import { exportCheckpointLine, exportRouteQuery } from "../changes-contract.ts";
 import {
-  exportQuery,
   feedItem,
   feedPage,
   type IngestResponse,
@@ -122,18 +122,20 @@ const exportItems = secureRoute({
   tags: ["items"],
   summary: "The whole (filtered) feed as NDJSON, streamed",
   description:
-    "One item per line, newest first, pinned to the items that existed when it started. A missing final newline means the export was cut short.",
+    'One item per line, newest first, pinned to the items that existed when it started. A missing final newline means the export was cut short. With `checkpointEvery=N`, a line `{"checkpoint":"<signed>","count":N}` follows every N-th item; `resume=<checkpoint>` (same filters) continues after it under the same snapshot, so a cut download resumes without a duplicate or a gap.',
   middleware: [readLimit] as const,
-  request: { query: exportQuery },
+  request: { query: exportRouteQuery },
   responses: {
     200: {
-      description: "One FeedItem per line",
-      content: { "application/x-ndjson": { schema: feedItem } },
+      description: "One FeedItem per line, and checkpoint lines when asked",
+      content: {
+        "application/x-ndjson": { schema: z.union([feedItem, exportCheckpointLine]) },
+      },
     },
     ...problemResponses({
-      400: "A filter is invalid",
+      400: "A filter or checkpointEvery is invalid, or resume is tampered or for other filters",
       ...readProblems,
-      503: READS_NOT_CONFIGURED,
+      503: `${READS_NOT_CONFIGURED}, or checkpoints were asked for and CURSOR_SECRET is not set outside development`,
     }),
   },
 });
@@ -206,8 +208,9 @@ export const itemRoutes = createApi<App>()
     // Always 200: a batch has no single created resource to point a Location at; `created` says it.
     return c.json(body, 200);
   })
-  .openapi(exportItems, (c) => {
-    const body = exportStream(feedDb(c.env.DB), c.req.valid("query"), c.req.raw);
+  .openapi(exportItems, async (c) => {
+    const query = c.req.valid("query");
+    const body = await exportStream(c.env.DB, query, c.req.raw, c.var.config);
     // zod-openapi types JSON and text answers only (it reads x-ndjson as no JSON at all).
     return c.body(body, 200, { ...NDJSON_HEADERS }) as never;
   })
