@@ -18,6 +18,7 @@ import {
   type UpstreamAnswer,
 } from "./results.ts";
 import { readAnswer } from "./upstream-body.ts";
+import { reportUpstream } from "./upstream-observability.ts";
 
 /** One upstream request, validated and with the call's defaults applied. */
 export interface UpstreamRequest {
@@ -93,9 +94,17 @@ const isFinal = (error: unknown): boolean =>
  * with backoff for idempotent methods (honouring `Retry-After`), a timeout per attempt,
  * redirects re-checked against the policy, and a size-limited body read. Never rejects: every
  * failure becomes an {@link Outcome} with an error code. When it returns, nothing it started is
- * still running (an abandoned attempt is awaited after its fetch was aborted).
+ * still running (an abandoned attempt is awaited after its fetch was aborted). Each request is
+ * reported (log line and metric) when it ends.
  */
 export async function fetchUpstream(request: UpstreamRequest, scope: CallScope): Promise<Outcome> {
+  const started = Date.now();
+  const outcome = await runUpstream(request, scope);
+  reportUpstream(request, outcome, Date.now() - started);
+  return outcome;
+}
+
+async function runUpstream(request: UpstreamRequest, scope: CallScope): Promise<Outcome> {
   const cacheable = isCacheable(request.method, request.headers, request.cacheTtlSeconds);
   const key = cacheable ? await cacheKey(request.url, request.headers) : undefined;
   if (key !== undefined) {
