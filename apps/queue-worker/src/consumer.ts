@@ -19,6 +19,7 @@ import {
   RetryableJobError,
 } from "./errors.ts";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.ts";
+import { observeJobRun } from "./job-observability.ts";
 import { resolveJob } from "./job-types/registry.ts";
 import { type JobDelivery, parseJobMessages } from "./messages.ts";
 import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
@@ -130,7 +131,10 @@ async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps)
   const watch = deps.heartbeat.watch(claim.runToken);
   let run: RunResult;
   try {
-    run = await runClaimed(claim, deps.env, deps.config.outbound, watch.signal);
+    // One `job` log line and data point per run, under the enqueuing request's id.
+    run = await observeJobRun(message, claim.job, deps.env, () =>
+      runClaimed(claim, deps.env, deps.config.outbound, watch.signal),
+    );
   } finally {
     watch.done();
   }

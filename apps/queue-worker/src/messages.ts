@@ -1,8 +1,28 @@
+import { currentObservation, formatTraceparent } from "@edge-async/http";
 import * as z from "zod";
 
 /** Body of every message on the `jobs` and `jobs-dlq` queues: the job lives in D1, not here. */
 export interface JobMessage {
   jobId: string;
+  /** The W3C `traceparent` of the request that sent it: the job run's log line carries its id. */
+  traceparent?: string;
+}
+
+/**
+ * The message for `jobId`, carrying the current request's `traceparent` when there is one, so
+ * the run's log line and outgoing calls share the enqueuing request's id.
+ */
+export function jobMessage(jobId: string): JobMessage {
+  const observation = currentObservation();
+  return observation === undefined
+    ? { jobId }
+    : { jobId, traceparent: formatTraceparent(observation) };
+}
+
+/** The `traceparent` a message carries, if any; the run checks its format. */
+export function traceparentOf(body: unknown): string | undefined {
+  const value = (body as { traceparent?: unknown } | null)?.traceparent;
+  return typeof value === "string" ? value : undefined;
 }
 
 const jobMessageSchema = z.object({

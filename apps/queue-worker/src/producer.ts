@@ -8,6 +8,7 @@ import { deleteUnsentJobs } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import { jobTypes } from "./job-types/registry.ts";
+import { jobMessage } from "./messages.ts";
 import { refusedTargets } from "./outbound.ts";
 
 /** One enqueued job and whether this call created it (`false`: an idempotent replay). */
@@ -182,7 +183,7 @@ async function sendJobs(env: Env, db: Database, entries: Enqueued[], now: number
   try {
     await env.JOBS.sendBatch(
       toSend.map(({ job }) => ({
-        body: { jobId: job.id },
+        body: jobMessage(job.id),
         contentType: "json" as const,
         delaySeconds: Math.max(0, Math.ceil((job.runAt - now) / 1000)),
       })),

@@ -1,5 +1,11 @@
 import { chunk, retry, withTimeout } from "@edge-async/async-utils";
-import { isRetryableStatus, keptAsSent, type TargetPolicy, text } from "@edge-async/http";
+import {
+  isRetryableStatus,
+  keptAsSent,
+  type TargetPolicy,
+  text,
+  tracedFetch,
+} from "@edge-async/http";
 import {
   ApiError,
   createFeedClient,
@@ -215,7 +221,8 @@ async function readFeed(
 function feedClient(env: Env, apiKey: string): FeedClient {
   return createFeedClient({
     baseUrl: "https://paginated-feed",
-    fetch: (request) => env.FEED.fetch(request),
+    // The request id travels to paginated-feed too (traceparent).
+    fetch: tracedFetch(env.FEED),
     headers: { authorization: `Bearer ${apiKey}` },
     retries: 0,
     maxRetryDelayMs: MAX_QUEUE_DELAY_SECONDS * 1000,

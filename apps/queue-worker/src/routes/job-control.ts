@@ -17,7 +17,7 @@ import {
 import { database } from "../db/database.ts";
 import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
-import type { JobMessage } from "../messages.ts";
+import { jobMessage } from "../messages.ts";
 
 const controlProblems = {
   400: "The id is not a UUID",
@@ -95,7 +95,7 @@ function changedJob(
 /** Sends a requeued job's message; a lost send is left to the sweep, since the job is committed. */
 async function sendRequeued(env: Env, id: string): Promise<void> {
   try {
-    await env.JOBS.send({ jobId: id } satisfies JobMessage, { contentType: "json" });
+    await env.JOBS.send(jobMessage(id), { contentType: "json" });
   } catch (error) {
     console.error(`job ${id}: sending the retried job failed; the sweep will send it`, error);
   }
