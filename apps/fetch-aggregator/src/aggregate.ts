@@ -1,4 +1,11 @@
-import { asCompleted, Coalescer, limit, linkedController } from "@edge-async/async-utils";
+import {
+  asCompleted,
+  Coalescer,
+  limit,
+  linkedController,
+  remainingMs,
+  TimeoutError,
+} from "@edge-async/async-utils";
 import type { Config } from "./config.ts";
 import type { CallSummary, ErrorCode, UpstreamResult } from "./contract.ts";
 import { CancelledError, DeadlineError } from "./results.ts";
@@ -44,8 +51,9 @@ type ResultHandler = (result: UpstreamResult, index: number) => void | Promise<v
  * identical GETs coalesced into one upstream request, all within the deadline. `onResult` sees
  * each result as it finishes (finish order); the report lists them in request order.
  *
- * One controller spans the call, linked to `signal` (the client's request). It aborts at the
- * deadline, when the client goes away, and when `failFast` sees a failure; queued requests are
+ * One controller spans the call, linked to `signal` (the request's `c.var.signal`). It aborts at
+ * the deadline (the plan's, or the caller's `request-timeout-ms` when that leaves less), when the
+ * client goes away, and when `failFast` sees a failure; queued requests are
  * then dropped and running fetches aborted. The returned promise settles only after every fetch
  * has settled, so nothing of the call is still running when the answer goes out.
  */
@@ -60,19 +68,25 @@ export async function runCall(
   } = {},
 ): Promise<CallReport> {
   const startedAt = Date.now();
+  const inherited = options.signal === undefined ? undefined : remainingMs(options.signal);
+  const deadlineMs = Math.min(plan.deadlineMs, inherited ?? Number.POSITIVE_INFINITY);
   const call = linkedController(options.signal, {
-    reason: () => new CancelledError("The client disconnected"),
+    // The caller's budget running out is this call's deadline, not a disconnect.
+    reason: (reason) =>
+      reason instanceof TimeoutError
+        ? new DeadlineError(deadlineMs)
+        : new CancelledError("The client disconnected"),
   });
   const deadline = setTimeout(
-    () => call.controller.abort(new DeadlineError(plan.deadlineMs)),
-    plan.deadlineMs,
+    () => call.controller.abort(new DeadlineError(deadlineMs)),
+    deadlineMs,
   );
   try {
     const upstreamCount = plan.requests.filter((request) => request.blocked === undefined).length;
     const scope: CallScope = {
       config,
       signal: call.signal,
-      deadlineAt: startedAt + plan.deadlineMs,
+      deadlineAt: startedAt + deadlineMs,
       budget: new SubrequestBudget(config.maxSubrequests, upstreamCount, options.takeRetry),
     };
     const tasks = requestTasks(plan, scope);

@@ -1,5 +1,11 @@
-import { withTimeout } from "@edge-async/async-utils";
-import { checkTarget, declaresMoreThan, HttpProblem, limitedChunks } from "@edge-async/http";
+import { remainingMs, withTimeout } from "@edge-async/async-utils";
+import {
+  checkTarget,
+  declaresMoreThan,
+  HttpProblem,
+  limitedChunks,
+  withDeadline,
+} from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import type { Config } from "./config.ts";
 
@@ -8,6 +14,7 @@ import type { Config } from "./config.ts";
  * retries, no buffering and no JSON envelope. It is the single-call baseline of the benchmark,
  * and handy for checking what the gateway sees of one upstream. `beforeFetch` runs once the
  * target is allowed, before the circuit is asked (it counts the subrequest, and may refuse).
+ * `signal` is the request's (`c.var.signal`): the upstream is told what is left of its deadline.
  */
 export async function proxyOnce(
   url: URL,
@@ -31,9 +38,15 @@ export async function proxyOnce(
     });
   }
   let upstream: Response;
+  const budgetMs = Math.min(
+    remainingMs(signal) ?? Number.POSITIVE_INFINITY,
+    config.defaultTimeoutMs,
+  );
+  const outgoing = withDeadline(undefined, budgetMs);
   try {
     upstream = await withTimeout(
-      (attemptSignal) => fetch(url, { signal: attemptSignal, redirect: "manual" }),
+      (attemptSignal) =>
+        fetch(url, { signal: attemptSignal, redirect: "manual", headers: outgoing }),
       config.defaultTimeoutMs,
       { signal },
     );

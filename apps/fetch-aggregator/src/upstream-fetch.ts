@@ -5,6 +5,7 @@ import {
   isRetryableStatus,
   retryClassifier,
   TargetRefusedError,
+  withDeadline,
 } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import { cacheKey, isCacheable, readCached, storeCached } from "./cache.ts";
@@ -216,11 +217,15 @@ async function fetchAndRead(
   scope: CallScope,
 ): Promise<UpstreamAnswer> {
   const { config } = scope;
+  // The upstream learns how long this attempt will wait (the call's deadline or the attempt's
+  // timeout, whichever ends first), replacing any value the caller asked to forward.
+  const budgetMs = Math.min(scope.deadlineAt - Date.now(), request.timeoutMs);
+  const headers = withDeadline(request.headers, budgetMs);
   let fetched: Awaited<ReturnType<typeof fetchWithinPolicy>>;
   try {
     fetched = await fetchWithinPolicy(
       request.url,
-      { method: request.method, headers: request.headers, body: request.body ?? null },
+      { method: request.method, headers, body: request.body ?? null },
       config,
       {
         signal,

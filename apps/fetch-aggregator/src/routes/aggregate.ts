@@ -75,7 +75,7 @@ export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => 
   const takeRetry = keyCounter(c);
   // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
   if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config, takeRetry) as never;
-  const report = await runCall(plan, config, { signal: c.req.raw.signal, takeRetry });
+  const report = await runCall(plan, config, { signal: c.var.signal, takeRetry });
   return c.json({ results: report.results, summary: report.summary }, 200, {
     "server-timing": serverTiming(report.summary.durationMs, report.slowest),
     "cache-control": "no-store",
@@ -85,7 +85,7 @@ export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => 
 /**
  * The NDJSON answer: one line per result as it finishes, then the summary. The call stops as soon
  * as the client goes away, whether the runtime reports that by aborting the request's signal or
- * by cancelling the response stream.
+ * by cancelling the response stream, and at the caller's deadline (`c.var.signal`).
  */
 function streamCall(
   c: Context,
@@ -93,7 +93,7 @@ function streamCall(
   config: Config,
   takeRetry: () => Promise<boolean>,
 ): Response {
-  const call = linkedController(c.req.raw.signal);
+  const call = linkedController(c.var.signal);
   const finished = Promise.withResolvers<void>();
   const body = ndjsonStream(
     async (write) => {

@@ -76,7 +76,7 @@ export const proxyRoutes = createApi<App>().openapi(
   proxy,
   (c) =>
     // The upstream's answer, whatever its status and media type: not a typed JSON answer.
-    proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.req.raw.signal, () =>
+    proxyOnce(new URL(c.req.valid("query").url), c.var.config, c.var.signal, () =>
       reserveSubrequests(c, 1),
     ) as never,
 );

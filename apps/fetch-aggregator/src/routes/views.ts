@@ -90,7 +90,7 @@ export const viewRoutes = createApi<App>()
     const plan = planView(name, view, c.req.queries(), config);
     await reserveSubrequests(c, plannedSubrequests(plan));
     const report = await runCall(plan, config, {
-      signal: c.req.raw.signal,
+      signal: c.var.signal,
       takeRetry: keyCounter(c),
     });
     return c.json(mergeView(name, report), 200, {
