@@ -3,12 +3,14 @@
  * README's examples. Realistic JSON (users, orders, recommendations) plus knobs for the failure
  * modes the gateway handles: latency, status codes, Retry-After, flaky endpoints, large bodies,
  * redirects. It also serves a JSON Feed and a text file for queue-worker's `ingest` and `fetch` jobs.
+ * Every wait stops at the caller's `request-timeout-ms`, and `GET /__requests` shows it did.
  *
  * @module
  */
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { jsonFeed, order, ordersOf, recommendationsFor, user } from "./data.ts";
+import { deadlineAndLog, requestLog } from "./requests.ts";
 
 interface Env {
   /** Latency added to every answer, in milliseconds. */
@@ -28,13 +30,26 @@ function clampInt(value: string | undefined, fallback: number, max: number): num
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (ms <= 0) return resolve();
+    if (ms <= 0 || signal.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
+}
+
+/** The answer once a wait was cut short: 504 at the caller's deadline (nobody reads it otherwise). */
+function stopped(signal: AbortSignal): Response {
+  const deadline = (signal.reason as { name?: unknown } | undefined)?.name === "TimeoutError";
+  return Response.json(
+    { error: deadline ? "request-timeout-ms ran out" : "the client went away" },
+    { status: deadline ? 504 : 499 },
+  );
 }
 
 /**
@@ -46,14 +61,18 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
  * const user = await (await app.request("/users/42")).json();
  * ```
  */
-const app = new Hono<{ Bindings: Env }>()
+const app = new Hono<{ Bindings: Env; Variables: { signal: AbortSignal } }>()
+  // c.var.signal: the client going away or the caller's deadline; each request logged.
+  .use(deadlineAndLog)
   // Fixed latency from the var, plus `?delay=ms` on any route.
   .use(async (c, next) => {
     const fixed = clampInt(c.env.LATENCY_MS, 0, MAX_DELAY_MS);
     const extra = clampInt(c.req.query("delay"), 0, MAX_DELAY_MS);
-    await wait(fixed + extra, c.req.raw.signal);
+    await wait(fixed + extra, c.var.signal);
+    if (c.var.signal.aborted) return stopped(c.var.signal);
     await next();
   })
+  .get("/__requests", (c) => c.json(requestLog()))
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .get("/users/:id", (c) => c.json(user(c.req.param("id"))))
   .get("/users/:id/orders", (c) =>
@@ -63,7 +82,8 @@ const app = new Hono<{ Bindings: Env }>()
   .get("/orders/:id", (c) => c.json(order(c.req.param("id"))))
   .get("/delay/:ms", async (c) => {
     const ms = clampInt(c.req.param("ms"), 0, MAX_DELAY_MS);
-    await wait(ms, c.req.raw.signal);
+    await wait(ms, c.var.signal);
+    if (c.var.signal.aborted) return stopped(c.var.signal);
     return c.json({ delayedMs: ms });
   })
   // `/status/503?retryAfter=1`: that status, with Retry-After when asked.

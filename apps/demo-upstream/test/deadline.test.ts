@@ -1,0 +1,54 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { RequestRecord } from "../src/requests.ts";
+
+const HEADER = "request-timeout-ms";
+let probes = 0;
+const probe = () => `probe=${++probes}-${Math.random().toString(36).slice(2, 8)}`;
+
+const get = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`http://demo.local${path}`, init));
+
+async function recordOf(path: string): Promise<RequestRecord | undefined> {
+  const log = (await (await get("/__requests")).json()) as { requests: RequestRecord[] };
+  return log.requests.find((record) => record.path === path);
+}
+
+describe("demo-upstream and request-timeout-ms", () => {
+  it("stops a slow answer at the caller's deadline, and logs that it did", async () => {
+    const path = `/delay/20000?${probe()}`;
+    const response = await get(path, { headers: { [HEADER]: "100" } });
+    expect(response.status).toBe(504);
+    await response.arrayBuffer();
+    const record = await recordOf(path);
+    expect(record).toMatchObject({ budgetMs: 100, outcome: "deadline" });
+    // Ended by the deadline, long before the 20 s the endpoint would otherwise wait.
+    expect((record?.endedAt as number) - (record?.startedAt as number)).toBeLessThan(15_000);
+  });
+
+  it("stops the ?delay= latency too", async () => {
+    const path = `/users/1?delay=20000&${probe()}`;
+    const response = await get(path, { headers: { [HEADER]: "50" } });
+    expect(response.status).toBe(504);
+    await response.arrayBuffer();
+    expect((await recordOf(path))?.outcome).toBe("deadline");
+  });
+
+  it("counts a running request in flight, and logs a completed one", async () => {
+    const path = `/delay/300?${probe()}`;
+    const pending = get(path);
+    await expect
+      .poll(async () => (await recordOf(path))?.outcome, { timeout: 10_000 })
+      .toBe("running");
+    const running = (await (await get("/__requests")).json()) as { inFlight: number };
+    expect(running.inFlight).toBeGreaterThanOrEqual(1);
+    expect(await (await pending).json()).toEqual({ delayedMs: 300 });
+    expect(await recordOf(path)).toMatchObject({ budgetMs: null, outcome: "completed" });
+  });
+
+  it("answers 400 to a header that is not plain digits", async () => {
+    const response = await get("/users/1", { headers: { [HEADER]: "soon" } });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(await response.json())).toContain(HEADER);
+  });
+});
