@@ -36,6 +36,8 @@ const run = promisify(execFile);
 
 const D1_WORKERS = new Set<WorkerName>(["paginated-feed", "queue-worker"]);
 const DOCS_WORKERS = new Set<WorkerName>(["paginated-feed", "queue-worker", "fetch-aggregator"]);
+/** How many items `pnpm dev` seeds into an empty feed (apps/paginated-feed/scripts/dev.ts). */
+const DEV_SEED_COUNT = 10_000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -69,7 +71,7 @@ function devArgs(name: WorkerName, ports: Record<WorkerName, number>): string[] 
         "--env",
         "dev",
         "--var",
-        `ALLOWED_HOSTS:${JSON.stringify([upstream])}`,
+        `ALLOWED_HOSTS:${JSON.stringify([upstream, `localhost:${ports["demo-upstream"]}`])}`,
         "--var",
         `VIEWS:${JSON.stringify(demoViews(upstream))}`,
       ];
@@ -140,6 +142,8 @@ export async function startStack(
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     WRANGLER_SEND_METRICS: "false",
+    // miniflare would fetch Request.cf's data from workers.cloudflare.com: offline, a stack trace.
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
     WRANGLER_LOG: "warn",
     CI: "1",
   };
@@ -175,6 +179,14 @@ export async function startStack(
           await run(
             process.execPath,
             [wranglerBin, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+            { cwd, env, signal },
+          );
+        }
+        if (name === "paginated-feed") {
+          // As `pnpm dev` seeds an empty feed: the READMEs' examples show that data.
+          await run(
+            process.execPath,
+            ["scripts/seed.ts", "--count", String(DEV_SEED_COUNT), "--persist-to", persist],
             { cwd, env, signal },
           );
         }
