@@ -1,7 +1,10 @@
 /**
- * Fills the local D1 database with realistic feed items:
+ * Tops the local D1 database up with realistic feed items:
  *
  *   pnpm --filter @edge-async/paginated-feed seed -- --count 100000 [--persist-to DIR]
+ *
+ * makes sure items `seed:0`..`seed:99999` exist and prints how many it added and how many the
+ * database holds now ("added 90,000 (seed:0..seed:99,999); the database holds 100,002 items").
  *
  * Fast path: the items are written as multi-row INSERT statements into one SQL file that a single
  * `wrangler d1 execute --local --file` runs, instead of 100,000 requests or bound statements.
@@ -170,14 +173,21 @@ export interface SeedOptions {
   log?: (line: string) => void;
 }
 
+/** What a seed did: items added, and items the database holds afterwards. */
+export interface SeedResult {
+  added: number;
+  total: number;
+}
+
 /**
  * Migrates the local database, then inserts items `seed:0`..`seed:<count-1>` (those already there
- * are left alone). Returns how many items the database holds afterwards.
+ * are left alone, so a second run adds only what is missing).
  */
-export async function seed(options: SeedOptions): Promise<number> {
+export async function seed(options: SeedOptions): Promise<SeedResult> {
   const log = options.log ?? (() => {});
   const started = performance.now();
   await migrateLocal(options.persistTo);
+  const before = await countLocalItems(options.persistTo);
   // Files of at most 50,000 rows keep wrangler's memory modest on big seeds.
   const perFile = 50_000;
   for (let from = 0; from < options.count; from += perFile) {
@@ -197,13 +207,17 @@ export async function seed(options: SeedOptions): Promise<number> {
     } finally {
       await rm(file, { force: true });
     }
-    log(`seeded ${to.toLocaleString("en-US")} / ${options.count.toLocaleString("en-US")}`);
+    if (options.count > perFile)
+      log(`wrote ${to.toLocaleString("en-US")} of ${options.count.toLocaleString("en-US")}`);
   }
   const total = await countLocalItems(options.persistTo);
+  const added = total - before;
+  const range =
+    options.count === 0 ? "nothing asked" : `seed:0..seed:${(options.count - 1).toLocaleString("en-US")}`;
   log(
-    `done in ${((performance.now() - started) / 1000).toFixed(1)} s; the database holds ${total.toLocaleString("en-US")} items`,
+    `added ${added.toLocaleString("en-US")} (${range}, ${(options.count - added).toLocaleString("en-US")} already there); the database holds ${total.toLocaleString("en-US")} items (${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
-  return total;
+  return { added, total };
 }
 
 if (import.meta.main) {

@@ -26,7 +26,9 @@ export function wrangler(args: string[], options: RunOptions = {}): Promise<stri
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [wranglerBin, ...args], {
       cwd: packageDir,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      // Output is captured; `--json` answers go through wrangler's "log" level, so a caller's
+      // quieter WRANGLER_LOG would empty them.
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", WRANGLER_LOG: "log" },
       stdio: options.inherit ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
