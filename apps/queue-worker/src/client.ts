@@ -237,6 +237,65 @@ export interface JobRunList {
 }
 
 /**
+ * A schedule to create: a `name`, a five-field `cron` (or a nickname such as `@hourly`; at most
+ * once a minute) read in the IANA `timezone` (default `UTC`), and the job enqueued each time it
+ * fires: its type, that type's payload and an optional `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const nightly: NewSchedule = { name: "nightly", cron: "30 2 * * *", timezone: "Europe/Berlin", job: { type: "fetch", payload: { url: "https://example.com/" } } };
+ * ```
+ */
+export interface NewSchedule {
+  name: string;
+  cron: string;
+  timezone?: string;
+  job: (
+    | { type: "fetch"; payload: FetchPayload }
+    | { type: "ingest"; payload: IngestPayload }
+    | { type: "simulate"; payload: SimulatePayload }
+  ) & { timeoutMs?: number };
+}
+
+/**
+ * A schedule as the worker shows it. Times are ISO-8601 UTC; `nextRunAt` is `null` while paused,
+ * `lastRunAt` (the due time of the last run enqueued) and `lastJobId` until a run was enqueued.
+ *
+ * @example
+ * ```ts
+ * const schedule: Schedule = await queue.schedule(id);
+ * console.log(schedule.nextRunAt, schedule.lastJobId);
+ * ```
+ */
+export interface Schedule {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  job: { type: string; payload: Record<string, unknown>; timeoutMs?: number };
+  paused: boolean;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastJobId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * One page of schedules, newest first; pass `nextCursor` back for the next one.
+ *
+ * @example
+ * ```ts
+ * const page: SchedulePage = await queue.schedulePage({ limit: 10 });
+ * ```
+ */
+export interface SchedulePage {
+  items: Schedule[];
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
+/**
  * The client {@link createQueueClient} returns. Every method rejects with {@link ApiError}
  * (400 with `problem.errors` naming each invalid field, 404, 409, ...) and aborts with its signal.
  *
@@ -278,6 +337,26 @@ export interface QueueClient {
     filters?: JobFilters,
     options?: CallOptions & { pageSize?: number },
   ): AsyncIterableIterator<Job>;
+  /**
+   * Creates a schedule (`POST /v1/schedules`, scope `jobs:write`; an `ingest` job also
+   * `feed:write`): its job is enqueued once per due time by the cron trigger.
+   */
+  createSchedule(schedule: NewSchedule, options?: CallOptions): Promise<Schedule>;
+  /** One of the key's schedules (`GET /v1/schedules/{id}`, scope `jobs:read`; another key's is a 404). */
+  schedule(id: string, options?: CallOptions): Promise<Schedule>;
+  /** One page of the key's schedules (`GET /v1/schedules`, scope `jobs:read`); `limit` 1-100, default 20. */
+  schedulePage(
+    query?: { limit?: number; cursor?: string },
+    options?: CallOptions,
+  ): Promise<SchedulePage>;
+  /** Every schedule of the key, newest first, fetched `pageSize` (default 100) at a time. */
+  schedules(options?: CallOptions & { pageSize?: number }): AsyncIterableIterator<Schedule>;
+  /** Pauses a schedule (`POST /v1/schedules/{id}/pause`, scope `jobs:write`): no run until resumed. */
+  pauseSchedule(id: string, options?: CallOptions): Promise<Schedule>;
+  /** Resumes a paused schedule (`POST /v1/schedules/{id}/resume`): its next run is the first due time after now. */
+  resumeSchedule(id: string, options?: CallOptions): Promise<Schedule>;
+  /** Deletes a schedule (`DELETE /v1/schedules/{id}`, scope `jobs:write`); the jobs it enqueued stay. */
+  deleteSchedule(id: string, options?: CallOptions): Promise<void>;
   /** Counts of the key's jobs (`GET /v1/stats`, scope `jobs:read`; every job with `jobs:admin`). */
   stats(options?: CallOptions): Promise<JobStats>;
 }
@@ -371,6 +450,57 @@ export function createQueueClient(options: ClientOptions): QueueClient {
           client.page({ ...filters, limit: pageSize, cursor }, { ...rest, signal }),
         { signal: rest.signal },
       );
+    },
+
+    createSchedule: (schedule, callOptions) =>
+      caller.json<Schedule>({
+        method: "POST",
+        path: "v1/schedules",
+        body: schedule,
+        ...call(callOptions),
+      }),
+
+    schedule: (id, callOptions) =>
+      caller.json<Schedule>({
+        path: `v1/schedules/${encodeURIComponent(id)}`,
+        ...call(callOptions),
+      }),
+
+    schedulePage: (query = {}, callOptions) =>
+      caller.json<SchedulePage>({
+        path: "v1/schedules",
+        query: { ...query },
+        ...call(callOptions),
+      }),
+
+    schedules(callOptions = {}) {
+      const { pageSize = 100, ...rest } = callOptions;
+      return paginate<Schedule>(
+        (cursor, signal) => client.schedulePage({ limit: pageSize, cursor }, { ...rest, signal }),
+        { signal: rest.signal },
+      );
+    },
+
+    pauseSchedule: (id, callOptions) =>
+      caller.json<Schedule>({
+        method: "POST",
+        path: `v1/schedules/${encodeURIComponent(id)}/pause`,
+        ...call(callOptions),
+      }),
+
+    resumeSchedule: (id, callOptions) =>
+      caller.json<Schedule>({
+        method: "POST",
+        path: `v1/schedules/${encodeURIComponent(id)}/resume`,
+        ...call(callOptions),
+      }),
+
+    async deleteSchedule(id, callOptions) {
+      await caller.send({
+        method: "DELETE",
+        path: `v1/schedules/${encodeURIComponent(id)}`,
+        ...call(callOptions),
+      });
     },
 
     stats: (callOptions) => caller.json<JobStats>({ path: "v1/stats", ...call(callOptions) }),

@@ -10,6 +10,8 @@ import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { JOB_STATUSES } from "./db/schema.ts";
 import { examples } from "./examples.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
+import { cronProblem, DEFAULT_TIMEZONE, isKnownTimezone } from "./schedules.ts";
+import { scheduleExample } from "./schedules-examples.ts";
 
 // Most jobs one `POST /v1/jobs/batch` takes (a `sendBatch` holds at most 100 messages).
 const MAX_BATCH_JOBS = 100;
@@ -230,3 +232,110 @@ export type JobRunView = z.output<typeof jobRun>;
 export const jobRunList = z
   .object({ items: z.array(jobRun) })
   .meta({ id: "JobRunList", example: examples.runs });
+
+// A schedule's job: type, payload and timeoutMs only; the schedule decides the rest (the
+// idempotency key comes from the schedule and the due time, and a run is due when the cron fires).
+const scheduledFields = { type: true, payload: true, timeoutMs: true } as const;
+const scheduledVariant = <N extends JobTypeName>(name: N) => variant(name).pick(scheduledFields);
+const scheduledJob = z.discriminatedUnion(
+  "type",
+  [scheduledVariant("fetch"), scheduledVariant("ingest"), scheduledVariant("simulate")],
+  { error: unionError },
+);
+const scheduledJobShape = z.discriminatedUnion("type", [
+  variantShape("fetch").pick(scheduledFields),
+  variantShape("ingest").pick(scheduledFields),
+  variantShape("simulate").pick(scheduledFields),
+]);
+
+const scheduleFields = <J extends z.ZodType>(job: J) =>
+  z.strictObject({
+    name: text("name")
+      .min(1, "name must not be empty")
+      .max(200, "name must be at most 200 characters")
+      .meta({ description: "A label of the caller's choice, kept as sent" }),
+    cron: text("cron")
+      .min(1, "cron must not be empty")
+      .max(200, "cron must be at most 200 characters")
+      .meta({
+        description:
+          "Five fields (minute hour day-of-month month day-of-week) or a nickname (`@hourly`); at most once a minute",
+        example: "*/15 * * * *",
+      }),
+    timezone: text("timezone").max(64, "timezone must be at most 64 characters").optional().meta({
+      description: "IANA time zone the cron reads in; default UTC",
+      example: "Europe/Berlin",
+    }),
+    job,
+  });
+
+/** A schedule as a client writes it. */
+const scheduleShape = scheduleFields(scheduledJobShape);
+/** A schedule as a client sends it. */
+export type NewSchedule = z.input<typeof scheduleShape>;
+
+/**
+ * Body of `POST /v1/schedules`: `{ name, cron, timezone?, job: { type, payload, timeoutMs? } }`.
+ * The job is checked against the job type registry as `POST /v1/jobs` checks it (errors point at
+ * e.g. `/job/payload/url`); the time zone must be an IANA name (`/timezone`) and the cron a
+ * five-field pattern that fires (`/cron`).
+ */
+export const scheduleRequest = documentedAs(
+  wellFormedJson(
+    scheduleFields(scheduledJob).superRefine((body, context) => {
+      const timezone = body.timezone ?? DEFAULT_TIMEZONE;
+      if (!isKnownTimezone(timezone)) {
+        context.addIssue({
+          code: "custom",
+          path: ["timezone"],
+          message: `unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as Europe/Berlin`,
+        });
+        return;
+      }
+      const problem = cronProblem(body.cron, timezone);
+      if (problem !== undefined)
+        context.addIssue({ code: "custom", path: ["cron"], message: problem });
+    }),
+  ),
+  scheduleShape,
+);
+/** A validated schedule request, the job's payload defaults applied. */
+export type ScheduleRequest = z.output<typeof scheduleRequest>;
+
+/** Query of `GET /v1/schedules`: `limit` (1-100, default 20) and `cursor`. */
+export const scheduleListQuery = z.object(pageParams({ defaultLimit: 20, maxLimit: 100 }));
+
+/** Path parameter `{id}` of a schedule (a UUID). */
+export const scheduleIdParam = z.object({
+  id: z
+    .uuid("id must be a schedule id (a UUID)")
+    .meta({ example: "5c4f2a8e-3f0e-4d52-9d0c-2b7f1b9c6a11" }),
+});
+
+/** A schedule as the API shows it: ISO timestamps, `null` for what has not happened. */
+export const scheduleView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    cron: z.string(),
+    timezone: z.string(),
+    job: z.object({
+      type: z.string(),
+      payload: z.record(z.string(), z.unknown()),
+      timeoutMs: z.number().int().optional(),
+    }),
+    paused: z.boolean(),
+    nextRunAt: isoTime.nullable().meta({ description: "The next due time; null while paused" }),
+    lastRunAt: isoTime.nullable().meta({ description: "Due time of the last run enqueued" }),
+    lastJobId: z.uuid().nullable().meta({ description: "The job the last run enqueued" }),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: "Schedule", example: scheduleExample });
+/** A schedule as the API shows it. */
+export type ScheduleView = z.output<typeof scheduleView>;
+
+/** One page of `GET /v1/schedules`, newest first. */
+export const schedulePage = z
+  .object({ items: z.array(scheduleView), nextCursor: z.string().nullable(), hasMore: z.boolean() })
+  .meta({ id: "SchedulePage" });

@@ -7,7 +7,9 @@ import { handleDeadLetters } from "./dead-letter.ts";
 import type { App, Env } from "./env.ts";
 import { jobControlRoutes } from "./routes/job-control.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { runDueSchedules } from "./schedules-run.ts";
 import { sweepUnsentJobs } from "./sweep.ts";
 
 /**
@@ -19,6 +21,7 @@ export const app = createWorkerApi<App>(parseConfig);
 app
   .route("/v1/jobs", jobRoutes)
   .route("/v1/jobs", jobControlRoutes)
+  .route("/v1/schedules", scheduleRoutes)
   .route("/v1/stats", statsRoutes);
 serviceRoutes(
   app,
@@ -29,6 +32,7 @@ serviceRoutes(
       "A job system on Cloudflare Queues: this worker enqueues jobs (D1 first, then the queue) and runs them as the queue's consumer, at least once delivered, effectively once run, with retries, backoff and a dead-letter queue.",
     tags: [
       { name: "jobs", description: "Enqueue jobs, read them, list them" },
+      { name: "schedules", description: "Jobs enqueued on a cron schedule" },
       { name: "stats", description: "Job counts" },
     ],
     securitySchemes: ACCESS_SECURITY_SCHEMES,
@@ -46,13 +50,29 @@ async function queue(
   else await consumeJobs(batch, env);
 }
 
-/** The cron trigger: sends the messages of jobs recorded but never handed to the queue. */
+/**
+ * The cron trigger, every minute: enqueues the due runs of schedules (src/schedules-run.ts), then
+ * sends the messages of jobs recorded but never handed to the queue. Each runs even if the other
+ * fails; the invocation then fails with the first error, so the trigger's log shows it.
+ */
 async function scheduled(
   _controller: ScheduledController,
   env: Env,
   _ctx?: ExecutionContext,
 ): Promise<void> {
-  await sweepUnsentJobs(env, database(env.DB));
+  const db = database(env.DB);
+  const results = [
+    await runDueSchedules(env, db, parseConfig(env)).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    ),
+    await sweepUnsentJobs(env, db).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    ),
+  ];
+  const failed = results.find((result) => result !== undefined);
+  if (failed !== undefined) throw failed.error;
 }
 
 export default { fetch: app.fetch, queue, scheduled } satisfies ExportedHandler<Env, unknown>;
