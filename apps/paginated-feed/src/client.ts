@@ -15,6 +15,7 @@ import {
   createCaller,
   ndjsonLines,
 } from "@edge-async/client";
+import type * as changesWire from "./changes-contract.ts";
 import type * as wire from "./contract.ts";
 
 export type { CallOptions, ClientOptions, Problem } from "@edge-async/client";
@@ -128,6 +129,65 @@ export interface PageQuery extends FeedFilters {
   cursor?: string | undefined;
 }
 
+/**
+ * One entry of the changes feed: an item created or updated since the token (its current state),
+ * or a tombstone for one deleted since.
+ *
+ * @example
+ * ```ts
+ * for (const change of page.changes) {
+ *   if (change.deleted) mirror.delete(change.id);
+ *   else mirror.set(change.id, change.item);
+ * }
+ * ```
+ */
+export type Change =
+  | { id: number; deleted: false; item: FeedItem }
+  | { id: number; deleted: true; deletedAt: string };
+
+/**
+ * One page of `GET /v1/items/changes`.
+ *
+ * @example
+ * ```ts
+ * const page: ChangesPage = await feed.changes({ since: savedToken });
+ * savedToken = page.nextToken;
+ * ```
+ */
+export interface ChangesPage {
+  changes: Change[];
+  /** Send as `since` for the changes after this page; present even when there were none. */
+  nextToken: string;
+  /** More changes are waiting: call again at once. */
+  hasMore: boolean;
+}
+
+/** The changes feed's query: `since` a previous `nextToken` (absent: from the start), `limit` 1..1000. */
+export interface ChangesQuery {
+  since?: string | undefined;
+  limit?: number | undefined;
+}
+
+/**
+ * A checkpoint line of the export (`checkpointEvery`): resume after it with `resume: checkpoint`.
+ *
+ * @example
+ * ```ts
+ * if ("checkpoint" in line) saved = line.checkpoint;
+ * ```
+ */
+export interface ExportCheckpoint {
+  checkpoint: string;
+  /** Items written before this line. */
+  count: number;
+}
+
+/** The export's filters, a checkpoint interval, and a checkpoint to resume after. */
+export interface ResumableExportQuery extends FeedFilters {
+  checkpointEvery?: number | undefined;
+  resume?: string | undefined;
+}
+
 // These plain types are what the packed .d.ts carries (no zod); each must stay equal to the
 // route declarations' shape in src/contract.ts, or typecheck fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -140,6 +200,8 @@ type ContractCheck = [
   Holds<Same<IngestResult, wire.IngestResult>>,
   Holds<Same<FeedFilters, wire.FeedFilters>>,
   Holds<Same<PageQuery, wire.PageQuery>>,
+  Holds<Same<ChangesPage, changesWire.ChangesPage>>,
+  Holds<Same<ChangesQuery, changesWire.ChangesQuery>>,
 ];
 
 /** The client {@link createFeedClient} returns. */
@@ -157,6 +219,18 @@ export interface FeedClient {
   ingest(items: IngestItem[], options?: CallOptions): Promise<IngestResult[]>;
   /** The NDJSON export, parsed line by line as it streams; leaving the loop stops the worker. */
   exportItems(filters?: FeedFilters, options?: CallOptions): AsyncIterableIterator<FeedItem>;
+  /**
+   * The export with checkpoint lines every `checkpointEvery` items; after a cut, call again with
+   * `resume` set to the last checkpoint seen (and the same filters) to get the rest.
+   */
+  exportLines(
+    query?: ResumableExportQuery,
+    options?: CallOptions,
+  ): AsyncIterableIterator<FeedItem | ExportCheckpoint>;
+  /** One page of changes after `since` (from the start without it). */
+  changes(query?: ChangesQuery, options?: CallOptions): Promise<ChangesPage>;
+  /** Deletes one of the caller's items; 403 (not yours) and 404 reject with {@link ApiError}. */
+  deleteItem(id: number, options?: CallOptions): Promise<void>;
 }
 
 /**
@@ -218,6 +292,26 @@ export function createFeedClient(options: ClientOptions): FeedClient {
         call.signal?.throwIfAborted();
         yield item;
       }
+    },
+
+    async *exportLines(query = {}, call = {}) {
+      const response = await caller.send({ ...call, path: "v1/items/export", query: { ...query } });
+      if (response.body === null) return;
+      for await (const line of ndjsonLines<FeedItem | ExportCheckpoint>(
+        response.body,
+        call.signal,
+      )) {
+        call.signal?.throwIfAborted();
+        yield line;
+      }
+    },
+
+    changes: (query = {}, call = {}) =>
+      caller.json<ChangesPage>({ ...call, path: "v1/items/changes", query: { ...query } }),
+
+    async deleteItem(id, call = {}) {
+      const path = `v1/items/${encodeURIComponent(id)}`;
+      await (await caller.send({ ...call, method: "DELETE", path })).body?.cancel();
     },
   };
   return client;

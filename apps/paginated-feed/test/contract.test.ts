@@ -63,6 +63,27 @@ const cases: [string, number, () => Promise<Response>][] = [
   ["POST /v1/items", 415, () => post("{}", { "content-type": "text/plain" })],
   ["GET /v1/items/export", 200, () => api("/v1/items/export?topic=rust")],
   ["GET /v1/items/export", 400, () => api("/v1/items/export?since=soon")],
+  ["GET /v1/items/changes", 200, () => api("/v1/items/changes?limit=2")],
+  ["GET /v1/items/changes", 400, () => api("/v1/items/changes?since=not-a-token")],
+  ["GET /v1/items/changes", 503, () => fetchWith("/v1/items/changes", noSecret)],
+  [
+    "DELETE /v1/items/:id",
+    204,
+    async () => {
+      const [mine] = await ingest([makeItem(T0 + 3)]);
+      return api(`/v1/items/${mine!.id}`, { method: "DELETE", headers: bearer("writer") });
+    },
+  ],
+  [
+    "DELETE /v1/items/:id",
+    400,
+    () => api("/v1/items/abc", { method: "DELETE", headers: bearer("writer") }),
+  ],
+  [
+    "DELETE /v1/items/:id",
+    404,
+    () => api("/v1/items/999999999", { method: "DELETE", headers: bearer("writer") }),
+  ],
   ["GET /v1/items/:id", 200, () => api(`/v1/items/${id}`)],
   [
     "GET /v1/items/:id",
@@ -172,7 +193,9 @@ describe("every declared answer, for real", () => {
 describe("a known path asked with another method", () => {
   it.each([
     ["PUT", "/v1/items", "GET, HEAD, POST"],
-    ["DELETE", "/v1/items/1", "GET, HEAD"],
+    ["PATCH", "/v1/items/1", "DELETE, GET, HEAD"],
+    ["POST", "/v1/items/changes", "GET, HEAD"],
+    ["DELETE", "/v1/items/export", "GET, HEAD"],
     ["POST", "/v1/items/export", "GET, HEAD"],
     ["POST", "/healthz", "GET, HEAD"],
   ])("%s %s answers 405 with Allow: %s", async (method, path, allow) => {

@@ -126,7 +126,7 @@ describe("the resumable export", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 600 }),
-        fc.constantFrom({}, { topic: "rust" }),
+        fc.constantFrom<Record<string, string>>({}, { topic: "rust" }),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
         fc.boolean(),
         async (every, filters, cuts, writeBetween) => {
