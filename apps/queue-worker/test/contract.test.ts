@@ -64,6 +64,37 @@ const oversized = (path: string, bytes: number) =>
     body: tooLarge(bytes),
   });
 const batch = (job: object) => ({ jobs: [job] });
+const everyMinute = {
+  name: "contract",
+  cron: "* * * * *",
+  job: { type: "simulate", payload: { durationMs: 1 } },
+};
+async function scheduled(): Promise<string> {
+  const response = await post("/v1/schedules", everyMinute);
+  return ((await response.json()) as { id: string }).id;
+}
+/** The access, rate and config answers every `/v1/schedules/{id}…` route shares. */
+function scheduleIdCases(method: string, suffix: string) {
+  const route = `${method} /v1/schedules/:id${suffix}`;
+  const path = (id: string) => `/v1/schedules/${id}${suffix}`;
+  const call = (id: string, key?: string | null) => api(path(id), { method, key });
+  return {
+    [`${route} 400`]: () => call("not-a-uuid"),
+    [`${route} 401`]: () => call(crypto.randomUUID(), null),
+    [`${route} 403`]: async () => {
+      const { keys: made, apiKeys } = await keys();
+      return callWith({ API_KEYS: apiKeys }, path(crypto.randomUUID()), { method, key: made.feed });
+    },
+    [`${route} 404`]: () => call(crypto.randomUUID()),
+    [`${route} 429`]: () =>
+      withEnv(
+        path(crypto.randomUUID()),
+        { ...env, WRITE_LIMITER: refusing, READ_LIMITER: refusing },
+        { method },
+      ),
+    [`${route} 503`]: () => withEnv(path(crypto.randomUUID()), misconfigured, { method }),
+  };
+}
 
 let testKeys: TestKeys | undefined;
 /** A key that can read but not write jobs, and one that can do neither, in production. */
@@ -210,6 +241,49 @@ const cases: Record<string, () => Promise<Response>> = {
   "POST /v1/jobs/:id/retry 429": () => limited(`/v1/jobs/${crypto.randomUUID()}/retry`, {}),
   "POST /v1/jobs/:id/retry 503": () =>
     withEnv(`/v1/jobs/${crypto.randomUUID()}/retry`, misconfigured, { method: "POST" }),
+
+  "POST /v1/schedules 201": () => post("/v1/schedules", everyMinute),
+  "POST /v1/schedules 400": () => post("/v1/schedules", { ...everyMinute, cron: "61 * * * *" }),
+  "POST /v1/schedules 401": () => anonymous("/v1/schedules", everyMinute),
+  "POST /v1/schedules 403": () => unscoped("/v1/schedules", everyMinute),
+  "POST /v1/schedules 413": () => oversized("/v1/schedules", 300 * 1024),
+  "POST /v1/schedules 415": () => asText("/v1/schedules"),
+  "POST /v1/schedules 429": () => limited("/v1/schedules", everyMinute),
+  "POST /v1/schedules 503": () =>
+    withEnv("/v1/schedules", misconfigured, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(everyMinute),
+    }),
+
+  "GET /v1/schedules 200": async () => {
+    await scheduled();
+    await scheduled();
+    return api("/v1/schedules?limit=1");
+  },
+  "GET /v1/schedules 400": () => api("/v1/schedules?limit=0"),
+  "GET /v1/schedules 401": () => anonymous("/v1/schedules"),
+  "GET /v1/schedules 403": () => unscoped("/v1/schedules"),
+  "GET /v1/schedules 429": () => limited("/v1/schedules"),
+  "GET /v1/schedules 503": async () => {
+    const { keys: made, apiKeys } = await keys();
+    return callWith({ API_KEYS: apiKeys }, "/v1/schedules", { key: made.reader });
+  },
+
+  "GET /v1/schedules/:id 200": async () => api(`/v1/schedules/${await scheduled()}`),
+  ...scheduleIdCases("GET", ""),
+  "POST /v1/schedules/:id/pause 200": async () =>
+    post(`/v1/schedules/${await scheduled()}/pause`, {}),
+  ...scheduleIdCases("POST", "/pause"),
+  "POST /v1/schedules/:id/resume 200": async () => {
+    const id = await scheduled();
+    await post(`/v1/schedules/${id}/pause`, {});
+    return post(`/v1/schedules/${id}/resume`, {});
+  },
+  ...scheduleIdCases("POST", "/resume"),
+  "DELETE /v1/schedules/:id 204": async () =>
+    api(`/v1/schedules/${await scheduled()}`, { method: "DELETE" }),
+  ...scheduleIdCases("DELETE", ""),
 
   "GET /v1/stats 200": () => api("/v1/stats"),
   "GET /v1/stats 401": () => anonymous("/v1/stats"),
