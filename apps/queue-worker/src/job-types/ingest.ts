@@ -1,4 +1,4 @@
-import { chunk, retry, withTimeout } from "@edge-async/async-utils";
+import { chunk, deadlineSignal, retry, withTimeout } from "@edge-async/async-utils";
 import {
   isRetryableStatus,
   keptAsSent,
@@ -169,10 +169,21 @@ export const ingestJob = defineJobType({
     for await (const group of chunk(items, FEED_POST_LIMIT, { signal })) {
       const answer = await retry(
         () =>
-          withTimeout((trySignal) => postItems(feedService, group, trySignal), payload.timeoutMs, {
-            signal,
-            message: `paginated-feed took longer than ${payload.timeoutMs} ms`,
-          }),
+          // A deadline-carrying signal: the client sends what is left of it to paginated-feed as
+          // request-timeout-ms, so the feed stops working on a post this run gave up on.
+          withTimeout(
+            (trySignal) =>
+              postItems(
+                feedService,
+                group,
+                deadlineSignal(payload.timeoutMs, { signal: trySignal }),
+              ),
+            payload.timeoutMs,
+            {
+              signal,
+              message: `paginated-feed took longer than ${payload.timeoutMs} ms`,
+            },
+          ),
         httpRetryOptions(2, signal),
       );
       posted += group.length;
