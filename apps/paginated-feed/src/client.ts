@@ -17,6 +17,7 @@ import {
 } from "@edge-async/client";
 import type * as changesWire from "./changes-contract.ts";
 import type * as wire from "./contract.ts";
+import type * as searchWire from "./search.ts";
 
 export type { CallOptions, ClientOptions, Problem } from "@edge-async/client";
 export { ApiError };
@@ -188,6 +189,40 @@ export interface ResumableExportQuery extends FeedFilters {
   resume?: string | undefined;
 }
 
+/**
+ * The query of {@link FeedClient.search}: the words to find (all of them, in title or summary;
+ * plain text, never query syntax), a topic, page size (1..100, default 20) and the cursor.
+ *
+ * @example
+ * ```ts
+ * const query: SearchQuery = { q: "keyset pagination", topic: "rust", limit: 10 };
+ * ```
+ */
+export interface SearchQuery {
+  /** 1..256 characters, not only whitespace, no control characters. */
+  q: string;
+  topic?: string | undefined;
+  limit?: number | undefined;
+  /** The previous page's `nextCursor`, with the same `q` and `topic`. */
+  cursor?: string | undefined;
+}
+
+/**
+ * One page of search results, best match (bm25) first.
+ *
+ * @example
+ * ```ts
+ * const page: SearchPage = await feed.search({ q: "tokio" });
+ * const next = page.nextCursor && (await feed.search({ q: "tokio", cursor: page.nextCursor }));
+ * ```
+ */
+export interface SearchPage {
+  items: FeedItem[];
+  /** Pass as `cursor`, with the same q and topic, for the next page; `null` on the last page. */
+  nextCursor: string | null;
+  hasMore: boolean;
+}
+
 // These plain types are what the packed .d.ts carries (no zod); each must stay equal to the
 // route declarations' shape in src/contract.ts, or typecheck fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -200,6 +235,8 @@ type ContractCheck = [
   Holds<Same<IngestResult, wire.IngestResult>>,
   Holds<Same<FeedFilters, wire.FeedFilters>>,
   Holds<Same<PageQuery, wire.PageQuery>>,
+  Holds<Same<SearchQuery, searchWire.SearchInput>>,
+  Holds<Same<SearchPage, searchWire.SearchResultPage>>,
   Holds<Same<ChangesPage, changesWire.ChangesPage>>,
   Holds<Same<ChangesQuery, changesWire.ChangesQuery>>,
 ];
@@ -213,6 +250,8 @@ export interface FeedClient {
     filters?: FeedFilters,
     options?: CallOptions & { pageSize?: number },
   ): AsyncIterableIterator<FeedItem>;
+  /** One page of items whose title or summary hold every word of `query.q`, best first. */
+  search(query: SearchQuery, options?: CallOptions): Promise<SearchPage>;
   /** One item by id; 404 rejects with {@link ApiError}. */
   item(id: number, options?: CallOptions): Promise<FeedItem>;
   /** Stores up to 100 items, idempotent on externalKey; answers one result per item, in order. */
@@ -265,6 +304,9 @@ export function createFeedClient(options: ClientOptions): FeedClient {
         call.signal === undefined ? {} : { signal: call.signal },
       );
     },
+
+    search: (query, call = {}) =>
+      caller.json<SearchPage>({ ...call, path: "v1/items/search", query: { ...query } }),
 
     item: (id, call = {}) =>
       caller.json<FeedItem>({ ...call, path: `v1/items/${encodeURIComponent(id)}` }),

@@ -12,12 +12,14 @@ import type { App } from "./env.ts";
 import { benchRoutes } from "./routes/bench-routes.ts";
 import { changesRoutes } from "./routes/changes.ts";
 import { itemRoutes } from "./routes/items.ts";
+import { searchRoutes } from "./routes/search.ts";
 
 // Security headers, CORS from CORS_ORIGINS (none by default), and the config parsed once per
 // isolate for both prefixes.
 const app = createWorkerApi<App>(parseConfig, ["/v1/*", "/__bench/*"]);
 app.route("/v1/items", itemRoutes);
 app.route("/v1/items", changesRoutes);
+app.route("/v1/items", searchRoutes);
 app.route("/__bench", benchRoutes);
 
 serviceRoutes(

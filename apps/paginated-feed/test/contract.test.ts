@@ -63,6 +63,17 @@ const cases: [string, number, () => Promise<Response>][] = [
   ["POST /v1/items", 415, () => post("{}", { "content-type": "text/plain" })],
   ["GET /v1/items/export", 200, () => api("/v1/items/export?topic=rust")],
   ["GET /v1/items/export", 400, () => api("/v1/items/export?since=soon")],
+  ["GET /v1/items/search", 200, () => api("/v1/items/search?q=item&limit=1")],
+  [
+    "GET /v1/items/search",
+    304,
+    async () =>
+      api("/v1/items/search?q=item", {
+        headers: { "if-none-match": await etagOf("/v1/items/search?q=item") },
+      }),
+  ],
+  ["GET /v1/items/search", 400, () => api("/v1/items/search?q=%20")],
+  ["GET /v1/items/search", 503, () => fetchWith("/v1/items/search?q=item", noSecret)],
   ["GET /v1/items/changes", 200, () => api("/v1/items/changes?limit=2")],
   ["GET /v1/items/changes", 400, () => api("/v1/items/changes?since=not-a-token")],
   ["GET /v1/items/changes", 503, () => fetchWith("/v1/items/changes", noSecret)],

@@ -67,4 +67,19 @@ describe("FTS5 in local D1", () => {
       await expect(matches(query)).rejects.toThrow(/D1_ERROR/);
     },
   );
+
+  // D1 binds a JS number as REAL; FTS5 ignores a rowid constraint of another type and answers
+  // every match, so src/db/search.ts casts the id.
+  it("a rowid bound as a JS number needs a CAST to narrow the match", async () => {
+    await insert(1, "same words", null);
+    await insert(2, "same words", null);
+    const at = (rowid: string) =>
+      env.DB.prepare(
+        `SELECT rowid AS id FROM items_search WHERE items_search MATCH '"same"' AND rowid = ${rowid}`,
+      )
+        .bind(2)
+        .all<{ id: number }>();
+    expect((await at("?")).results.map((row) => row.id)).toEqual([1, 2]);
+    expect((await at("CAST(? AS INTEGER)")).results.map((row) => row.id)).toEqual([2]);
+  });
 });

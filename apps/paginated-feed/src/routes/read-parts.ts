@@ -1,0 +1,41 @@
+/**
+ * The pieces of a public read route that search and the syndication feeds declare alike: who may
+ * call, the conditional-request header and the problems of a read. They repeat the listing's
+ * (src/routes/items.ts), so every read answers the same way.
+ *
+ * @module
+ */
+import * as z from "zod";
+
+// Reads are public unless FEED_READS_PRIVATE is "true"; then they need feed:read.
+export const READ_ACCESS = { scope: "feed:read", publicUnless: "FEED_READS_PRIVATE" } as const;
+
+export const readProblems = {
+  401: "Reads are private (FEED_READS_PRIVATE) and no valid credentials were sent",
+  403: "Reads are private and the credentials lack feed:read",
+  429: "More reads than READ_REQUESTS_PER_MINUTE from this client address (or key, when private)",
+};
+
+export const READS_NOT_CONFIGURED =
+  "Reads are private and neither API_KEYS nor a JWT issuer is set outside development (not-configured)";
+
+export const conditional = z.object({
+  "if-none-match": z
+    .string()
+    .optional()
+    .meta({ description: "An ETag from an earlier answer: 304 while it still matches" }),
+});
+
+export const textHeader = { schema: { type: "string" as const } };
+
+/** ETag and Cache-Control of a cacheable read; `strength` says which kind of ETag. */
+export function cachedHeaders(strength: "Weak" | "Strong") {
+  return {
+    ETag: { description: `${strength} ETag of the body`, ...textHeader },
+    "Cache-Control": {
+      description:
+        "`private, no-cache` (revalidate before reuse) while reads are public; `no-store` once they need a key",
+      ...textHeader,
+    },
+  };
+}
