@@ -65,12 +65,14 @@ async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) 
  * every `checkpointEvery`-th item when asked. `resume` (a checkpoint) continues after it with the
  * same snapshot and interval. Pull-based (`highWaterMark: 0`): a page is read from D1 only when
  * the client reads, so a slow client holds the export at one page. A 400 for a bad `resume`, or
- * 503 when checkpoints need CURSOR_SECRET, is thrown before the first byte.
+ * 503 when checkpoints need CURSOR_SECRET, is thrown before the first byte. `signal` is the
+ * request's (`c.var.signal`): once the client goes away or its `request-timeout-ms` runs out, no
+ * more pages are read or written and the stream errors (no final newline: cut short).
  */
 export async function exportStream(
   d1: D1Database,
   query: ParsedExportQuery,
-  request: Request,
+  signal: AbortSignal,
   config: Config,
 ): Promise<ReadableStream<Uint8Array>> {
   const { checkpointEvery, resume, ...filters } = query;
@@ -104,9 +106,11 @@ export async function exportStream(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        // The client went away: stop before asking D1 for another page.
-        request.signal.throwIfAborted();
+        // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
+        // between them, before asking for another page and before writing the one just read.
+        signal.throwIfAborted();
         const { text, last } = await page();
+        signal.throwIfAborted();
         if (text.length > 0) controller.enqueue(encoder.encode(text));
         if (last) controller.close();
       },

@@ -210,7 +210,7 @@ export const itemRoutes = createApi<App>()
   })
   .openapi(exportItems, async (c) => {
     const query = c.req.valid("query");
-    const body = await exportStream(c.env.DB, query, c.req.raw, c.var.config);
+    const body = await exportStream(c.env.DB, query, c.var.signal, c.var.config);
     // zod-openapi types JSON and text answers only (it reads x-ndjson as no JSON at all).
     return c.body(body, 200, { ...NDJSON_HEADERS }) as never;
   })

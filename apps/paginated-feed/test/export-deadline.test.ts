@@ -1,0 +1,42 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { EXPORT_PAGE_SIZE } from "../src/export-feed.ts";
+import { api, ingest, makeItem, resetItems } from "./helpers.ts";
+
+const T0 = Date.UTC(2026, 0, 1);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeEach(resetItems);
+
+describe("GET /v1/items/export and request-timeout-ms", () => {
+  it("stops writing once the caller's budget runs out: the stream errors, cut short", async () => {
+    await ingest(Array.from({ length: EXPORT_PAGE_SIZE * 2 + 10 }, (_, i) => makeItem(T0 + i)));
+    const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "200" } });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // A slow client: by its next read the budget has run out, so no further page is written.
+    await sleep(400);
+    let received = first.value?.byteLength ?? 0;
+    await expect(
+      (async () => {
+        for (;;) {
+          const next = await reader.read();
+          if (next.done) return received;
+          received += next.value.byteLength;
+        }
+      })(),
+    ).rejects.toThrow();
+    // Far less than the whole export: at most the page read before the deadline and one more.
+    const lines = new TextDecoder().decode(first.value).split("\n").length - 1;
+    expect(lines).toBeLessThanOrEqual(EXPORT_PAGE_SIZE);
+  });
+
+  it("exports everything when the budget is enough", async () => {
+    await ingest(Array.from({ length: 30 }, (_, i) => makeItem(T0 + i)));
+    const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "60000" } });
+    const text = await response.text();
+    expect(text.endsWith("\n")).toBe(true);
+    expect(text.split("\n")).toHaveLength(31);
+  });
+});
