@@ -9,6 +9,7 @@ import { ACCESS_SECURITY_SCHEMES, createWorkerApi, serviceRoutes } from "@edge-a
 import packageJson from "../package.json" with { type: "json" };
 import { parseConfig } from "./config.ts";
 import type { App } from "./env.ts";
+import { pageMetrics } from "./page-metrics.ts";
 import { benchRoutes } from "./routes/bench-routes.ts";
 import { changesRoutes } from "./routes/changes.ts";
 import { itemRoutes } from "./routes/items.ts";
@@ -17,6 +18,9 @@ import { searchRoutes } from "./routes/search.ts";
 // Security headers, CORS from CORS_ORIGINS (none by default), and the config parsed once per
 // isolate for both prefixes.
 const app = createWorkerApi<App>(parseConfig, ["/v1/*", "/__bench/*"]);
+// Page latency of the listing and the export, as Analytics Engine data points.
+app.use("/v1/items", pageMetrics("list"));
+app.use("/v1/items/export", pageMetrics("export"));
 app.route("/v1/items", itemRoutes);
 app.route("/v1/items", changesRoutes);
 app.route("/v1/items", searchRoutes);
