@@ -61,6 +61,22 @@ export interface FeedPage {
 }
 
 /**
+ * One page of `GET /v1/items`, which also links back to the page before and counts on request.
+ *
+ * @example
+ * ```ts
+ * const page: FeedListPage = await feed.page({ limit: 50, count: "estimate" });
+ * console.log(page.total, page.prevCursor === null ? "first page" : "further on");
+ * ```
+ */
+export interface FeedListPage extends FeedPage {
+  /** Pass as `cursor`, with the same filters, for the page before; `null` on the first page. */
+  prevCursor: string | null;
+  /** Only with `count: "estimate"`: the walk's total, exact or (`exact: false`) at least `count`. */
+  total?: { count: number; exact: boolean } | undefined;
+}
+
+/**
  * One item of a `POST /v1/items` body. Text is stored exactly as sent; `""` for author or summary
  * means null.
  *
@@ -128,7 +144,20 @@ export interface FeedFilters {
 export interface PageQuery extends FeedFilters {
   limit?: number | undefined;
   cursor?: string | undefined;
+  /** `"estimate"` adds `total` to the page (exact up to 10,000, else a lower bound). */
+  count?: "estimate" | undefined;
 }
+
+/**
+ * Which cursor {@link FeedClient.pages} follows: `next` (older items, the default) or `prev`
+ * (newer items, back to the first page).
+ *
+ * @example
+ * ```ts
+ * for await (const page of feed.pages({ cursor: last.prevCursor! }, { direction: "prev" })) {}
+ * ```
+ */
+export type PageDirection = "next" | "prev";
 
 /**
  * One entry of the changes feed: an item created or updated since the token (its current state),
@@ -231,6 +260,7 @@ type Holds<T extends true> = T;
 type ContractCheck = [
   Holds<Same<FeedItem, wire.FeedItem>>,
   Holds<Same<FeedPage, wire.FeedPage>>,
+  Holds<Same<FeedListPage, wire.FeedListPage>>,
   Holds<Same<IngestItem, wire.IngestItem>>,
   Holds<Same<IngestResult, wire.IngestResult>>,
   Holds<Same<FeedFilters, wire.FeedFilters>>,
@@ -244,7 +274,15 @@ type ContractCheck = [
 /** The client {@link createFeedClient} returns. */
 export interface FeedClient {
   /** One page; pass the previous page's `nextCursor` (and the same filters) for the next one. */
-  page(query?: PageQuery, options?: CallOptions): Promise<FeedPage>;
+  page(query?: PageQuery, options?: CallOptions): Promise<FeedListPage>;
+  /**
+   * Every page from `query` (its `cursor`, or the first page) on, following `nextCursor` (or
+   * `prevCursor` with `direction: "prev"`) lazily until the walk ends; pages come in walk order.
+   */
+  pages(
+    query?: PageQuery,
+    options?: CallOptions & { direction?: PageDirection },
+  ): AsyncIterableIterator<FeedListPage>;
   /** Every item matching `filters`, newest first, fetching `pageSize` items per request lazily. */
   items(
     filters?: FeedFilters,
@@ -290,7 +328,7 @@ export function createFeedClient(options: ClientOptions): FeedClient {
   const caller = createCaller(options);
   const client: FeedClient = {
     page: (query = {}, call = {}) =>
-      caller.json<FeedPage>({ ...call, path: "v1/items", query: { ...query } }),
+      caller.json<FeedListPage>({ ...call, path: "v1/items", query: { ...query } }),
 
     items(filters = {}, { pageSize = 100, ...call } = {}) {
       return paginate<FeedItem>(
@@ -303,6 +341,17 @@ export function createFeedClient(options: ClientOptions): FeedClient {
         },
         call.signal === undefined ? {} : { signal: call.signal },
       );
+    },
+
+    async *pages(query = {}, { direction = "next", ...call } = {}) {
+      let cursor = query.cursor;
+      for (;;) {
+        const page = await client.page({ ...query, cursor }, call);
+        yield page;
+        const following = direction === "prev" ? page.prevCursor : page.nextCursor;
+        if (following === null) return;
+        cursor = following;
+      }
     },
 
     search: (query, call = {}) =>

@@ -61,7 +61,14 @@ function sinceBeforeUntil(value: { since?: number; until?: number }, ctx: z.Refi
 
 /** Query of `GET /v1/items`; unknown keys are refused so a typo never widens a listing. */
 export const listQuery = z
-  .strictObject({ ...pageParams({ defaultLimit: 20, maxLimit: 100 }), ...filterShape })
+  .strictObject({
+    ...pageParams({ defaultLimit: 20, maxLimit: 100 }),
+    ...filterShape,
+    count: z.enum(["estimate"], { error: 'count must be "estimate"' }).optional().meta({
+      description:
+        "`estimate` adds `total`: exact up to 10,000 items of the walk, else `exact: false` (at least 10,000); it never scans the table",
+    }),
+  })
   .superRefine(sinceBeforeUntil);
 
 /** Query of `GET /v1/items/export`. */
@@ -191,6 +198,23 @@ export const feedPage = z
   })
   .meta({ id: "FeedPage" });
 
+/** One page of `GET /v1/items`: a {@link feedPage} that also links back, and counts on request. */
+export const feedListPage = feedPage
+  .extend({
+    prevCursor: z.string().nullable().meta({
+      description:
+        "Pass as `cursor`, with the same filters, for the page before (newer items); null on the first page",
+    }),
+    total: z
+      .strictObject({
+        count: z.number().int().nonnegative(),
+        exact: z.boolean().meta({ description: "false: at least `count` (the count stops there)" }),
+      })
+      .optional()
+      .meta({ description: "Only with `count=estimate`: how many items the whole walk holds" }),
+  })
+  .meta({ id: "FeedListPage" });
+
 /** One entry of the `POST /v1/items` answer, in the order of the request's items. */
 export const ingestResult = z.strictObject({
   id: z.number().int().positive(),
@@ -223,8 +247,10 @@ export const ingestResponse = z.strictObject({ items: z.array(ingestResult) }).m
 
 /** One feed item as the API answers it (times as ISO-8601 UTC strings). */
 export type FeedItem = z.output<typeof feedItem>;
-/** One page of the listing. */
+/** One page of a paged answer (nextCursor only). */
 export type FeedPage = z.output<typeof feedPage>;
+/** One page of the listing, which pages both ways. */
+export type FeedListPage = z.output<typeof feedListPage>;
 /** One item of an ingest body as a caller sends it. */
 export type IngestItem = z.input<typeof ingestItem>;
 /** The ingest body as a caller sends it. */

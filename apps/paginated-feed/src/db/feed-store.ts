@@ -1,5 +1,5 @@
 import { keysetAfter, type SortKey } from "@edge-async/pagination";
-import { and, desc, eq, gte, lt, lte, max, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, lte, max, type SQL } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import type { ParsedFilters } from "../contract.ts";
 import { type ItemRow, items } from "./schema.ts";
@@ -123,6 +123,83 @@ export async function readPage(
   rows.length = limit;
   const last = rows[limit - 1]!;
   return { rows, next: { publishedAt: last.publishedAt, id: last.id, snapshotMaxId } };
+}
+
+/**
+ * The SELECT of a page walked backwards: `fetch` rows just before `before` in feed order (newer
+ * items), read in ascending order, i.e. the same index as {@link selectPage} scanned in reverse,
+ * so it neither sorts nor scans. The caller reverses the rows into feed order.
+ *
+ * @example
+ * ```ts
+ * const { sql } = selectPageBefore(db, {}, { publishedAt: 1, id: 5, snapshotMaxId: 9 }, 21).toSQL();
+ * ```
+ */
+export function selectPageBefore(
+  db: FeedDb,
+  filters: ParsedFilters,
+  before: WalkPosition,
+  fetch: number,
+) {
+  return db
+    .select()
+    .from(items)
+    .where(
+      and(
+        ...filterConditions(filters),
+        lte(items.id, before.snapshotMaxId),
+        keysetAfter(REVERSE_FEED_ORDER, [before.publishedAt, before.id]),
+      ),
+    )
+    .orderBy(asc(items.publishedAt), asc(items.id))
+    .limit(fetch);
+}
+
+const REVERSE_FEED_ORDER: readonly SortKey[] = FEED_ORDER.map((key) => ({
+  column: key.column,
+  direction: key.direction === "desc" ? "asc" : "desc",
+}));
+
+/**
+ * One id at `position` or beyond it on `side` (within the walk's snapshot): whether a page exists
+ * on that side of a page read from `position`. Ids are integers, so "at or beyond" is "strictly
+ * beyond" the neighbouring id, which keeps it one row-value comparison on the feed index.
+ *
+ * @example
+ * ```ts
+ * const { sql } = selectNeighbour(db, {}, { publishedAt: 1, id: 5, snapshotMaxId: 9 }, "newer").toSQL();
+ * ```
+ */
+export function selectNeighbour(
+  db: FeedDb,
+  filters: ParsedFilters,
+  position: WalkPosition,
+  side: "newer" | "older",
+) {
+  const newer = side === "newer";
+  return db
+    .select({ id: items.id })
+    .from(items)
+    .where(
+      and(
+        ...filterConditions(filters),
+        lte(items.id, position.snapshotMaxId),
+        newer
+          ? keysetAfter(REVERSE_FEED_ORDER, [position.publishedAt, position.id - 1])
+          : keysetAfter(FEED_ORDER, [position.publishedAt, position.id + 1]),
+      ),
+    )
+    .orderBy(...(newer ? [asc(items.publishedAt), asc(items.id)] : FEED_ORDER_BY))
+    .limit(1);
+}
+
+const FEED_ORDER_BY = [desc(items.publishedAt), desc(items.id)];
+
+/** The filters' WHERE terms, for queries built elsewhere (the bounded count). */
+export function filterWhere(filters: ParsedFilters, snapshotMaxId?: number): SQL | undefined {
+  const conditions = filterConditions(filters);
+  if (snapshotMaxId !== undefined) conditions.push(lte(items.id, snapshotMaxId));
+  return and(...conditions);
 }
 
 /**

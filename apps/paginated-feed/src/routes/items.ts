@@ -8,26 +8,32 @@ import {
   problemResponses,
   secureRoute,
 } from "@edge-async/http";
-import { pageResponse } from "@edge-async/pagination";
 import { etag } from "hono/etag";
 import * as z from "zod";
 import { exportCheckpointLine, exportRouteQuery } from "../changes-contract.ts";
 import {
   feedItem,
-  feedPage,
+  feedListPage,
   type IngestResponse,
   ingestBody,
   ingestResponse,
   itemParams,
   listQuery,
 } from "../contract.ts";
-import { feedCursors } from "../cursor.ts";
-import { feedDb, findItem, readPage } from "../db/feed-store.ts";
+import { findItem } from "../db/feed-store.ts";
+import {
+  BOOKMARK_HEADER,
+  bookmarkRequestHeader,
+  bookmarkResponseHeader,
+  readSession,
+  writeSession,
+} from "../db/session.ts";
 import { NotOwnerError, upsertItems } from "../db/upsert.ts";
 import type { App } from "../env.ts";
 import { exportStream } from "../export-feed.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit, writeLimit } from "../limits.ts";
+import { walkPage } from "../walk-response.ts";
 
 // 100 items at their largest fit well within 2 MiB.
 const MAX_INGEST_BYTES = 2 * 1024 * 1024;
@@ -73,12 +79,20 @@ const listItems = secureRoute({
     "Keyset pagination by signed cursor: pass `nextCursor` as `cursor` with the same filters for the next page (the `Link` header says the same). A walk returns every item that existed at its start exactly once.",
   // Weak: the bytes may be re-encoded (compressed) on the way; the JSON is what is compared.
   middleware: [readLimit, etag({ weak: true })] as const,
-  request: { query: listQuery, headers: conditional },
+  request: { query: listQuery, headers: conditional.extend(bookmarkRequestHeader) },
   responses: {
     200: {
       description: "One page",
-      headers: { ...cachedHeaders, Link: { description: 'The next page, `rel="next"`', ...text } },
-      content: { "application/json": { schema: feedPage } },
+      headers: {
+        ...cachedHeaders,
+        ...bookmarkResponseHeader,
+        Link: {
+          description:
+            'RFC 8288: `rel="next"` and `rel="prev"` when they exist, `rel="first"` always',
+          ...text,
+        },
+      },
+      content: { "application/json": { schema: feedListPage } },
     },
     304: notModified,
     ...problemResponses({
@@ -102,7 +116,10 @@ const ingestItems = secureRoute({
     body: { required: true, content: { "application/json": { schema: ingestBody } } },
   },
   responses: {
-    200: jsonResponse(ingestResponse, "The stored id of every item, in request order"),
+    200: {
+      ...jsonResponse(ingestResponse, "The stored id of every item, in request order"),
+      headers: bookmarkResponseHeader,
+    },
     ...problemResponses({
       400: "The body is not JSON, not UTF-8, or an item is invalid (pointer to it)",
       401: "No valid credentials were sent",
@@ -147,7 +164,7 @@ const getItem = secureRoute({
   tags: ["items"],
   summary: "One item by id",
   middleware: [readLimit, etag({ weak: true })] as const,
-  request: { params: itemParams, headers: conditional },
+  request: { params: itemParams, headers: conditional.extend(bookmarkRequestHeader) },
   responses: {
     200: { ...jsonResponse(feedItem, "The item"), headers: cachedHeaders },
     304: notModified,
@@ -181,20 +198,20 @@ const ITEM_ROUTING_PATH = "/{id{(?!(?:export|changes|search)$)[^/]+}}";
 /** `/v1/items`: the listing, the ingest, the export and one item. */
 export const itemRoutes = createApi<App>()
   .openapi(listItems, async (c) => {
-    const { limit, cursor, ...filters } = c.req.valid("query");
-    const cursors = feedCursors(c.var.config);
-    const after = cursor === undefined ? undefined : await cursors.decode(cursor, filters);
-    const page = await readPage(feedDb(c.env.DB), filters, after, limit);
-    const nextCursor = page.next === null ? null : await cursors.encode(page.next, filters);
+    const { limit, cursor, count, ...filters } = c.req.valid("query");
+    const bookmark = c.req.valid("header")[BOOKMARK_HEADER];
+    const page = await walkPage(c, { limit, cursor, count, filters, bookmark });
     // Clients may cache a page but must revalidate (ETag) before reusing it.
     c.header("cache-control", "private, no-cache");
-    return pageResponse(c, { items: page.rows.map(toFeedItem), nextCursor });
+    return c.json(page, 200);
   })
   .openapi(ingestItems, async (c) => {
     const { items } = c.req.valid("json");
     const { principal } = c.var;
     const writer = { id: principal.id, overwritesAny: hasScope(principal, "feed:admin") };
-    const outcomes = await upsertItems(feedDb(c.env.DB), items, Date.now(), writer).catch(
+    // On the primary: the session's bookmark then covers this write, for the client to read it back.
+    const session = writeSession(c.env.DB);
+    const outcomes = await upsertItems(session.db, items, Date.now(), writer).catch(
       (error: unknown) => {
         throw error instanceof NotOwnerError ? notOwner(error.positions) : error;
       },
@@ -205,6 +222,8 @@ export const itemRoutes = createApi<App>()
         publishedAt: new Date(outcome.publishedAt).toISOString(),
       })),
     };
+    const bookmark = session.bookmark();
+    if (bookmark !== null) c.header(BOOKMARK_HEADER, bookmark);
     // Always 200: a batch has no single created resource to point a Location at; `created` says it.
     return c.json(body, 200);
   })
@@ -216,7 +235,8 @@ export const itemRoutes = createApi<App>()
   })
   .openapi({ ...getItem, path: ITEM_ROUTING_PATH, hide: true }, async (c) => {
     const { id } = c.req.valid("param");
-    const row = await findItem(feedDb(c.env.DB), id);
+    const session = readSession(c.env.DB, c.req.valid("header")[BOOKMARK_HEADER]);
+    const row = await findItem(session.db, id);
     if (row === undefined) {
       throw new HttpProblem(404, "item-not-found", "Item not found", {
         detail: `There is no item with id ${id}.`,
