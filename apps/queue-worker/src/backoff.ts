@@ -1,5 +1,5 @@
-/** Longest delay Cloudflare Queues accepts for `send`/`retry({ delaySeconds })`: 12 hours. */
-export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+/** Longest delay Cloudflare Queues accepts for `send`/`retry({ delaySeconds })`: 24 hours. */
+export const MAX_QUEUE_DELAY_SECONDS = 86_400;
 
 /** Base and cap of the retry delay, in whole seconds (what Queues' `delaySeconds` takes). */
 export interface BackoffOptions {

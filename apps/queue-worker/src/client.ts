@@ -90,17 +90,20 @@ export interface SimulatePayload {
 
 /**
  * Options every job takes: `idempotencyKey` (printable ASCII, at most 200 characters; a replay
- * answers the job it created), `delaySeconds` (0-43 200) before the first run, `timeoutMs`
- * (100-900 000) per run.
+ * answers the job it created), `delaySeconds` (0-86 400) before the first run or `runAt` (an
+ * RFC 3339 time, any distance ahead; not both), `callbackUrl` (POSTed the final job view, signed:
+ * see {@link verifyCallbackSignature}), `timeoutMs` (100-900 000) per run.
  *
  * @example
  * ```ts
- * const options: JobOptions = { idempotencyKey: "order-42", delaySeconds: 60 };
+ * const options: JobOptions = { idempotencyKey: "order-42", runAt: "2026-12-24T09:00:00Z" };
  * ```
  */
 export interface JobOptions {
   idempotencyKey?: string;
   delaySeconds?: number;
+  runAt?: string;
+  callbackUrl?: string;
   timeoutMs?: number;
 }
 
@@ -144,6 +147,16 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
+  /** The last progress its run reported (0..1), written at most once a second. */
+  progress?: { fraction: number; message?: string; updatedAt: string };
+  /** The completion callback asked for at enqueue, and how its delivery stands. */
+  callback?: {
+    url: string;
+    status: "pending" | "delivered" | "failed";
+    attempts: number;
+    error?: string;
+    updatedAt?: string;
+  };
 }
 
 /**

@@ -13,8 +13,8 @@ const count = (min: number, max: number) => z.coerce.number().int().min(min).max
 
 const configSchema = z.object({
   MAX_ATTEMPTS: count(1, 100),
-  RETRY_BASE_DELAY_SECONDS: count(0, 43_200),
-  RETRY_MAX_DELAY_SECONDS: count(0, 43_200),
+  RETRY_BASE_DELAY_SECONDS: count(0, 86_400),
+  RETRY_MAX_DELAY_SECONDS: count(0, 86_400),
   JOB_TIMEOUT_MS: count(1, 900_000),
   LEASE_MARGIN_MS: count(0, 900_000),
   CONSUMER_CONCURRENCY: count(1, 100),
@@ -30,9 +30,13 @@ const configSchema = z.object({
   WRITE_REQUESTS_PER_MINUTE: count(1, 1_000_000),
   READ_REQUESTS_PER_MINUTE: count(1, 1_000_000),
   FEED_API_KEY: z.string().min(1).optional(),
+  CALLBACK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  JOB_RETENTION_DAYS: count(1, 3650).default(7),
 });
 
 const DEVELOPMENT_CURSOR_SECRET = "queue-worker-development-only-cursor-secret";
+/** Signs completion callbacks in development when CALLBACK_SECRET is not set (README says so). */
+export const DEVELOPMENT_CALLBACK_SECRET = "queue-worker-development-only-callback-secret";
 
 /** The worker's settings, parsed from its vars so the rest of the code reads typed values. */
 export interface Config {
@@ -57,6 +61,10 @@ export interface Config {
   caps: { jobsPerMinute: number; openJobs: number };
   /** The key `ingest` jobs post to paginated-feed with; `undefined` outside development until set. */
   feedApiKey: string | undefined;
+  /** Signs completion callbacks; `undefined` outside development until the secret is set. */
+  callbackSecret: string | undefined;
+  /** Finished jobs older than this many days are purged by the cron handler. */
+  retentionDays: number;
 }
 
 /**
@@ -94,6 +102,10 @@ export function parseConfig(env: Env): Config {
       openJobs: vars.MAX_QUEUED_JOBS_PER_KEY,
     },
     feedApiKey: feedApiKeyOf(vars),
+    callbackSecret:
+      vars.CALLBACK_SECRET ??
+      (vars.ENVIRONMENT === "development" ? DEVELOPMENT_CALLBACK_SECRET : undefined),
+    retentionDays: vars.JOB_RETENTION_DAYS,
   };
 }
 

@@ -1,5 +1,5 @@
 import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
-import type { TargetPolicy } from "@edge-async/http";
+import { deliverDueCallbacks } from "./callbacks.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { type Claim, type ClaimAttempt, claimJob, claimJobs } from "./db/claims.ts";
 import { type Database, database } from "./db/database.ts";
@@ -18,11 +18,13 @@ import {
   PermanentJobError,
   RetryableJobError,
 } from "./errors.ts";
-import { type Heartbeat, startHeartbeat } from "./heartbeat.ts";
+import { HEARTBEAT_MS, type Heartbeat, startHeartbeat } from "./heartbeat.ts";
 import { observeJobRun } from "./job-observability.ts";
+import type { JobContext } from "./job-types/job-type.ts";
 import { resolveJob } from "./job-types/registry.ts";
 import { type JobDelivery, parseJobMessages } from "./messages.ts";
 import { createOutcomeWriter, type OutcomeWriter } from "./outcome-writer.ts";
+import { createProgressReporter, progressWriter } from "./progress.ts";
 
 /**
  * The `jobs` queue consumer: runs a batch's jobs with bounded concurrency, each claimed in D1
@@ -38,8 +40,10 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
   const config = parseConfig(env);
   const db = database(env.DB);
   const writer = createOutcomeWriter(db, config.statusWrites);
-  const heartbeat = startHeartbeat(db);
-  const deps = { env, config, db, writer, heartbeat };
+  // A live run's lease is kept at least one margin plus two beats ahead, so a late beat never lets
+  // another delivery take the job over while it still runs.
+  const heartbeat = startHeartbeat(db, { renewMs: config.leaseMarginMs + 2 * HEARTBEAT_MS });
+  const deps = { env, config, db, writer, heartbeat, finishedWithCallback: new Set<string>() };
   const deliveries = parseJobMessages(batch, "message");
   try {
     if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
@@ -53,6 +57,12 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
     heartbeat.stop();
   }
   await writer.flush();
+  // First tries of the callbacks of jobs this batch finished; a failed try is the cron's to retry.
+  if (deps.finishedWithCallback.size > 0) {
+    await deliverDueCallbacks(db, config, { ids: [...deps.finishedWithCallback] }).catch(
+      (error: unknown) => console.error("delivering completion callbacks failed", error),
+    );
+  }
 }
 
 interface Deps {
@@ -61,6 +71,8 @@ interface Deps {
   db: Database;
   writer: OutcomeWriter;
   heartbeat: Heartbeat;
+  /** Jobs with a callback URL whose run finished them (their callback is due). */
+  finishedWithCallback: Set<string>;
 }
 
 /** Per-message claims: each job is claimed (one round trip) when its slot comes up, then run. */
@@ -133,7 +145,7 @@ async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps)
   try {
     // One `job` log line and data point per run, under the enqueuing request's id.
     run = await observeJobRun(message, claim.job, deps.env, () =>
-      runClaimed(claim, deps.env, deps.config.outbound, watch.signal),
+      runClaimed(claim, deps, watch.signal),
     );
   } finally {
     watch.done();
@@ -147,6 +159,9 @@ async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps)
     },
     deps.config,
   );
+  if (claim.job.callbackUrl !== null && run.write.kind !== "failed") {
+    deps.finishedWithCallback.add(claim.job.id);
+  }
   await deps.writer.record(message, claim, run.write, decision);
 }
 
@@ -165,18 +180,33 @@ interface RunResult {
  * Runs a claimed job under its timeout and its cancel signal; a permanent error makes it dead, a
  * cancel cancelled, any other error retryable.
  */
-async function runClaimed(
+async function runClaimed(claim: Claim, deps: Deps, cancel: AbortSignal): Promise<RunResult> {
+  const reporter = createProgressReporter(progressWriter(deps.db, claim.job.id, claim.runToken));
+  const run = await runHandler(claim, deps, cancel, reporter.report);
+  // The last report not written yet goes with the outcome, in the same statement.
+  return { ...run, write: { ...run.write, progress: await reporter.finish() } };
+}
+
+async function runHandler(
   claim: Claim,
-  env: Env,
-  outbound: TargetPolicy,
+  { env, config }: Deps,
   cancel: AbortSignal,
+  progress: JobContext["progress"],
 ): Promise<RunResult> {
   const { job } = claim;
+  const { outbound } = config;
   try {
     const { type, payload } = resolveJob(job.type, job.payload);
     const result = await withTimeout(
       (signal) =>
-        type.run(payload, { signal, env, outbound, jobId: job.id, attempt: job.attempts }),
+        type.run(payload, {
+          signal,
+          env,
+          outbound,
+          jobId: job.id,
+          attempt: job.attempts,
+          progress,
+        }),
       job.timeoutMs,
       { message: `the ${job.type} job exceeded its ${job.timeoutMs} ms timeout`, signal: cancel },
     );

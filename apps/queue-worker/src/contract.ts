@@ -7,7 +7,7 @@ import { keptAsSent, text, wellFormedJson } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
-import { JOB_STATUSES } from "./db/schema.ts";
+import { CALLBACK_STATUSES, JOB_STATUSES } from "./db/schema.ts";
 import { examples } from "./examples.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
 import { cronProblem, DEFAULT_TIMEZONE, isKnownTimezone } from "./schedules.ts";
@@ -29,7 +29,26 @@ const commonFields = {
     .min(0)
     .max(MAX_QUEUE_DELAY_SECONDS, `delaySeconds must be at most ${MAX_QUEUE_DELAY_SECONDS}`)
     .optional()
-    .meta({ description: "Seconds before the first run" }),
+    .meta({ description: "Seconds before the first run (at most 24 hours); not with runAt" }),
+  runAt: z.iso
+    .datetime({
+      offset: true,
+      error: "runAt must be an RFC 3339 date-time with a zone, e.g. 2026-12-01T09:00:00Z",
+    })
+    .optional()
+    .meta({
+      description:
+        "When the first run may start, any distance ahead (a time past runs it now); not with delaySeconds. A job due beyond the queue's 24-hour delay waits in D1 and the cron sends it when due",
+      example: "2026-12-24T09:00:00Z",
+    }),
+  callbackUrl: z
+    .url({ protocol: /^https?$/, error: "callbackUrl must be an absolute http or https URL" })
+    .max(2048, "callbackUrl must be at most 2048 characters")
+    .optional()
+    .meta({
+      description:
+        "POSTed the final job view once the job is succeeded, dead or cancelled, signed in `Webhook-Signature` (see README); under the same outbound URL policy as `fetch` jobs",
+    }),
   timeoutMs: z
     .number()
     .int("timeoutMs must be a whole number")
@@ -90,7 +109,8 @@ const jobShape = z.discriminatedUnion("type", [
 ]);
 
 /**
- * Body of `POST /v1/jobs`: `{ type, payload, idempotencyKey?, delaySeconds?, timeoutMs? }`, the
+ * Body of `POST /v1/jobs`: `{ type, payload, idempotencyKey?, delaySeconds? | runAt?, callbackUrl?,
+ * timeoutMs? }`, the
  * payload checked against its type's schema, so errors point at e.g. `/payload/url`. Every string
  * of the body, at any depth and member names included, must be well-formed UTF-16 (a lone
  * surrogate is refused naming its pointer) and is stored exactly as sent or refused.
@@ -175,6 +195,24 @@ export const jobView = z
     createdAt: isoTime,
     updatedAt: isoTime,
     finishedAt: isoTime.optional(),
+    progress: z
+      .object({
+        fraction: z.number().min(0).max(1),
+        message: z.string().optional(),
+        updatedAt: isoTime,
+      })
+      .optional()
+      .meta({ description: "The last progress a run reported (written at most once a second)" }),
+    callback: z
+      .object({
+        url: z.string(),
+        status: z.enum(CALLBACK_STATUSES),
+        attempts: z.number().int().min(0),
+        error: z.string().optional(),
+        updatedAt: isoTime.optional(),
+      })
+      .optional()
+      .meta({ description: "The completion callback, when one was asked for, and its delivery" }),
   })
   .meta({ id: "Job", example: examples.deadJob });
 /** A job as the API shows it. */
@@ -339,3 +377,65 @@ export type ScheduleView = z.output<typeof scheduleView>;
 export const schedulePage = z
   .object({ items: z.array(scheduleView), nextCursor: z.string().nullable(), hasMore: z.boolean() })
   .meta({ id: "SchedulePage" });
+
+/** Most jobs one `POST /v1/jobs/retry` takes back (in D1 batches and `sendBatch`es of 100). */
+export const MAX_BULK_RETRY = 1_000;
+
+const filterTime = (name: string) =>
+  z.iso
+    .datetime({ offset: true, error: `${name} must be an RFC 3339 date-time with a zone` })
+    .optional();
+
+/**
+ * Body of `POST /v1/jobs/retry`: which `dead`/`cancelled` jobs to put back. `error` matches a
+ * case-sensitive substring of the job's last error; `from` (inclusive) and `to` (exclusive) bound
+ * `finishedAt`; `status` defaults to both; `limit` 1-1000, default 100.
+ */
+const bulkRetryShape = z
+  .strictObject({
+    type: z
+      .enum(JOB_TYPE_NAMES, { error: `type must be one of ${JOB_TYPE_NAMES.join(", ")}` })
+      .optional(),
+    error: text("error")
+      .min(1, "error must not be empty")
+      .max(500, "error must be at most 500 characters")
+      .optional()
+      .meta({ description: "A case-sensitive substring of the job's last error" }),
+    from: filterTime("from").meta({ description: "finishedAt at or after this time" }),
+    to: filterTime("to").meta({ description: "finishedAt before this time" }),
+    status: z
+      .array(z.enum(["dead", "cancelled"], { error: "status entries must be dead or cancelled" }))
+      .min(1, "status must hold dead, cancelled or both")
+      .max(2)
+      .optional()
+      .meta({ description: "Which final states to retry; default both" }),
+    limit: z
+      .number()
+      .int("limit must be a whole number")
+      .min(1, "limit must be at least 1")
+      .max(MAX_BULK_RETRY, `limit must be at most ${MAX_BULK_RETRY}`)
+      .default(100),
+  })
+  .superRefine((body, context) => {
+    if (
+      body.from !== undefined &&
+      body.to !== undefined &&
+      Date.parse(body.from) >= Date.parse(body.to)
+    ) {
+      context.addIssue({ code: "custom", path: ["to"], message: "to must be after from" });
+    }
+  });
+export const bulkRetryRequest = documentedAs(wellFormedJson(bulkRetryShape), bulkRetryShape);
+/** A validated bulk retry filter. */
+export type BulkRetryRequest = z.output<typeof bulkRetryRequest>;
+
+/** `POST /v1/jobs/retry`: the jobs put back, and whether more match (the same call goes on). */
+export const bulkRetryResult = z
+  .object({
+    retried: z.number().int().min(0),
+    ids: z.array(z.uuid()),
+    hasMore: z
+      .boolean()
+      .meta({ description: "More jobs match: send the same filter again to retry them" }),
+  })
+  .meta({ id: "BulkRetryResult", example: { retried: 1, ids: [examples.jobId], hasMore: false } });

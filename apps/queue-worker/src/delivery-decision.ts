@@ -103,7 +103,7 @@ function afterLeaseEnds(leaseExpiresAt: number, now: number): DeliveryDecision {
   return { action: "retry", delaySeconds };
 }
 
-/** Whole seconds from `now` until just past `at`, within what Queues accept (0..43,200). */
+/** Whole seconds from `now` until just past `at`, within what Queues accept (0..86,400). */
 function secondsUntil(at: number, now: number): number {
   return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 }

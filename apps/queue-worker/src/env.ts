@@ -14,6 +14,11 @@ declare global {
       API_KEYS?: string;
       /** A paginated-feed key with `feed:write` that `ingest` jobs post with; development uses the dev key. */
       FEED_API_KEY?: string;
+      /**
+       * Signs completion callbacks (`wrangler secret put CALLBACK_SECRET`, at least 16
+       * characters); development uses a fixed one.
+       */
+      CALLBACK_SECRET?: string;
     }
   }
 }

@@ -5,6 +5,7 @@ import { consumeJobs } from "./consumer.ts";
 import { database } from "./db/database.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
 import type { App, Env } from "./env.ts";
+import { runJobUpkeep } from "./maintenance.ts";
 import { jobControlRoutes } from "./routes/job-control.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -69,6 +70,10 @@ async function scheduled(
     await sweepUnsentJobs(env, db).then(
       () => undefined,
       (error: unknown) => ({ error }),
+    ),
+    // Parked jobs coming due, completion callbacks, the retention purge (src/maintenance.ts).
+    await runJobUpkeep(env, db, parseConfig(env)).then(([error]) =>
+      error === undefined ? undefined : { error },
     ),
   ];
   const failed = results.find((result) => result !== undefined);

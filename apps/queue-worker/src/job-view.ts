@@ -18,6 +18,35 @@ export function toJobView(row: JobRow, maxAttempts: number): JobView {
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
     ...(row.finishedAt === null ? {} : { finishedAt: new Date(row.finishedAt).toISOString() }),
+    ...progressView(row),
+    ...callbackView(row),
+  };
+}
+
+function progressView(row: JobRow): Pick<JobView, "progress"> {
+  if (row.progressFraction === null || row.progressUpdatedAt === null) return {};
+  return {
+    progress: {
+      fraction: row.progressFraction,
+      ...(row.progressMessage === null ? {} : { message: row.progressMessage }),
+      updatedAt: new Date(row.progressUpdatedAt).toISOString(),
+    },
+  };
+}
+
+function callbackView(row: JobRow): Pick<JobView, "callback"> {
+  if (row.callbackUrl === null) return {};
+  return {
+    callback: {
+      url: row.callbackUrl,
+      // Not finished yet: the callback waits for the end.
+      status: row.callbackStatus ?? "pending",
+      attempts: row.callbackAttempts,
+      ...(row.callbackError === null ? {} : { error: row.callbackError }),
+      ...(row.callbackUpdatedAt === null
+        ? {}
+        : { updatedAt: new Date(row.callbackUpdatedAt).toISOString() }),
+    },
   };
 }
 

@@ -19,6 +19,12 @@ export interface OutcomeWriter {
   flush(): Promise<void>;
 }
 
+/**
+ * How long a finished run's outcome waits for siblings that end about together before it is
+ * written: short next to a job's life, long enough that a batch of short jobs shares a few writes.
+ */
+export const COALESCE_MS = 10;
+
 interface Pending {
   message: Message<unknown>;
   claim: Claim;
@@ -28,7 +34,7 @@ interface Pending {
 
 /**
  * `batched`: each outcome is written as soon as its run ends, coalesced with the outcomes that end
- * together: an outcome waits one macrotask for its siblings, and while a write is in flight the
+ * together: an outcome waits {@link COALESCE_MS} for its siblings, and while a write is in flight the
  * outcomes that end meanwhile gather for the next one (one write at a time, each one `db.batch()`:
  * one round trip, one transaction). So a finished job reads finished while its siblings still
  * run, and a batch whose jobs end together still costs one round trip. `per-message`: each outcome
@@ -89,7 +95,7 @@ export function createOutcomeWriter(
       timer ??= setTimeout(() => {
         timer = undefined;
         void drain();
-      }, 0);
+      }, COALESCE_MS);
     },
     async flush() {
       if (timer !== undefined) clearTimeout(timer);

@@ -1,4 +1,12 @@
-import { HttpProblem, invalidInput, notConfigured } from "@edge-async/http";
+import {
+  checkTarget,
+  HttpProblem,
+  type InvalidParam,
+  invalidInput,
+  notConfigured,
+  type TargetPolicy,
+} from "@edge-async/http";
+import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { capExceeded } from "./caps.ts";
 import type { Config } from "./config.ts";
 import type { EnqueueRequest } from "./contract.ts";
@@ -48,7 +56,7 @@ export async function enqueueJobs(
   checkTargets(requests, config, pointer);
   const now = Date.now();
   const limits: EnqueueLimits = { owner, now, ...config.caps };
-  const rows = buildRows(requests, config, owner, now);
+  const rows = buildRows(requests, config, owner, now, pointer);
   const { entries, conflicts, refused } = resolve(rows, await recordRows(db, rows, limits));
   if (conflicts.length > 0) {
     throw new HttpProblem(409, "idempotency-key-conflict", "Idempotency key conflict", {
@@ -78,6 +86,18 @@ export function checkTargets(requests: EnqueueRequest[], config: Config, pointer
     ),
   );
   if (refused.length > 0) throw invalidInput(refused);
+  const callbacks = requests.flatMap((request, index) =>
+    request.callbackUrl === undefined
+      ? []
+      : refusedCallback(request.callbackUrl, `${pointer(index)}/callbackUrl`, config.outbound),
+  );
+  if (callbacks.length > 0) throw invalidInput(callbacks);
+  if (config.callbackSecret === undefined && requests.some((request) => request.callbackUrl)) {
+    throw notConfigured(
+      "CALLBACK_SECRET",
+      "is not set, so completion callbacks cannot be signed; run `wrangler secret put CALLBACK_SECRET`",
+    );
+  }
   if (config.feedApiKey === undefined && requests.some((request) => request.type === "ingest")) {
     throw notConfigured(
       "FEED_API_KEY",
@@ -86,14 +106,44 @@ export function checkTargets(requests: EnqueueRequest[], config: Config, pointer
   }
 }
 
-/** The rows of new `queued` jobs, one per request, owned by `owner`, created at `now`. */
+/**
+ * The rows of new `queued` jobs, one per request, owned by `owner`, created at `now`. A job due
+ * beyond the queue's longest delay is `parked`: no message is sent until the cron finds it due.
+ * `runAt` with `delaySeconds` is refused (400, at `pointer(index)/runAt`).
+ */
 export function buildRows(
   requests: EnqueueRequest[],
   config: Config,
   owner: string,
   now: number,
+  pointer: Pointer = () => "",
 ): NewJobRow[] {
-  return requests.map((request) => ({
+  const both = requests.flatMap((request, index) =>
+    request.runAt !== undefined && request.delaySeconds !== undefined
+      ? [
+          {
+            pointer: `${pointer(index)}/runAt`,
+            detail: "runAt and delaySeconds exclude each other",
+          },
+        ]
+      : [],
+  );
+  if (both.length > 0) throw invalidInput(both);
+  return requests.map((request) => {
+    const runAt =
+      request.runAt === undefined
+        ? now + (request.delaySeconds ?? 0) * 1000
+        : Math.max(now, Date.parse(request.runAt));
+    return {
+      ...rowOf(request, config, owner, now),
+      runAt,
+      parked: runAt - now > MAX_QUEUE_DELAY_SECONDS * 1000,
+    };
+  });
+}
+
+function rowOf(request: EnqueueRequest, config: Config, owner: string, now: number) {
+  return {
     id: crypto.randomUUID(),
     type: request.type,
     payload: JSON.stringify(request.payload),
@@ -102,10 +152,17 @@ export function buildRows(
     idempotencyKey: request.idempotencyKey ?? null,
     attempts: 0,
     timeoutMs: request.timeoutMs ?? config.jobTimeoutMs,
-    runAt: now + (request.delaySeconds ?? 0) * 1000,
+    callbackUrl: request.callbackUrl ?? null,
+    callbackAttempts: 0,
     createdAt: now,
     updatedAt: now,
-  }));
+  } satisfies Omit<NewJobRow, "runAt">;
+}
+
+/** A callback URL the outbound policy refuses, as a problem+json entry. */
+function refusedCallback(url: string, pointer: string, policy: TargetPolicy): InvalidParam[] {
+  const verdict = checkTarget(new URL(url), policy);
+  return verdict.allowed ? [] : [{ pointer, detail: `is refused: ${verdict.reason}` }];
 }
 
 /**
@@ -177,7 +234,9 @@ function resolve(rows: NewJobRow[], recorded: EnqueueWrite) {
  */
 async function sendJobs(env: Env, db: Database, entries: Enqueued[], now: number): Promise<void> {
   const toSend = entries.filter(
-    (entry) => entry.created || (entry.job.status === "queued" && entry.job.attempts === 0),
+    (entry) =>
+      !entry.job.parked &&
+      (entry.created || (entry.job.status === "queued" && entry.job.attempts === 0)),
   );
   if (toSend.length === 0) return;
   try {

@@ -198,7 +198,14 @@ describe("per-job timeout", () => {
         seen = signal;
         return jobTypes.simulate.run(
           { durationMs: 10_000, failureRate: 0 },
-          { signal, env, outbound: parseConfig(env).outbound, jobId: "x", attempt: 1 },
+          {
+            signal,
+            env,
+            outbound: parseConfig(env).outbound,
+            jobId: "x",
+            attempt: 1,
+            progress: () => {},
+          },
         );
       }, 50),
     ).rejects.toMatchObject({ name: "TimeoutError" });

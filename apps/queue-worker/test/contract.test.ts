@@ -96,6 +96,29 @@ function scheduleIdCases(method: string, suffix: string) {
   };
 }
 
+/** The access, rate and config answers of a `/v1/jobs/{id}…` route. */
+function jobIdCases(method: string, suffix: string) {
+  const route = `${method} /v1/jobs/:id${suffix}`;
+  const path = (id: string) => `/v1/jobs/${id}${suffix}`;
+  const call = (id: string, key?: string | null) => api(path(id), { method, key });
+  return {
+    [`${route} 400`]: () => call("not-a-uuid"),
+    [`${route} 401`]: () => call(crypto.randomUUID(), null),
+    [`${route} 403`]: async () => {
+      const { keys: made, apiKeys } = await keys();
+      return callWith({ API_KEYS: apiKeys }, path(crypto.randomUUID()), { method, key: made.feed });
+    },
+    [`${route} 404`]: () => call(crypto.randomUUID()),
+    [`${route} 429`]: () =>
+      withEnv(
+        path(crypto.randomUUID()),
+        { ...env, WRITE_LIMITER: refusing, READ_LIMITER: refusing },
+        { method },
+      ),
+    [`${route} 503`]: () => withEnv(path(crypto.randomUUID()), misconfigured, { method }),
+  };
+}
+
 let testKeys: TestKeys | undefined;
 /** A key that can read but not write jobs, and one that can do neither, in production. */
 async function keys() {
@@ -242,6 +265,32 @@ const cases: Record<string, () => Promise<Response>> = {
   "POST /v1/jobs/:id/retry 503": () =>
     withEnv(`/v1/jobs/${crypto.randomUUID()}/retry`, misconfigured, { method: "POST" }),
 
+  "POST /v1/jobs/retry 200": async () => {
+    const id = await enqueued();
+    await post(`/v1/jobs/${id}/cancel`, {});
+    return post("/v1/jobs/retry", { status: ["cancelled"], limit: 1 });
+  },
+  "POST /v1/jobs/retry 400": () => post("/v1/jobs/retry", { status: ["succeeded"] }),
+  "POST /v1/jobs/retry 401": () => anonymous("/v1/jobs/retry", {}),
+  "POST /v1/jobs/retry 403": () => unscoped("/v1/jobs/retry", {}),
+  "POST /v1/jobs/retry 413": () => oversized("/v1/jobs/retry", 20 * 1024),
+  "POST /v1/jobs/retry 415": () => asText("/v1/jobs/retry"),
+  "POST /v1/jobs/retry 429": () => limited("/v1/jobs/retry", {}),
+  "POST /v1/jobs/retry 503": () =>
+    withEnv("/v1/jobs/retry", misconfigured, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    }),
+
+  "DELETE /v1/jobs/:id 204": async () => {
+    const id = await enqueued();
+    await post(`/v1/jobs/${id}/cancel`, {});
+    return api(`/v1/jobs/${id}`, { method: "DELETE" });
+  },
+  "DELETE /v1/jobs/:id 409": async () => api(`/v1/jobs/${await enqueued()}`, { method: "DELETE" }),
+  ...jobIdCases("DELETE", ""),
+
   "POST /v1/schedules 201": () => post("/v1/schedules", everyMinute),
   "POST /v1/schedules 400": () => post("/v1/schedules", { ...everyMinute, cron: "61 * * * *" }),
   "POST /v1/schedules 401": () => anonymous("/v1/schedules", everyMinute),
@@ -336,7 +385,7 @@ describe("every declared answer, produced by the worker", () => {
 describe("a known path asked with another method", () => {
   it.each([
     ["DELETE", "/v1/jobs", "GET, HEAD, POST"],
-    ["PUT", `/v1/jobs/${crypto.randomUUID()}`, "GET, HEAD"],
+    ["PUT", `/v1/jobs/${crypto.randomUUID()}`, "DELETE, GET, HEAD"],
     ["PATCH", "/openapi.json", "GET, HEAD"],
     ["POST", "/v1/stats", "GET, HEAD"],
   ])("%s %s answers 405 with Allow: %s", async (method, path, allow) => {

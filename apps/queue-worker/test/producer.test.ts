@@ -108,7 +108,7 @@ describe("POST /v1/jobs", () => {
     expect((await problem(extra)).status).toBe(400);
     const delay = await api("/v1/jobs", {
       method: "POST",
-      json: simulate({ delaySeconds: 50_000 }),
+      json: simulate({ delaySeconds: 90_000 }),
     });
     expect((await problem(delay)).errors?.[0]?.pointer).toBe("/delaySeconds");
     const text = await api("/v1/jobs", { method: "POST", body: "hello" });

@@ -1,6 +1,7 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { callbackDueOnFinish } from "../callbacks.ts";
 import type { Database } from "./database.ts";
-import { type JobRow, type JobStatus, jobs } from "./schema.ts";
+import { FINISHED_STATUSES, type JobRow, type JobStatus, jobRuns, jobs } from "./schema.ts";
 
 /** States a cancel takes a job from: waiting for its first run, or for its next one. */
 export const CANCELLABLE_STATUSES = ["queued", "failed"] as const satisfies readonly JobStatus[];
@@ -66,6 +67,7 @@ export async function cancelJob(
         leaseExpiresAt: null,
         updatedAt: now,
         finishedAt: now,
+        ...callbackDueOnFinish(now),
       })
       .where(and(mine, inArray(jobs.status, [...CANCELLABLE_STATUSES])))
       .returning({ id: jobs.id }),
@@ -88,8 +90,13 @@ export async function cancelJob(
  * sends its message. Its runs stay on the ledger.
  */
 export function requeueJob(db: Database, id: string, owner: string | undefined, now: number) {
-  return changeJob(db, id, owner, RETRYABLE_STATUSES, {
-    status: "queued",
+  return changeJob(db, id, owner, RETRYABLE_STATUSES, requeued(now));
+}
+
+/** What a retry sets: a fresh start, its progress and callback cleared for the new runs. */
+function requeued(now: number) {
+  return {
+    status: "queued" as const,
     attempts: 0,
     result: null,
     error: null,
@@ -99,5 +106,94 @@ export function requeueJob(db: Database, id: string, owner: string | undefined, 
     updatedAt: now,
     finishedAt: null,
     cancelRequestedAt: null,
-  });
+    parked: false,
+    progressFraction: null,
+    progressMessage: null,
+    progressUpdatedAt: null,
+    callbackStatus: null,
+    callbackAttempts: 0,
+    callbackNextAt: null,
+    callbackError: null,
+    callbackUpdatedAt: null,
+  };
+}
+
+/** Which `dead`/`cancelled` jobs a bulk retry takes; absent fields match every job. */
+export interface RetryFilter {
+  statuses: readonly (typeof RETRYABLE_STATUSES)[number][];
+  type?: string | undefined;
+  /** A case-sensitive substring of the job's last error. */
+  error?: string | undefined;
+  /** `finishedAt` at or after (epoch ms). */
+  from?: number | undefined;
+  /** `finishedAt` before (epoch ms). */
+  to?: number | undefined;
+  /** Only this principal's jobs; absent for an admin. */
+  owner?: string | undefined;
+}
+
+function matching(filter: RetryFilter): SQL | undefined {
+  return and(
+    filter.owner === undefined ? undefined : eq(jobs.owner, filter.owner),
+    inArray(jobs.status, [...filter.statuses]),
+    filter.type === undefined ? undefined : eq(jobs.type, filter.type),
+    filter.error === undefined ? undefined : sql`instr(${jobs.error}, ${filter.error}) > 0`,
+    filter.from === undefined ? undefined : gte(jobs.finishedAt, filter.from),
+    filter.to === undefined ? undefined : lt(jobs.finishedAt, filter.to),
+  );
+}
+
+/**
+ * Puts back `queued` up to `limit` (at most 100) jobs matching `filter`, oldest finished first, in
+ * ONE D1 batch: the conditional UPDATE (only from `dead` or `cancelled`, so a job retried
+ * meanwhile is not taken twice) and a look for one more match. Returns the ids requeued and
+ * whether more match; since requeued jobs no longer match, the same filter again goes on.
+ */
+export async function requeueMatching(
+  db: Database,
+  filter: RetryFilter,
+  limit: number,
+  now: number,
+): Promise<{ ids: string[]; hasMore: boolean }> {
+  const where = matching(filter);
+  const picked = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(where)
+    .orderBy(asc(jobs.finishedAt), asc(jobs.id))
+    .limit(Math.min(limit, 100));
+  const [updated, more] = await db.batch([
+    db
+      .update(jobs)
+      .set(requeued(now))
+      .where(and(inArray(jobs.id, picked), inArray(jobs.status, [...filter.statuses])))
+      .returning({ id: jobs.id }),
+    db.select({ id: jobs.id }).from(jobs).where(where).limit(1),
+  ]);
+  return { ids: updated.map((row) => row.id), hasMore: more.length > 0 };
+}
+
+/** What a delete found: `deleted`, `unfinished` (the job exists, not finished), or `missing`. */
+export type DeleteOutcome = "deleted" | "unfinished" | "missing";
+
+/**
+ * Deletes finished job `id` (only `owner`'s when given) and its runs in one D1 batch (one
+ * transaction): the runs only when the job goes too.
+ */
+export async function deleteFinishedJob(
+  db: Database,
+  id: string,
+  owner: string | undefined,
+): Promise<DeleteOutcome> {
+  const mine = and(eq(jobs.id, id), owner === undefined ? undefined : eq(jobs.owner, owner));
+  const finished = and(mine, inArray(jobs.status, [...FINISHED_STATUSES]));
+  const [, deleted, [left]] = await db.batch([
+    db
+      .delete(jobRuns)
+      .where(and(eq(jobRuns.jobId, id), sql`exists (select 1 from ${jobs} where ${finished})`)),
+    db.delete(jobs).where(finished).returning({ id: jobs.id }),
+    db.select({ id: jobs.id }).from(jobs).where(mine).limit(1),
+  ]);
+  if (deleted.length > 0) return "deleted";
+  return left === undefined ? "missing" : "unfinished";
 }

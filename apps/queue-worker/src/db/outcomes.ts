@@ -1,14 +1,20 @@
 import { and, eq, sql } from "drizzle-orm";
+import { callbackDueOnFinish } from "../callbacks.ts";
+import { type Progress, progressColumns } from "../progress.ts";
 import { type Claim, claimable } from "./claims.ts";
 import { type Database, runBatch, type Statement } from "./database.ts";
 import { type JobRunRow, jobRuns, jobs } from "./schema.ts";
 
 /** How one run ended, ready to be written; `failed` will be retried, the others are final. */
-export type RunOutcomeWrite =
+export type RunOutcomeWrite = (
   | { kind: "succeeded"; result: unknown }
   | { kind: "failed"; error: string }
   | { kind: "dead"; error: string }
-  | { kind: "cancelled"; error: string };
+  | { kind: "cancelled"; error: string }
+) & {
+  /** The run's last progress report, when it was not written yet. */
+  progress?: Progress | undefined;
+};
 
 /**
  * The statements recording a run's outcome: the job's status (only if this run still holds the
@@ -32,6 +38,8 @@ export function outcomeStatements(
       leaseExpiresAt: null,
       updatedAt: now,
       finishedAt: finished ? now : null,
+      ...(finished ? callbackDueOnFinish(now) : {}),
+      ...(outcome.progress === undefined ? {} : progressColumns(outcome.progress)),
     })
     .where(and(eq(jobs.id, claim.job.id), eq(jobs.runToken, claim.runToken)))
     .returning({ id: jobs.id });
@@ -74,6 +82,7 @@ function markDeadStatement(db: Database, id: string, now: number) {
       leaseExpiresAt: null,
       updatedAt: now,
       finishedAt: now,
+      ...callbackDueOnFinish(now),
     })
     .where(claimable(id, now))
     .returning({ id: jobs.id });

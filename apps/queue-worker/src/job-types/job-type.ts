@@ -12,6 +12,11 @@ export interface JobContext {
   jobId: string;
   /** 1 for the first run, counted in D1 across deliveries. */
   attempt: number;
+  /**
+   * Reports progress: `fraction` in 0..1 (clamped), an optional message (cut at 200 characters).
+   * Cheap to call often: written at most once a second, the last report always kept.
+   */
+  progress(fraction: number, message?: string): void;
 }
 
 /**

@@ -1,20 +1,26 @@
 import {
   createApi,
   HttpProblem,
+  jsonInput,
   jsonResponse,
   problemResponses,
   secureRoute,
 } from "@edge-async/http";
 import { visibleOwner, writeLimit } from "../access.ts";
-import { jobIdParam, jobView } from "../contract.ts";
+import { deliverDueCallbacks } from "../callbacks.ts";
+import { bulkRetryRequest, bulkRetryResult, jobIdParam, jobView } from "../contract.ts";
 import {
   CANCELLABLE_STATUSES,
   cancelJob,
+  deleteFinishedJob,
   type JobChange,
   RETRYABLE_STATUSES,
   requeueJob,
+  requeueMatching,
 } from "../db/control.ts";
 import { database } from "../db/database.ts";
+import { findJob } from "../db/jobs.ts";
+import { FINISHED_STATUSES } from "../db/schema.ts";
 import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
 import { jobMessage } from "../messages.ts";
@@ -78,6 +84,51 @@ const retryRoute = secureRoute({
   },
 });
 
+const bulkRetryRoute = secureRoute({
+  access: { scope: "jobs:write" },
+  method: "post",
+  path: "/retry",
+  tags: ["jobs"],
+  summary: "Retry many dead or cancelled jobs",
+  description:
+    "Puts back `queued`, with fresh attempts, the API key's `dead` and/or `cancelled` jobs (every job's with `jobs:admin`) matching the filter: `type`, `error` (a case-sensitive substring of the last error), `from`/`to` (finishedAt, from inclusive, to exclusive), `status`; oldest finished first, at most `limit`. Each 100 jobs are one D1 batch and one `sendBatch`. `hasMore` says more jobs match: the same call again takes the next ones (retried jobs no longer match). A lost send is left to the cron sweep.",
+  middleware: [writeLimit, jsonInput({ maxBytes: 16 * 1024 })] as const,
+  request: {
+    body: { required: true, content: { "application/json": { schema: bulkRetryRequest } } },
+  },
+  responses: {
+    200: jsonResponse(bulkRetryResult, "The jobs put back (maybe none)"),
+    ...problemResponses({
+      401: controlProblems[401],
+      403: controlProblems[403],
+      429: controlProblems[429],
+      503: controlProblems[503],
+      400: "The body is not valid JSON or a filter is invalid (each `errors` entry points at its field); nothing changed",
+      413: "The body is larger than 16 KiB",
+      415: "The body is not application/json",
+    }),
+  },
+});
+
+const deleteRoute = secureRoute({
+  access: { scope: "jobs:write" },
+  method: "delete",
+  path: "/{id}",
+  tags: ["jobs"],
+  summary: "Delete a finished job",
+  description:
+    "Deletes a `succeeded`, `dead` or `cancelled` job and its runs ledger (one D1 batch). A job of the API key's own (any job with `jobs:admin`). Finished jobs are also purged by the cron after `JOB_RETENTION_DAYS`.",
+  middleware: [writeLimit] as const,
+  request: { params: jobIdParam },
+  responses: {
+    204: { description: "Deleted" },
+    ...problemResponses({
+      ...controlProblems,
+      409: "The job is not finished (`jobStatus` says what it is); nothing changed",
+    }),
+  },
+});
+
 const jobNotFound = (id: string) =>
   new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
 
@@ -101,7 +152,21 @@ async function sendRequeued(env: Env, id: string): Promise<void> {
   }
 }
 
-/** `/v1/jobs/{id}/cancel` and `/retry`: job control, each change one conditional UPDATE. */
+/** Sends up to 100 requeued jobs' messages in one `sendBatch`; a lost send is left to the sweep. */
+async function sendRequeuedBatch(env: Env, ids: string[]): Promise<void> {
+  try {
+    await env.JOBS.sendBatch(
+      ids.map((jobId) => ({ body: jobMessage(jobId), contentType: "json" as const })),
+    );
+  } catch (error) {
+    console.error(`sending ${ids.length} retried job(s) failed; the sweep will send them`, error);
+  }
+}
+
+/**
+ * `/v1/jobs/{id}/cancel`, `/{id}/retry`, `/retry` (many) and `DELETE /{id}`: job control, each
+ * change a conditional statement.
+ */
 export const jobControlRoutes = createApi<App>()
   .openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid("param");
@@ -116,6 +181,14 @@ export const jobControlRoutes = createApi<App>()
       });
     }
     const view = toJobView(job, c.var.config.maxAttempts);
+    if (outcome === "cancelled" && job.callbackUrl !== null) {
+      // The callback's first try after the answer; the cron retries it if that fails.
+      c.executionCtx.waitUntil(
+        deliverDueCallbacks(db, c.var.config, { ids: [id] }).catch((error: unknown) =>
+          console.error(`job ${id}: delivering its callback failed`, error),
+        ),
+      );
+    }
     return outcome === "cancelled" ? c.json(view, 200) : c.json(view, 202);
   })
   .openapi(retryRoute, async (c) => {
@@ -138,4 +211,44 @@ export const jobControlRoutes = createApi<App>()
     await sendRequeued(c.env, id);
     c.header("location", `/v1/jobs/${id}`);
     return c.json(toJobView(job, c.var.config.maxAttempts), 202);
+  })
+  .openapi(bulkRetryRoute, async (c) => {
+    const body = c.req.valid("json");
+    const filter = {
+      statuses: body.status ?? RETRYABLE_STATUSES,
+      type: body.type,
+      error: body.error,
+      from: body.from === undefined ? undefined : Date.parse(body.from),
+      to: body.to === undefined ? undefined : Date.parse(body.to),
+      owner: visibleOwner(c.var.principal),
+    };
+    const db = database(c.env.DB);
+    const ids: string[] = [];
+    let hasMore = true;
+    while (hasMore && ids.length < body.limit) {
+      const page = await requeueMatching(
+        db,
+        filter,
+        Math.min(100, body.limit - ids.length),
+        Date.now(),
+      );
+      ids.push(...page.ids);
+      hasMore = page.hasMore;
+      if (page.ids.length === 0) break;
+      await sendRequeuedBatch(c.env, page.ids);
+    }
+    return c.json({ retried: ids.length, ids, hasMore }, 200);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const outcome = await deleteFinishedJob(database(c.env.DB), id, visibleOwner(c.var.principal));
+    if (outcome === "missing") throw jobNotFound(id);
+    if (outcome === "unfinished") {
+      const job = await findJob(database(c.env.DB), id);
+      throw new HttpProblem(409, "job-not-finished", "Job is not finished", {
+        detail: `Job ${id} is ${job?.status ?? "not finished"}: only a ${FINISHED_STATUSES.join(", ")} job can be deleted`,
+        jobStatus: job?.status,
+      });
+    }
+    return c.body(null, 204);
   });
