@@ -345,13 +345,15 @@ export async function runExamples(
   const shell = new Shell(options.cwd);
   const vars: Record<string, string> = {};
   const failures: ExampleFailure[] = [];
+  // After a failure the rest are likely its echoes: they are compared once, not waited for.
+  let settleMs = options.settleMs ?? 20_000;
   try {
     for (const block of blocks) {
       if (block.skip !== undefined) continue;
       for (const command of block.commands) {
         writeShownFile(command, options.cwd);
         const source = toStackPorts(command.source, options.ports);
-        const until = Date.now() + (isSafeToRepeat(source) ? (options.settleMs ?? 20_000) : 0);
+        const until = Date.now() + (isSafeToRepeat(source) ? settleMs : 0);
         for (;;) {
           const signal = AbortSignal.timeout(options.commandTimeoutMs ?? 60_000);
           let output: string;
@@ -376,6 +378,7 @@ export async function runExamples(
               reason: result.reason ?? "",
               output,
             });
+            settleMs = 0;
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, 500));

@@ -47,7 +47,8 @@ describe("README examples", () => {
     async ({ file, blocks }) => {
       const cwd = mkdtempSync(join(tmpdir(), "readme-examples-"));
       try {
-        const failures = await runExamples(blocks, { cwd, ports });
+        // A job that always fails takes about 30 s of backoff to end dead.
+        const failures = await runExamples(blocks, { cwd, ports, settleMs: 90_000 });
         const report = failures.map(
           (failure) =>
             `${file}:${failure.line}\n$ ${failure.command}\n${failure.reason}\n--- whole output:\n${failure.output}`,
