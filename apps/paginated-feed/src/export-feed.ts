@@ -63,8 +63,9 @@ async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) 
  * The export as an NDJSON byte stream: one line per item, newest first, pinned to the items that
  * existed when it started, plus a checkpoint line `{"checkpoint":"<signed>","count":N}` after
  * every `checkpointEvery`-th item when asked. `resume` (a checkpoint) continues after it with the
- * same snapshot and interval. Pull-based (`highWaterMark: 0`): a page is read from D1 only when
- * the client reads, so a slow client holds the export at one page. A 400 for a bad `resume`, or
+ * same snapshot and interval. Pull-based (`highWaterMark: 0`) with one page of read-ahead: D1
+ * reads the next page while the client takes the current one, and a slow client holds the export
+ * at those two pages. A 400 for a bad `resume`, or
  * 503 when checkpoints need CURSOR_SECRET, is thrown before the first byte. `signal` is the
  * request's (`c.var.signal`): once the client goes away or its `request-timeout-ms` runs out, no
  * more pages are read or written and the stream errors (no final newline: cut short).
@@ -103,16 +104,26 @@ export async function exportStream(
     return { text, last: rows.length < EXPORT_PAGE_SIZE };
   }
 
+  // The page after the one the client is reading: D1 works on it while the bytes before it travel,
+  // so the two overlap; never more than one page ahead, so a slow client still holds the export.
+  let ahead: Promise<{ text: string; last: boolean }> | undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
         // between them, before asking for another page and before writing the one just read.
         signal.throwIfAborted();
-        const { text, last } = await page();
+        const { text, last } = await (ahead ?? page());
+        ahead = undefined;
         signal.throwIfAborted();
         if (text.length > 0) controller.enqueue(encoder.encode(text));
-        if (last) controller.close();
+        if (last) {
+          controller.close();
+          return;
+        }
+        ahead = page();
+        // Awaited by the next pull; if the client leaves first, its failure is nobody's to report.
+        ahead.catch(() => {});
       },
     },
     { highWaterMark: 0 },
