@@ -1,40 +1,37 @@
 /**
- * `pnpm dev` for this worker: migrate the local D1 database, seed it when it is empty, print the
- * development key, then run `wrangler dev` (port 8788, inspector 9231, from wrangler.jsonc) in the
- * development environment. Extra arguments go to wrangler.
+ * `pnpm dev` for this worker: migrate the local D1 database, seed it when it is empty, name the
+ * development key (unless the root `pnpm dev` prints it for every worker), then run `wrangler dev`
+ * (port 8788, inspector 9231, from wrangler.jsonc) in the development environment until Ctrl-C.
+ * Extra arguments go to wrangler.
  */
-import { spawn } from "node:child_process";
+// @ts-expect-error: a plain ESM helper shared by every worker's dev script, without types.
+import { runWrangler, underRootDev } from "../../../scripts/dev-worker.mjs";
 import { DEV_API_KEY } from "./dev-key.ts";
 import { seed } from "./seed.ts";
-import { countLocalItems, migrateLocal, packageDir, wranglerBin } from "./wrangler.ts";
+import { countLocalItems, migrateLocal, packageDir } from "./wrangler.ts";
 
 const DEV_SEED_COUNT = 10_000;
+const log = (line: string) => console.log(`[paginated-feed] ${line}`);
 
 await migrateLocal();
 const existing = await countLocalItems();
 if (existing === 0) {
-  console.log(`[paginated-feed] empty local database: seeding ${DEV_SEED_COUNT} items`);
-  await seed({ count: DEV_SEED_COUNT, log: (line) => console.log(`[paginated-feed] ${line}`) });
+  log(`empty local database: seeding ${DEV_SEED_COUNT.toLocaleString("en-US")} items`);
+  await seed({ count: DEV_SEED_COUNT, log });
 } else {
-  console.log(`[paginated-feed] local database holds ${existing} items`);
+  log(`local database holds ${existing.toLocaleString("en-US")} items`);
 }
-
-console.log(
-  `[paginated-feed] development: reads are public; the ingest needs a key. Send\n  Authorization: Bearer ${DEV_API_KEY}\n(the development key, every scope, refused outside ENVIRONMENT=development)`,
-);
+if (!underRootDev) {
+  log(`development: reads are public; the ingest needs Authorization: Bearer ${DEV_API_KEY}`);
+}
 
 // Development accepts the development key and the built-in dev cursor secret (see src/config.ts).
-const args = [
-  "dev",
-  "--var",
-  "ENVIRONMENT:development",
-  ...process.argv.slice(2).filter((arg) => arg !== "--"),
-];
-const child = spawn(process.execPath, [wranglerBin, ...args], {
-  cwd: packageDir,
-  stdio: "inherit",
-});
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => child.kill(signal));
-}
-child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));
+runWrangler(
+  [
+    "dev",
+    "--var",
+    "ENVIRONMENT:development",
+    ...process.argv.slice(2).filter((arg) => arg !== "--"),
+  ],
+  packageDir,
+);
