@@ -5,6 +5,7 @@ import {
   HttpProblem,
   limitedChunks,
   withDeadline,
+  withTraceparent,
 } from "@edge-async/http";
 import { breakerFor } from "./breakers.ts";
 import type { Config } from "./config.ts";
@@ -42,7 +43,8 @@ export async function proxyOnce(
     remainingMs(signal) ?? Number.POSITIVE_INFINITY,
     config.defaultTimeoutMs,
   );
-  const outgoing = withDeadline(undefined, budgetMs);
+  // The request id (traceparent) and what is left of the budget go with the proxied fetch.
+  const outgoing = withDeadline(withTraceparent(), budgetMs);
   try {
     upstream = await withTimeout(
       (attemptSignal) =>

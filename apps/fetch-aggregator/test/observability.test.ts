@@ -116,6 +116,18 @@ describe("observability", () => {
     expect(sent?.parentId).toBe(parseTraceparent(response.headers.get("traceparent"))?.parentId);
   });
 
+  it("the proxy passes the request id on as well", async () => {
+    const url = `http://upstream.test/echo/${uniqueKey("proxy-trace")}`;
+    const response = await app.request(
+      `/v1/proxy?url=${encodeURIComponent(url)}`,
+      { headers: { ...DEV_AUTH, traceparent: TRACEPARENT } },
+      env,
+    );
+    expect(response.status).toBe(200);
+    const echoed = (await response.json()) as { headers: Record<string, string> };
+    expect(parseTraceparent(echoed.headers.traceparent)?.traceId).toBe(TRACE_ID);
+  });
+
   it("writes one upstream data point per call: origin, outcome, duration, attempts, status, cached", async () => {
     const dataset = recordingDataset();
     const key = uniqueKey("metric");
