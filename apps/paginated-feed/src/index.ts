@@ -14,6 +14,7 @@ import { benchRoutes } from "./routes/bench-routes.ts";
 import { changesRoutes } from "./routes/changes.ts";
 import { itemRoutes } from "./routes/items.ts";
 import { searchRoutes } from "./routes/search.ts";
+import { syndicationRoutes } from "./routes/syndication.ts";
 
 // Security headers, CORS from CORS_ORIGINS (none by default), and the config parsed once per
 // isolate for both prefixes.
@@ -24,6 +25,7 @@ app.use("/v1/items/export", pageMetrics("export"));
 app.route("/v1/items", itemRoutes);
 app.route("/v1/items", changesRoutes);
 app.route("/v1/items", searchRoutes);
+app.route("/v1", syndicationRoutes);
 app.route("/__bench", benchRoutes);
 
 serviceRoutes(
@@ -35,6 +37,10 @@ serviceRoutes(
       "A D1 feed served newest first by signed keyset cursors (`nextCursor`, `Link` headers, ETags), with an idempotent batch ingest and a streaming NDJSON export. Errors are RFC 9457 problem+json. Reads are public unless FEED_READS_PRIVATE is true (then they need feed:read); the ingest needs feed:write: send `Authorization: Bearer <API key>`.",
     tags: [
       { name: "items", description: "The feed: listing, ingest, export and single items" },
+      {
+        name: "syndication",
+        description: "The feed for feed readers: JSON Feed 1.1 and Atom, paged, with ETags",
+      },
       {
         name: "bench",
         description:

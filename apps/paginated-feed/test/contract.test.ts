@@ -74,6 +74,24 @@ const cases: [string, number, () => Promise<Response>][] = [
   ],
   ["GET /v1/items/search", 400, () => api("/v1/items/search?q=%20")],
   ["GET /v1/items/search", 503, () => fetchWith("/v1/items/search?q=item", noSecret)],
+  ["GET /v1/feed.json", 200, () => api("/v1/feed.json?limit=2&topic=rust")],
+  [
+    "GET /v1/feed.json",
+    304,
+    async () =>
+      api("/v1/feed.json", { headers: { "if-none-match": await etagOf("/v1/feed.json") } }),
+  ],
+  ["GET /v1/feed.json", 400, () => api("/v1/feed.json?limit=0")],
+  ["GET /v1/feed.json", 503, () => fetchWith("/v1/feed.json", noSecret)],
+  ["GET /v1/feed.atom", 200, () => api("/v1/feed.atom?limit=2&topic=rust")],
+  [
+    "GET /v1/feed.atom",
+    304,
+    async () =>
+      api("/v1/feed.atom", { headers: { "if-none-match": await etagOf("/v1/feed.atom") } }),
+  ],
+  ["GET /v1/feed.atom", 400, () => api("/v1/feed.atom?limit=0")],
+  ["GET /v1/feed.atom", 503, () => fetchWith("/v1/feed.atom", noSecret)],
   ["GET /v1/items/changes", 200, () => api("/v1/items/changes?limit=2")],
   ["GET /v1/items/changes", 400, () => api("/v1/items/changes?since=not-a-token")],
   ["GET /v1/items/changes", 503, () => fetchWith("/v1/items/changes", noSecret)],
