@@ -23,9 +23,54 @@ const encoder = new TextEncoder();
  */
 export type RawItemRow = readonly unknown[];
 
-const quote = JSON.stringify;
-const iso = (ms: unknown) => new Date(ms as number).toISOString();
+// Characters JSON.stringify would escape or replace: quotes, backslashes, controls, surrogates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these controls.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** `JSON.stringify(text)`; most stored text needs no escaping, which a regular expression tells. */
+const quote = (text: unknown) =>
+  typeof text === "string" && !NEEDS_ESCAPE.test(text) ? `"${text}"` : JSON.stringify(text);
 const nullable = (value: unknown) => (value === null ? "null" : quote(value));
+
+const DAY = 86_400_000;
+// toISOString is four-digit-year "YYYY-MM-DDTHH:mm:ss.sssZ" only within 0000-9999 (what the API
+// stores); outside, it is left to do.
+const FIRST_INSTANT = Date.parse("0000-01-01T00:00:00.000Z");
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+const dayPrefixes = new Map<number, string>();
+const two = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+const three = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(ms).toISOString()`, with the date part ("YYYY-MM-DDT") computed once per day: three
+ * times per item, Date formatting was the largest single cost of the export.
+ */
+let lastMs = Number.NaN;
+let lastIso = "";
+
+function iso(value: unknown): string {
+  const ms = value as number;
+  // createdAt and updatedAt are often equal, and a batch's rows share them.
+  if (ms === lastMs) return lastIso;
+  lastIso = formatIso(ms);
+  lastMs = ms;
+  return lastIso;
+}
+
+function formatIso(ms: number): string {
+  if (!Number.isInteger(ms) || ms < FIRST_INSTANT || ms > LAST_INSTANT) {
+    return new Date(ms).toISOString();
+  }
+  const day = Math.floor(ms / DAY);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 4096) dayPrefixes.clear();
+    prefix = new Date(day * DAY).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  const rest = ms - day * DAY;
+  const seconds = Math.floor(rest / 1000);
+  return `${prefix}${two(Math.floor(seconds / 3600))}:${two(Math.floor(seconds / 60) % 60)}:${two(seconds % 60)}.${three(rest % 1000)}Z`;
+}
 
 /**
  * One export line: exactly `JSON.stringify(toFeedItem(row)) + "\n"`, written field by field from
@@ -34,6 +79,31 @@ const nullable = (value: unknown) => (value === null ? "null" : quote(value));
  */
 export function itemLine(row: RawItemRow): string {
   return `{"id":${row[0]},"externalKey":${quote(row[1])},"topic":${quote(row[2])},"title":${quote(row[3])},"url":${quote(row[4])},"author":${nullable(row[5])},"summary":${nullable(row[6])},"publishedAt":"${iso(row[7])}","createdAt":"${iso(row[8])}","updatedAt":"${iso(row[9])}"}\n`;
+}
+
+/**
+ * One page's lines, UTF-8 encoded line by line into one buffer: concatenating a page into one
+ * string and encoding that cost more, as the engine first flattens the concatenated string.
+ */
+class PageBytes {
+  #buffer = new Uint8Array(512 * 1024);
+  #length = 0;
+
+  write(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.#buffer.length - this.#length < line.length * 3) {
+      const grown = new Uint8Array(
+        Math.max(this.#buffer.length * 2, this.#length + line.length * 3),
+      );
+      grown.set(this.#buffer.subarray(0, this.#length));
+      this.#buffer = grown;
+    }
+    this.#length += encoder.encodeInto(line, this.#buffer.subarray(this.#length)).written;
+  }
+
+  done(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
 }
 
 /** Up to `limit` raw rows after `after` in feed order, within its snapshot. */
@@ -84,39 +154,39 @@ export async function exportStream(
   let count = from?.count ?? 0;
   let position: WalkPosition | undefined;
 
-  async function page(): Promise<{ text: string; last: boolean }> {
+  async function page(): Promise<{ bytes: Uint8Array; last: boolean }> {
     position ??= await startingPosition(feedDb(d1), from);
     const rows = await rawPage(d1, filters, position, EXPORT_PAGE_SIZE);
-    let text = "";
+    const bytes = new PageBytes();
     for (const row of rows) {
-      text += itemLine(row);
+      bytes.write(itemLine(row));
       count += 1;
       if (every !== undefined && count % every === 0) {
         const at = { ...position, publishedAt: row[7] as number, id: row[0] as number };
         const checkpoint = await signer!.encode({ ...at, count, every }, filters);
-        text += `{"checkpoint":${quote(checkpoint)},"count":${count}}\n`;
+        bytes.write(`{"checkpoint":${quote(checkpoint)},"count":${count}}\n`);
       }
     }
     const lastRow = rows.at(-1);
     if (lastRow !== undefined) {
       position = { ...position, publishedAt: lastRow[7] as number, id: lastRow[0] as number };
     }
-    return { text, last: rows.length < EXPORT_PAGE_SIZE };
+    return { bytes: bytes.done(), last: rows.length < EXPORT_PAGE_SIZE };
   }
 
   // The page after the one the client is reading: D1 works on it while the bytes before it travel,
   // so the two overlap; never more than one page ahead, so a slow client still holds the export.
-  let ahead: Promise<{ text: string; last: boolean }> | undefined;
+  let ahead: Promise<{ bytes: Uint8Array; last: boolean }> | undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
         // between them, before asking for another page and before writing the one just read.
         signal.throwIfAborted();
-        const { text, last } = await (ahead ?? page());
+        const { bytes, last } = await (ahead ?? page());
         ahead = undefined;
         signal.throwIfAborted();
-        if (text.length > 0) controller.enqueue(encoder.encode(text));
+        if (bytes.byteLength > 0) controller.enqueue(bytes);
         if (last) {
           controller.close();
           return;
