@@ -6,8 +6,11 @@
 // when offline). The command after `--` is wrangler's arguments, or any command when it does not
 // start with a wrangler subcommand (a wrapper that runs wrangler itself, with this environment).
 //
-//   node ../../scripts/dev-worker.mjs <name> [--migrate] [--key] -- dev [wrangler args...]
+//   node ../../scripts/dev-worker.mjs <name> [--migrate] [--key] [--after URL] -- dev [args...]
 //   node ../../scripts/dev-worker.mjs <name> -- node scripts/wrapper.ts wrangler dev ...
+//
+// --after URL waits until URL/healthz answers: a worker whose service binding targets another
+// starts once that one is registered, so it prints its bindings once, connected.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -19,6 +22,8 @@ export function devEnv(extra = {}) {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    // The banner's update notice would ask to move off the version the workspace pins.
+    WRANGLER_HIDE_BANNER: "true",
     ...extra,
   };
 }
@@ -98,6 +103,21 @@ export function runWrangler(args, cwd) {
   child.on("exit", (code) => process.exit(stopping ? 0 : (code ?? 1)));
 }
 
+/** Resolves once `url`/healthz answers 200 (one request at a time; wrangler holds it until ready). */
+export async function waitHealthy(url) {
+  for (;;) {
+    const ok = await fetch(new URL("/healthz", url)).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.status === 200;
+      },
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 if (import.meta.main) {
   const separator = process.argv.indexOf("--");
   const own = process.argv.slice(2, separator === -1 ? undefined : separator);
@@ -105,6 +125,8 @@ if (import.meta.main) {
   const [name = "worker"] = own;
   const cwd = process.cwd();
   if (own.includes("--migrate")) await migrateLocal(name, cwd);
+  const after = own.indexOf("--after");
+  if (after !== -1) await waitHealthy(own[after + 1]);
   if (own.includes("--key") && !underRootDev) {
     console.log(`[${name}] development key: Authorization: Bearer ${await devApiKey(cwd)}`);
   }
