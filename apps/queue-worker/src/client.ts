@@ -238,6 +238,103 @@ export interface JobRun {
 }
 
 /**
+ * Which `dead`/`cancelled` jobs {@link QueueClient.retryMany} puts back: `error` is a
+ * case-sensitive substring of the last error; `from` (inclusive) and `to` (exclusive) are RFC 3339
+ * times bounding `finishedAt`; `status` defaults to both; `limit` 1-1 000, default 100.
+ *
+ * @example
+ * ```ts
+ * const filter: RetryFilter = { type: "fetch", error: "503", from: "2026-11-29T00:00:00Z" };
+ * ```
+ */
+export interface RetryFilter {
+  type?: JobTypeName;
+  error?: string;
+  from?: string;
+  to?: string;
+  status?: ("dead" | "cancelled")[];
+  limit?: number;
+}
+
+/**
+ * What {@link QueueClient.retryMany} put back: how many, their ids, and whether more match (the
+ * same call again takes them).
+ *
+ * @example
+ * ```ts
+ * let result: RetryManyResult;
+ * do result = await queue.retryMany({ status: ["dead"] }); while (result.hasMore);
+ * ```
+ */
+export interface RetryManyResult {
+  retried: number;
+  ids: string[];
+  hasMore: boolean;
+}
+
+/**
+ * Verifies the `Webhook-Signature` header of a completion callback: `t=<unix seconds>,v1=<hex>`,
+ * where `v1` is the HMAC-SHA256 of `"<t>.<body>"` under the worker's `CALLBACK_SECRET` (Stripe's
+ * scheme). Uses WebCrypto (`crypto.subtle.verify`, which compares in constant time), so it runs
+ * in Workers, browsers, Deno and Node 20+. Resolves `false`, never throws, for a malformed header,
+ * a timestamp more than `toleranceSeconds` from `now` (a replay), or a wrong signature; any of
+ * several `v1` entries may match (secret rotation).
+ *
+ * @param body the raw request body, exactly as received (verify before parsing it)
+ * @param header the `Webhook-Signature` header's value (`null` when absent)
+ * @param secret the worker's `CALLBACK_SECRET`
+ * @param options `toleranceSeconds` (default 300); `now` in epoch milliseconds (default now)
+ * @returns whether the body was signed with `secret` within the tolerance
+ * @example
+ * ```ts
+ * import { verifyCallbackSignature } from "@edge-async/queue-worker/client";
+ * export default {
+ *   async fetch(request: Request, env: { CALLBACK_SECRET: string }) {
+ *     const body = await request.text();
+ *     const header = request.headers.get("webhook-signature");
+ *     if (!(await verifyCallbackSignature(body, header, env.CALLBACK_SECRET))) {
+ *       return new Response("bad signature", { status: 400 });
+ *     }
+ *     const job = JSON.parse(body) as Job;
+ *     console.log(job.id, job.status);
+ *     return new Response(null, { status: 204 });
+ *   },
+ * };
+ * ```
+ */
+export async function verifyCallbackSignature(
+  body: string,
+  header: string | null | undefined,
+  secret: string,
+  options: { toleranceSeconds?: number; now?: number } = {},
+): Promise<boolean> {
+  const parts = (header ?? "").split(",").map((part) => part.trim().split("="));
+  const timestamps = parts.filter(([name]) => name === "t").map(([, value]) => value ?? "");
+  const signatures = parts.filter(([name]) => name === "v1").map(([, value]) => value ?? "");
+  const [t] = timestamps;
+  if (timestamps.length !== 1 || t === undefined || !/^\d{1,12}$/.test(t)) return false;
+  const nowSeconds = (options.now ?? Date.now()) / 1000;
+  if (Math.abs(nowSeconds - Number(t)) > (options.toleranceSeconds ?? 300)) return false;
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  const signed = encoder.encode(`${t}.${body}`);
+  for (const signature of signatures) {
+    if (!/^[0-9a-f]{64}$/.test(signature)) continue;
+    const bytes = new Uint8Array(32);
+    for (let i = 0; i < 32; i += 1)
+      bytes[i] = Number.parseInt(signature.slice(i * 2, i * 2 + 2), 16);
+    if (await crypto.subtle.verify("HMAC", key, bytes, signed)) return true;
+  }
+  return false;
+}
+
+/**
  * Every run of a job, oldest first; a retried job keeps its old runs.
  *
  * @example
@@ -337,6 +434,13 @@ export interface QueueClient {
   retry(id: string, options?: CallOptions): Promise<Job>;
   /** A job's runs ledger (`GET /v1/jobs/{id}/runs`, scope `jobs:read`; another key's is a 404). */
   runs(id: string, options?: CallOptions): Promise<JobRunList>;
+  /**
+   * Retries the key's `dead`/`cancelled` jobs matching `filter` (`POST /v1/jobs/retry`, scope
+   * `jobs:write`), at most `limit` (default 100, up to 1 000); call again while `hasMore`.
+   */
+  retryMany(filter: RetryFilter, options?: CallOptions): Promise<RetryManyResult>;
+  /** Deletes a finished job and its runs (`DELETE /v1/jobs/{id}`); an unfinished one is a 409. */
+  deleteJob(id: string, options?: CallOptions): Promise<void>;
   /** One page of the key's jobs (`GET /v1/jobs`, scope `jobs:read`); `limit` 1-100, default 20. */
   page(
     query?: JobFilters & { limit?: number; cursor?: string },
@@ -452,6 +556,22 @@ export function createQueueClient(options: ClientOptions): QueueClient {
         path: `v1/jobs/${encodeURIComponent(id)}/runs`,
         ...call(callOptions),
       }),
+
+    retryMany: (filter, callOptions) =>
+      caller.json<RetryManyResult>({
+        method: "POST",
+        path: "v1/jobs/retry",
+        body: filter,
+        ...call(callOptions),
+      }),
+
+    async deleteJob(id, callOptions) {
+      await caller.send({
+        method: "DELETE",
+        path: `v1/jobs/${encodeURIComponent(id)}`,
+        ...call(callOptions),
+      });
+    },
 
     page: (query = {}, callOptions) =>
       caller.json<JobPage>({ path: "v1/jobs", query: { ...query }, ...call(callOptions) }),

@@ -1,0 +1,150 @@
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_QUEUE_DELAY_SECONDS } from "../src/backoff.ts";
+import { database } from "../src/db/database.ts";
+import { sendDueParkedJobs } from "../src/parked.ts";
+import { api, getJob } from "./fixtures/jobs.ts";
+
+// Delays: delaySeconds up to the queue's 24 hours, or runAt at any distance. A job due beyond the
+// queue's longest delay is parked in D1 with no message; the cron sends it once it falls within
+// that delay, exactly once even when two crons overlap.
+
+const DAY_MS = 86_400_000;
+const enqueue = (json: object) =>
+  api("/v1/jobs", { method: "POST", json: { type: "simulate", payload: {}, ...json } });
+
+function catchSendBatches() {
+  return vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function problemOf(response: Response) {
+  expect(response.status).toBe(400);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  return (await response.json()) as { errors: { pointer: string; detail: string }[] };
+}
+
+describe("delays", () => {
+  it("takes delaySeconds up to 24 hours and sends the message with that delay", async () => {
+    expect(MAX_QUEUE_DELAY_SECONDS).toBe(86_400);
+    const sendBatch = catchSendBatches();
+    const response = await enqueue({ delaySeconds: 86_400 });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    expect(sendBatch).toHaveBeenCalledTimes(1);
+    expect(sendBatch.mock.calls[0]?.[0]).toEqual([
+      expect.objectContaining({
+        body: expect.objectContaining({ jobId: id }),
+        delaySeconds: 86_400,
+      }),
+    ]);
+    expect((await getJob(id)).parked).toBe(false);
+  });
+
+  it("refuses delaySeconds past 24 hours, runAt with delaySeconds, and a malformed runAt", async () => {
+    const tooLong = await problemOf(await enqueue({ delaySeconds: 86_401 }));
+    expect(tooLong.errors[0]?.pointer).toBe("/delaySeconds");
+    const both = await problemOf(
+      await enqueue({ delaySeconds: 5, runAt: new Date(Date.now() + 60_000).toISOString() }),
+    );
+    expect(both.errors[0]).toMatchObject({
+      pointer: "/runAt",
+      detail: expect.stringContaining("exclude"),
+    });
+    for (const runAt of [
+      "tomorrow",
+      "2026-12-01T09:00:00",
+      "2026-13-01T09:00:00Z",
+      1_700_000_000,
+    ]) {
+      const bad = await problemOf(await enqueue({ runAt }));
+      expect(bad.errors[0]?.pointer).toBe("/runAt");
+    }
+    const inBatch = await api("/v1/jobs/batch", {
+      method: "POST",
+      json: {
+        jobs: [
+          { type: "simulate", payload: {} },
+          { type: "simulate", payload: {}, delaySeconds: 1, runAt: "2030-01-01T00:00:00Z" },
+        ],
+      },
+    });
+    expect((await problemOf(inBatch)).errors[0]?.pointer).toBe("/jobs/1/runAt");
+  });
+
+  it("sends a runAt within 24 hours with the delay left", async () => {
+    const sendBatch = catchSendBatches();
+    const runAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    const response = await enqueue({ runAt });
+    expect(response.status).toBe(202);
+    const delay = [...(sendBatch.mock.calls[0]?.[0] ?? [])][0]?.delaySeconds ?? 0;
+    expect(delay).toBeGreaterThan(3 * 3_600 - 60);
+    expect(delay).toBeLessThanOrEqual(3 * 3_600);
+  });
+
+  it("parks a job due beyond 24 hours, then the cron sends it once it is within reach", async () => {
+    const sendBatch = catchSendBatches();
+    const runAt = Date.now() + 3 * DAY_MS;
+    const response = await enqueue({ runAt: new Date(runAt).toISOString() });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    // Stored queued with its runAt; no message was sent.
+    expect(sendBatch).not.toHaveBeenCalled();
+    expect(await getJob(id)).toMatchObject({ status: "queued", parked: true, runAt });
+    const view = (await (await api(`/v1/jobs/${id}`)).json()) as { runAt: string };
+    expect(view.runAt).toBe(new Date(runAt).toISOString());
+
+    const db = database(env.DB);
+    // A day and a half ahead: still beyond the queue's reach.
+    await sendDueParkedJobs(env, db, { now: runAt - 1.5 * DAY_MS });
+    expect(sentIds(sendBatch)).not.toContain(id);
+    // Twenty hours ahead: sent, with the twenty hours as its delay.
+    const now = runAt - 20 * 3_600_000;
+    await sendDueParkedJobs(env, db, { now });
+    const message = sendBatch.mock.calls
+      .flatMap((call) => [...call[0]])
+      .find((entry) => (entry.body as { jobId: string }).jobId === id);
+    expect(message?.delaySeconds).toBe(20 * 3_600);
+    expect(await getJob(id)).toMatchObject({ status: "queued", parked: false });
+    // A later cron does not send it again.
+    await sendDueParkedJobs(env, db, { now: now + 60_000 });
+    expect(sentIds(sendBatch).filter((sent) => sent === id)).toHaveLength(1);
+  });
+
+  it("two crons at once send each parked job exactly once", async () => {
+    const sendBatch = catchSendBatches();
+    const runAt = Date.now() + 2 * DAY_MS;
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const response = await enqueue({ runAt: new Date(runAt + i).toISOString() });
+      ids.push(((await response.json()) as { id: string }).id);
+    }
+    const db = database(env.DB);
+    const now = runAt - 3_600_000;
+    await Promise.all([
+      sendDueParkedJobs(env, db, { now }),
+      sendDueParkedJobs(env, db, { now }),
+      sendDueParkedJobs(env, db, { now }),
+    ]);
+    const sent = sentIds(sendBatch).filter((id) => ids.includes(id));
+    expect(sent.sort()).toEqual([...ids].sort());
+  });
+
+  it("parks the job again when the send fails, for the next cron", async () => {
+    const runAt = Date.now() + 2 * DAY_MS;
+    const response = await enqueue({ runAt: new Date(runAt).toISOString() });
+    const { id } = (await response.json()) as { id: string };
+    vi.spyOn(env.JOBS, "sendBatch").mockRejectedValue(new Error("queue down"));
+    await sendDueParkedJobs(env, database(env.DB), { now: runAt - 3_600_000 });
+    expect((await getJob(id)).parked).toBe(true);
+  });
+});
+
+function sentIds(sendBatch: ReturnType<typeof catchSendBatches>): string[] {
+  return sendBatch.mock.calls.flatMap((call) =>
+    [...call[0]].map((entry) => (entry.body as { jobId: string }).jobId),
+  );
+}
