@@ -278,18 +278,28 @@ try {
   const { cursor } = JSON.parse(
     (await timed(`${base}/__bench/cursor-at?offset=${DEPTH}`)).body,
   ) as { cursor: string };
+  // The deep page's prevCursor: walking back from it reads the page before, just as deep.
+  const { prevCursor } = JSON.parse(
+    (await timed(`${base}/v1/items?limit=${PAGE_SIZE}&cursor=${cursor}`)).body,
+  ) as { prevCursor: string };
   const urls = {
     keysetFirst: `${base}/v1/items?limit=${PAGE_SIZE}`,
     keysetDeep: `${base}/v1/items?limit=${PAGE_SIZE}&cursor=${cursor}`,
     offsetFirst: `${base}/__bench/offset-page?limit=${PAGE_SIZE}&offset=0`,
     offsetDeep: `${base}/__bench/offset-page?limit=${PAGE_SIZE}&offset=${DEPTH}`,
+    keysetBackDeep: `${base}/v1/items?limit=${PAGE_SIZE}&cursor=${prevCursor}`,
   };
   // Both methods must return the same rows, or the comparison means nothing.
-  const [kf, kd, of, od] = await Promise.all(Object.values(urls).map((url) => timed(url)));
+  const [kf, kd, of, od, kb] = await Promise.all(Object.values(urls).map((url) => timed(url)));
   if (JSON.stringify(ids(kf!.body)) !== JSON.stringify(ids(of!.body)))
     throw new Error("first pages differ");
   if (JSON.stringify(ids(kd!.body)) !== JSON.stringify(ids(od!.body)))
     throw new Error("deep pages differ");
+  const before = await timed(
+    `${base}/__bench/offset-page?limit=${PAGE_SIZE}&offset=${DEPTH - PAGE_SIZE}`,
+  );
+  if (JSON.stringify(ids(kb!.body)) !== JSON.stringify(ids(before.body)))
+    throw new Error("the backward deep page differs from the page before the deep one");
 
   const rowsRead = JSON.parse(
     (await timed(`${base}/__bench/rows-read?offset=${DEPTH}&limit=${PAGE_SIZE}`)).body,
@@ -300,6 +310,7 @@ try {
     keysetDeep: [],
     offsetFirst: [],
     offsetDeep: [],
+    keysetBackDeep: [],
   };
   for (let round = 0; round < WARMUP + ROUNDS; round++) {
     // Interleaved, one request at a time, so all four see the same machine state.
@@ -361,6 +372,21 @@ try {
       "offsetDeep",
       ratioOf(median(samples.offsetDeep), oFirst, "of first"),
     ),
+  );
+  console.log(
+    row(
+      `keyset backward, ${deep} deep`,
+      "keysetBackDeep",
+      ratioOf(median(samples.keysetBackDeep), median(samples.keysetDeep), "of forward deep"),
+    ),
+  );
+  const backP95 = ratioOf(
+    percentile(samples.keysetBackDeep, 95),
+    percentile(samples.keysetDeep, 95),
+    "(p95)",
+  );
+  console.log(
+    `| ${"deep page: backward / forward".padEnd(34)} | ${" ".repeat(9)} | ${" ".repeat(8)} | ${backP95.padStart(22)} | ${" ".repeat(9)} |`,
   );
   const slower = ratioOf(median(samples.offsetDeep), median(samples.keysetDeep), "slower");
   const moreRows = `${Math.round(rowsRead.offsetDeep / rowsRead.keysetDeep)}x`;

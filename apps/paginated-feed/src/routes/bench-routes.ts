@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { feedItem } from "../contract.ts";
 import { feedCursors } from "../cursor.ts";
-import { feedDb, selectPage } from "../db/feed-store.ts";
+import { feedDb, selectPage, selectPageBefore } from "../db/feed-store.ts";
 import { items } from "../db/schema.ts";
 import type { App } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
@@ -108,6 +108,7 @@ const rowsRead = secureRoute({
       z.strictObject({
         keysetFirst: count,
         keysetDeep: count,
+        keysetBackDeep: count.meta({ description: "The page before the deep one, walked back" }),
         offsetFirst: count,
         offsetDeep: count,
       }),
@@ -196,6 +197,7 @@ export const benchRoutes = createApi<App>()
       {
         keysetFirst: await rowsReadBy(c.env.DB, selectPage(db, {}, undefined, limit + 1)),
         keysetDeep: await rowsReadBy(c.env.DB, selectPage(db, {}, position, limit + 1)),
+        keysetBackDeep: await rowsReadBy(c.env.DB, selectPageBefore(db, {}, position, limit + 1)),
         offsetFirst: await rowsReadBy(c.env.DB, byOffset(0)),
         offsetDeep: await rowsReadBy(c.env.DB, byOffset(offset)),
       },
