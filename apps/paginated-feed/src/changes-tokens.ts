@@ -30,12 +30,15 @@ const checkpointSchema = z.tuple([
  * The codec's 400 names `cursor`; these tokens travel as other parameters, so the problem names
  * the one the caller sent.
  */
-async function naming<T>(parameter: string, decode: () => Promise<T>): Promise<T> {
+async function naming<T>(parameter: string, source: string, decode: () => Promise<T>): Promise<T> {
   try {
     return await decode();
   } catch (error) {
     if (!(error instanceof HttpProblem) || error.status !== 400) throw error;
-    const why = String(error.details.detail ?? "").replace(/^The cursor/, "It");
+    const why = String(error.details.detail ?? "")
+      .replace(/^The cursor/, "It")
+      .replace("the nextCursor of a previous page", source)
+      .replace("without a cursor", `without ${parameter}`);
     const detail = `${parameter} is not a token this feed signed as is. ${why}`.trim();
     throw new HttpProblem(400, "invalid-cursor", "Invalid cursor", {
       detail,
@@ -62,7 +65,12 @@ export function changeTokens(config: Config) {
   });
   return {
     encode: (seq: number) => codec.encode([seq], {}),
-    decode: (token: string) => naming("since", async () => (await codec.decode(token, {}))[0]),
+    decode: (token: string) =>
+      naming(
+        "since",
+        "the nextToken of a previous call",
+        async () => (await codec.decode(token, {}))[0],
+      ),
   };
 }
 
@@ -85,7 +93,7 @@ export function exportCheckpoints(config: Config) {
     encode: (at: ExportCheckpoint, filters: ParsedFilters) =>
       codec.encode([at.publishedAt, at.id, at.snapshotMaxId, at.count, at.every], bound(filters)),
     decode: (token: string, filters: ParsedFilters): Promise<ExportCheckpoint> =>
-      naming("resume", async () => {
+      naming("resume", "the checkpoint of a checkpoint line", async () => {
         const [publishedAt, id, snapshotMaxId, count, every] = await codec.decode(
           token,
           bound(filters),
