@@ -100,6 +100,9 @@ export const jobs = sqliteTable(
     index("jobs_parked_run_at").on(table.parked, table.runAt),
     index("jobs_finished_at").on(table.finishedAt),
     index("jobs_callback_due").on(table.callbackStatus, table.callbackNextAt),
+    // The heartbeat's renewal of an invocation's runs: reads only those rows, however many jobs
+    // other invocations run.
+    index("jobs_run_token").on(table.runToken),
     check(
       "jobs_status_valid",
       sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled')`,

@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_run_token` ON `jobs` (`run_token`);
