@@ -85,6 +85,17 @@ describe("bookmarks through writes, cursors and headers", () => {
     expect(sessions).toEqual(["first-primary"]);
   });
 
+  it("a delete answers its bookmark too, from a first-primary session", async () => {
+    const { sessions, send } = recordingWorker();
+    const write = await send("/v1/items", post({ items: [makeItem(T0)] }));
+    const [{ id }] = (await json<{ items: { id: number }[] }>(write)).items as [{ id: number }];
+    sessions.length = 0;
+    const response = await send(`/v1/items/${id}`, { method: "DELETE", headers: bearer("writer") });
+    expect(response.status).toBe(204);
+    expect(response.headers.get(BOOKMARK_HEADER)).toMatch(BOOKMARK_PATTERN);
+    expect(sessions).toEqual(["first-primary"]);
+  });
+
   it("a walk starts unconstrained and opens each next page at the bookmark its cursor carries", async () => {
     const { sessions, send } = recordingWorker();
     await send("/v1/items", post({ items: [0, 1, 2, 3, 4].map((i) => makeItem(T0 + i)) }));

@@ -11,6 +11,7 @@ import { changeTokens } from "../changes-tokens.ts";
 import { itemParams } from "../contract.ts";
 import { deleteItem, readChanges, type StoredChange } from "../db/changes.ts";
 import { feedDb } from "../db/feed-store.ts";
+import { BOOKMARK_HEADER, bookmarkResponseHeader, writeSession } from "../db/session.ts";
 import type { App } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit, writeLimit } from "../limits.ts";
@@ -59,7 +60,7 @@ const removeItem = secureRoute({
   middleware: [writeLimit] as const,
   request: { params: itemParams },
   responses: {
-    204: { description: "Deleted; no body" },
+    204: { description: "Deleted; no body", headers: bookmarkResponseHeader },
     ...problemResponses({
       400: "The id is not a positive integer",
       401: "No valid credentials were sent",
@@ -99,7 +100,9 @@ export const changesRoutes = createApi<App>()
     const { id } = c.req.valid("param");
     const { principal } = c.var;
     const writer = { id: principal.id, overwritesAny: hasScope(principal, "feed:admin") };
-    const refusal = await deleteItem(feedDb(c.env.DB), id, writer);
+    // On the primary, so the answer's bookmark covers the delete (read-your-writes).
+    const session = writeSession(c.env.DB);
+    const refusal = await deleteItem(session.db, id, writer);
     if (refusal === "not-found") {
       throw new HttpProblem(404, "item-not-found", "Item not found", {
         detail: `There is no item with id ${id}.`,
@@ -112,6 +115,8 @@ export const changesRoutes = createApi<App>()
         headers: { "cache-control": "no-store" },
       });
     }
+    const bookmark = session.bookmark();
+    if (bookmark !== null) c.header(BOOKMARK_HEADER, bookmark);
     return c.body(null, 204);
   });
 
