@@ -14,10 +14,20 @@ const T0 = Date.parse("2026-11-01T00:00:00Z");
 
 const anyText = anyTextOf(24);
 const urlText = urlTextOf(["rust", "export"]);
-const queryKey = fc.oneof(fc.constantFrom("limit", "cursor", "topic", "since", "until"), urlText);
+const queryKey = fc.oneof(
+  fc.constantFrom("limit", "cursor", "topic", "since", "until", "count"),
+  urlText,
+);
 const queryValue = fc.oneof(
   urlText,
-  fc.constantFrom("5", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00", "rust", "x".repeat(5000)),
+  fc.constantFrom(
+    "5",
+    "2026-11-01T00:00:00Z",
+    "2026-11-01T00:00:00",
+    "rust",
+    "estimate",
+    "x".repeat(5000),
+  ),
 );
 const search = fc
   .array(fc.tuple(queryKey, fc.option(queryValue, { nil: undefined })), { maxLength: 5 })
@@ -171,8 +181,9 @@ describe("HTTP fuzz (paginated-feed)", { timeout: 30_000 }, () => {
     const query = fc.oneof(search, mutatedCursor);
     const path = fc.constantFrom("/v1/items", "/v1/items/export");
     await fc.assert(
-      fc.asyncProperty(path, query, headerValue, async (route, q, tag) => {
-        await probe(() => api(`${route}?${q}`, { headers: { "if-none-match": tag } }));
+      fc.asyncProperty(path, query, headerValue, headerValue, async (route, q, tag, bookmark) => {
+        const headers = { "if-none-match": tag, "x-d1-bookmark": bookmark };
+        await probe(() => api(`${route}?${q}`, { headers }));
       }),
       { numRuns: 120 },
     );
