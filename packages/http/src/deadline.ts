@@ -85,7 +85,8 @@ export function requestDeadline(options: RequestDeadlineOptions = {}): Middlewar
         error.message,
       );
     }
-    if (signal.aborted && c.req.raw.headers.has(DEADLINE_HEADER)) {
+    // The header is digits by now; only a spent budget is refused (not a client already gone).
+    if (Number(c.req.raw.headers.get(DEADLINE_HEADER) ?? Number.NaN) === 0) {
       throw new HttpProblem(504, "deadline-exceeded", "Deadline exceeded", {
         detail: `${DEADLINE_HEADER} is 0: the caller's time budget ran out before the request arrived.`,
       });
