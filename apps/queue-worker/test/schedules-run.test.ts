@@ -1,6 +1,7 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, eq, like } from "drizzle-orm";
+import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/config.ts";
 import { jobs, type ScheduleRow, schedules } from "../src/db/schema.ts";
@@ -148,6 +149,40 @@ describe("a due run", () => {
     expect(await runOnce(db, closed, row, now)).toEqual({ claimed: true, inserted: undefined });
     expect(await jobsOf(id)).toEqual([]);
     expect((await stored(id)).nextRunAt).toBeGreaterThan(now);
+  });
+});
+
+describe("exactly once, whatever the interleaving", () => {
+  it("enqueues one job for a due time under any mix of overlapping ticks and stale replays", async () => {
+    sentMessages();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom("tick", "stale replay"), { minLength: 2, maxLength: 6 }),
+        async (callers) => {
+          const schedule = await createSchedule();
+          const now = Date.now();
+          const due = now - MINUTE;
+          const stale = await dueAt(schedule.id, due);
+          await Promise.all(
+            callers.map((caller) =>
+              caller === "tick"
+                ? runDueSchedules(env, db, config, { now })
+                : runOnce(db, config, stale, now),
+            ),
+          );
+          const made = await jobsOf(schedule.id);
+          expect(made.map((job) => job.idempotencyKey)).toEqual([
+            runIdempotencyKey(schedule.id, due),
+          ]);
+          expect(await stored(schedule.id)).toMatchObject({
+            lastRunAt: due,
+            lastJobId: made[0]!.id,
+            nextRunAt: nextRunAfter("* * * * *", "UTC", now),
+          });
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
 
