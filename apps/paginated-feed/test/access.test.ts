@@ -34,9 +34,12 @@ describe("the route table", () => {
       "GET /__bench/cursor-at feed:admin",
       "GET /__bench/offset-page feed:admin",
       "GET /__bench/rows-read feed:admin",
+      "GET /v1/feed.atom feed:read",
+      "GET /v1/feed.json feed:read",
       "GET /v1/items feed:read",
       "GET /v1/items/:id feed:read",
       "GET /v1/items/export feed:read",
+      "GET /v1/items/search feed:read",
       "POST /v1/items feed:write",
     ]);
   });

@@ -1,5 +1,6 @@
 // Local D1 (workerd's SQLite) must support what the search index relies on: FTS5 external-content
 // tables, bm25() and the triggers of migrations/0003_items_search.sql.
+import type { D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetItems } from "./helpers.ts";
@@ -81,5 +82,21 @@ describe("FTS5 in local D1", () => {
         .all<{ id: number }>();
     expect((await at("?")).results.map((row) => row.id)).toEqual([1, 2]);
     expect((await at("CAST(? AS INTEGER)")).results.map((row) => row.id)).toEqual([2]);
+  });
+
+  // The README's backup procedure: drop the triggers and the index, export (writes go on), then
+  // run the migration again, which recreates both and rebuilds the index from items.
+  it("drop, write, re-run the migration: the index holds every item again", async () => {
+    await insert(1, "before the drop", null);
+    await env.DB.exec(
+      "DROP TRIGGER items_search_insert; DROP TRIGGER items_search_delete; DROP TRIGGER items_search_update; DROP TABLE items_search",
+    );
+    await insert(2, "during the export", null);
+    const { TEST_MIGRATIONS } = env as unknown as { TEST_MIGRATIONS: D1Migration[] };
+    const migration = TEST_MIGRATIONS.find((entry) => entry.name.includes("items_search"))!;
+    for (const query of migration.queries) await env.DB.prepare(query).run();
+    expect((await matches('"the"')).map((row) => row.id)).toEqual([1, 2]);
+    await insert(3, "after the rebuild", null);
+    expect((await matches('"the"')).map((row) => row.id)).toEqual([1, 2, 3]);
   });
 });

@@ -22,10 +22,10 @@ const builder = new XMLBuilder({
   processEntities: false,
   tagValueProcessor: (_name, value) => escapeXml(String(value)),
   attributeValueProcessor: (_name, value) => escapeXml(String(value)),
-  // Without these, an attribute whose value is "true" would be written bare (`<category term/>`,
-  // not XML) and an empty element would lose its end tag in a way some readers misread.
+  // Otherwise an attribute whose value is "true" (a topic may be) is written bare, which is not
+  // XML: `<category term/>`.
   suppressBooleanAttributes: false,
-  suppressEmptyNode: false,
+  suppressEmptyNode: true,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
