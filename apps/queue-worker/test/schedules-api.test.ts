@@ -300,7 +300,7 @@ describe("ownership and scopes", () => {
   });
 
   it("an ingest schedule needs feed:write to create and to resume, as enqueueing one does", async () => {
-    const { alice, ingester } = await team();
+    const { alice, admin, ingester } = await team();
     const ingest = schedule({
       job: { type: "ingest", payload: { feedUrl: "https://feed.test/feed.json", topic: "news" } },
     });
@@ -314,6 +314,14 @@ describe("ownership and scopes", () => {
     expect(response.status).toBe(201);
     const id = await idOf(response);
     expect((await ingester(`/v1/schedules/${id}/pause`, { method: "POST" })).status).toBe(200);
+    // jobs:admin sees every schedule, but resuming an ingest one needs feed:write too.
+    const refusedResume = await admin(`/v1/schedules/${id}/resume`, { method: "POST" });
+    expect(refusedResume.status).toBe(403);
+    expect(await refusedResume.json()).toMatchObject({
+      scope: "feed:write",
+      errors: [{ pointer: "/job/type" }],
+    });
+    expect(await (await ingester(`/v1/schedules/${id}`)).json()).toMatchObject({ paused: true });
     expect((await ingester(`/v1/schedules/${id}/resume`, { method: "POST" })).status).toBe(200);
   });
 

@@ -225,7 +225,7 @@ export const scheduleRoutes = createApi<App>()
     const owner = visibleOwner(c.var.principal);
     const found = await findSchedule(db, id, owner);
     if (found === undefined) throw scheduleNotFound(id);
-    assertMayIngest(c.var.principal, [found.jobType], () => "");
+    assertMayIngest(c.var.principal, [found.jobType], () => "/job");
     if (!found.paused) return c.json(toScheduleView(found), 200);
     const now = Date.now();
     const next = nextRunAfter(found.cron, found.timezone, now);
