@@ -18,6 +18,7 @@ import {
 import type * as changesWire from "./changes-contract.ts";
 import type * as wire from "./contract.ts";
 import type * as searchWire from "./search.ts";
+import type * as feedWire from "./syndication/json-feed.ts";
 
 export type { CallOptions, ClientOptions, Problem } from "@edge-async/client";
 export { ApiError };
@@ -252,6 +253,53 @@ export interface SearchPage {
   hasMore: boolean;
 }
 
+/**
+ * The query of {@link FeedClient.jsonFeed} and {@link FeedClient.atomFeed}: a topic, page size
+ * (1..100, default 50) and the cursor from the previous page's next link.
+ *
+ * @example
+ * ```ts
+ * const query: SyndicationQuery = { topic: "rust", limit: 20 };
+ * ```
+ */
+export interface SyndicationQuery {
+  topic?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/**
+ * A JSON Feed 1.1 document as `GET /v1/feed.json` writes it.
+ *
+ * @example
+ * ```ts
+ * const feed: JsonFeed = await client.jsonFeed({ topic: "rust" });
+ * console.log(feed.items[0]?.title, feed.next_url ?? "last page");
+ * ```
+ */
+export interface JsonFeed {
+  version: "https://jsonfeed.org/version/1.1";
+  title: string;
+  home_page_url: string;
+  feed_url: string;
+  /** The next (older) page; absent on the last page. */
+  next_url?: string | undefined;
+  items: {
+    /** The item's URL in this API. */
+    id: string;
+    url: string;
+    title: string;
+    /** The summary, or the title when there is none. */
+    content_text: string;
+    summary?: string | undefined;
+    date_published: string;
+    date_modified: string;
+    authors?: { name: string }[] | undefined;
+    /** The item's topic. */
+    tags: string[];
+  }[];
+}
+
 // These plain types are what the packed .d.ts carries (no zod); each must stay equal to the
 // route declarations' shape in src/contract.ts, or typecheck fails here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -267,6 +315,7 @@ type ContractCheck = [
   Holds<Same<PageQuery, wire.PageQuery>>,
   Holds<Same<SearchQuery, searchWire.SearchInput>>,
   Holds<Same<SearchPage, searchWire.SearchResultPage>>,
+  Holds<Same<JsonFeed, feedWire.JsonFeed>>,
   Holds<Same<ChangesPage, changesWire.ChangesPage>>,
   Holds<Same<ChangesQuery, changesWire.ChangesQuery>>,
 ];
@@ -290,6 +339,10 @@ export interface FeedClient {
   ): AsyncIterableIterator<FeedItem>;
   /** One page of items whose title or summary hold every word of `query.q`, best first. */
   search(query: SearchQuery, options?: CallOptions): Promise<SearchPage>;
+  /** One page of the feed as JSON Feed 1.1, newest first; follow `next_url` for older items. */
+  jsonFeed(query?: SyndicationQuery, options?: CallOptions): Promise<JsonFeed>;
+  /** One page of the feed as an Atom document (the XML text), newest first. */
+  atomFeed(query?: SyndicationQuery, options?: CallOptions): Promise<string>;
   /** One item by id; 404 rejects with {@link ApiError}. */
   item(id: number, options?: CallOptions): Promise<FeedItem>;
   /** Stores up to 100 items, idempotent on externalKey; answers one result per item, in order. */
@@ -356,6 +409,13 @@ export function createFeedClient(options: ClientOptions): FeedClient {
 
     search: (query, call = {}) =>
       caller.json<SearchPage>({ ...call, path: "v1/items/search", query: { ...query } }),
+
+    jsonFeed: (query = {}, call = {}) =>
+      caller.json<JsonFeed>({ ...call, path: "v1/feed.json", query: { ...query } }),
+
+    async atomFeed(query = {}, call = {}) {
+      return (await caller.send({ ...call, path: "v1/feed.atom", query: { ...query } })).text();
+    },
 
     item: (id, call = {}) =>
       caller.json<FeedItem>({ ...call, path: `v1/items/${encodeURIComponent(id)}` }),
