@@ -96,7 +96,10 @@ describe("recording", () => {
     const { jobs } = (await answer.json()) as { jobs: { id: string; created: boolean }[] };
     expect(jobs.map((job) => job.created)).toEqual([true, true]);
     expect((await rowsWithKey(tag)).map((row) => row.id)).toEqual([jobs[0]?.id]);
-    expect(sentBodies(send)).toEqual(jobs.map((job) => ({ jobId: job.id })));
+    // Each message also carries the request's traceparent (its run logs under the same id).
+    expect(sentBodies(send)).toEqual(
+      jobs.map((job) => ({ jobId: job.id, traceparent: expect.stringMatching(/^00-/) })),
+    );
   });
 
   it("answers 503 outcome-unknown when neither the batch nor the read-back answers", async () => {
