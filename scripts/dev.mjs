@@ -35,18 +35,75 @@ const width = Math.max(...workers.map((worker) => worker.name.length));
 /** Turbo's own bookkeeping (header, cache notes, shutdown tally): nothing a worker said. */
 const TURBO_CHROME =
   /^\s*(•|Tasks:|Cached:|Time:)|cache (bypass|miss|hit)|^Shutting down Turborepo tasks|tasks? shutting down/;
-const lastBlank = new Map();
+/** The /healthz polls of this script and of queue-worker's dev-schedules: not the user's calls. */
+const HEALTH_POLL = /GET \/healthz 200 OK|"route":"\/healthz","status":200/;
+/**
+ * wrangler's notice that crons do not fire locally: queue-worker's dev-schedules fires them every
+ * minute, so under `pnpm dev` the notice is wrong. It runs from its first line to the docs link.
+ */
+const CRON_NOTICE = /Scheduled Workers are not automatically triggered/;
+const CRON_NOTICE_END = /cron-triggers\/#test-cron-triggers-locally/;
+
+/** Per worker: the last bindings table shown, one being read, and what else is held back. */
+const workerState = new Map();
+function stateOf(name) {
+  if (!workerState.has(name))
+    workerState.set(name, { blank: true, shown: null, table: null, held: [], notice: false });
+  return workerState.get(name);
+}
+
+function print(name, text, state) {
+  // One blank line at most in a row per worker, none before its first line.
+  const blank = text.trim() === "";
+  if (blank && state.blank) return;
+  state.blank = blank;
+  console.log(name ? `${name.padEnd(width)} │ ${text}` : text);
+}
+
+/**
+ * Shows a worker's line unless it is noise: wrangler reprints the whole bindings table each time
+ * the dev registry changes ("Connection status updated"), so a table is shown again only when a
+ * binding's status changed.
+ */
+function show(name, text) {
+  const state = stateOf(name);
+  if (state.notice) {
+    if (CRON_NOTICE_END.test(text)) state.notice = false;
+    return;
+  }
+  if (CRON_NOTICE.test(text)) {
+    state.notice = true;
+    return;
+  }
+  if (HEALTH_POLL.test(text)) return;
+  if (text.includes("Connection status updated")) {
+    state.held.push(text);
+    return;
+  }
+  if (text.includes("Your Worker has access to the following bindings")) state.table = [];
+  if (state.table === null) {
+    for (const line of state.held.splice(0)) print(name, line, state);
+    print(name, text, state);
+    return;
+  }
+  if (text.trim() !== "") {
+    state.table.push(text);
+    return;
+  }
+  const table = state.table.join("\n");
+  const lines = [...state.held.splice(0), ...state.table, text];
+  state.table = null;
+  if (table === state.shown) return;
+  state.shown = table;
+  for (const line of lines) print(name, line, state);
+}
+
 for (const stream of [turbo.stdout, turbo.stderr]) {
   createInterface({ input: stream }).on("line", (line) => {
     if (TURBO_CHROME.test(line)) return;
     const match = /^@edge-async\/([\w-]+):dev: ?(.*)$/.exec(line);
-    const name = match?.[1] ?? "";
-    const text = match ? match[2] : line;
-    // One blank line at most in a row per worker, none before its first line.
-    const blank = text.trim() === "";
-    if (blank && lastBlank.get(name) !== false) return;
-    lastBlank.set(name, blank);
-    console.log(match ? `${name.padEnd(width)} │ ${text}` : text);
+    if (match) show(match[1], match[2]);
+    else print("", line, stateOf(""));
   });
 }
 let stopping = false;
