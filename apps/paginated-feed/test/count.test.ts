@@ -82,7 +82,7 @@ describe("?count=estimate", () => {
         .all();
       expect(meta.rows_read).toBeLessThanOrEqual(COUNT_CAP + 2);
     }
-  });
+  }, 60_000);
 
   it("refuses any other count with 400 naming count", async () => {
     for (const value of ["exact", "", "ESTIMATE", "estimate&count=estimate"]) {

@@ -220,5 +220,5 @@ describe("bookmarks through writes, cursors and headers", () => {
       ),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 });
