@@ -336,7 +336,8 @@ export interface ExampleFailure {
 /**
  * Runs a README's example blocks in order in one shell and returns every command whose output
  * differs (later ones may differ only because an earlier one did). A command that changes nothing
- * is repeated until it matches or `settleMs` passes (jobs finish asynchronously), as a reader would.
+ * is repeated until it matches or `settleMs` passes (jobs finish asynchronously), as a reader
+ * would; after a failure, the rest of that block is compared without waiting.
  */
 export async function runExamples(
   blocks: readonly ExampleBlock[],
@@ -345,11 +346,12 @@ export async function runExamples(
   const shell = new Shell(options.cwd);
   const vars: Record<string, string> = {};
   const failures: ExampleFailure[] = [];
-  // After a failure the rest are likely its echoes: they are compared once, not waited for.
-  let settleMs = options.settleMs ?? 20_000;
+  let settleMs: number;
   try {
     for (const block of blocks) {
       if (block.skip !== undefined) continue;
+      // After a failure the rest of its block are likely its echoes: compared once, not waited for.
+      settleMs = options.settleMs ?? 20_000;
       for (const command of block.commands) {
         writeShownFile(command, options.cwd);
         const source = toStackPorts(command.source, options.ports);
