@@ -83,6 +83,13 @@ export const jobs = sqliteTable(
     callbackNextAt: integer("callback_next_at"),
     callbackError: text("callback_error"),
     callbackUpdatedAt: integer("callback_updated_at"),
+    /** The group (`/v1/groups`) the job is a child of; `null` for a job enqueued on its own. */
+    groupId: text("group_id"),
+    /**
+     * At most the key's limit of jobs with the same key run at once (see concurrency-keys.ts);
+     * `null`: no limit but the consumer's own.
+     */
+    concurrencyKey: text("concurrency_key"),
   },
   (table) => [
     uniqueIndex("jobs_owner_idempotency_key").on(table.owner, table.idempotencyKey),
@@ -103,6 +110,11 @@ export const jobs = sqliteTable(
     // The heartbeat's renewal of an invocation's runs: reads only those rows, however many jobs
     // other invocations run.
     index("jobs_run_token").on(table.runToken),
+    // A group's children in id order (its pages) and its counts by status.
+    index("jobs_group").on(table.groupId, table.id),
+    index("jobs_group_status").on(table.groupId, table.status),
+    // The claim's count of a key's live runs.
+    index("jobs_concurrency_key").on(table.concurrencyKey, table.status, table.leaseExpiresAt),
     check(
       "jobs_status_valid",
       sql`${table.status} in ('queued', 'running', 'succeeded', 'failed', 'dead', 'cancelled')`,
@@ -178,6 +190,30 @@ export const schedules = sqliteTable(
     index("schedules_created").on(table.createdAt, table.id),
   ],
 );
+
+/**
+ * One row per job group (`/v1/groups`): a parent over child jobs (`jobs.groupId`). Its status is
+ * derived from its children's; `failFast` makes the first child to end `dead` cancel the others (a
+ * trigger in the migration, so every path that makes a job dead does it in the same statement).
+ */
+export const jobGroups = sqliteTable(
+  "job_groups",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    failFast: integer("fail_fast", { mode: "boolean" }).notNull(),
+    /** Children enqueued with it. */
+    total: integer("total").notNull(),
+    /** A failFast group: the child whose death cancelled the others, and when. */
+    failedBy: text("failed_by"),
+    failedAt: integer("failed_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("job_groups_owner_created").on(table.owner, table.createdAt, table.id)],
+);
+
+/** A stored job group. */
+export type JobGroupRow = typeof jobGroups.$inferSelect;
 
 /** A stored schedule. */
 export type ScheduleRow = typeof schedules.$inferSelect;
