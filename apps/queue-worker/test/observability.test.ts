@@ -1,4 +1,8 @@
-import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { DEV_API_KEY, parseTraceparent } from "@edge-async/http";
 import { afterEach, describe, expect, it, vi } from "vitest";
