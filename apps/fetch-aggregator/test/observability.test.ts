@@ -116,6 +116,33 @@ describe("observability", () => {
     expect(sent?.parentId).toBe(parseTraceparent(response.headers.get("traceparent"))?.parentId);
   });
 
+  it("a streamed (NDJSON) call's upstream lines carry its request id too", async () => {
+    const spy = vi.spyOn(console, "log").mockImplementation(() => {});
+    const key = uniqueKey("obs-ndjson");
+    const response = await app.request(
+      "/v1/aggregate",
+      {
+        method: "POST",
+        headers: {
+          ...DEV_AUTH,
+          "content-type": "application/json",
+          accept: "application/x-ndjson",
+          traceparent: TRACEPARENT,
+        },
+        body: JSON.stringify({
+          requests: [1, 2, 3].map((n) => ({ url: `http://upstream.test/json/${key}-${n}` })),
+        }),
+      },
+      env,
+    );
+    expect(response.headers.get("content-type")).toContain("ndjson");
+    await response.text();
+    const lines = spy.mock.calls.map(([line]) => JSON.parse(String(line)) as Line);
+    const upstream = lines.filter((line) => line.event === "upstream");
+    expect(upstream).toHaveLength(3);
+    for (const line of upstream) expect(line.requestId).toBe(TRACE_ID);
+  });
+
   it("the proxy passes the request id on as well", async () => {
     const url = `http://upstream.test/echo/${uniqueKey("proxy-trace")}`;
     const response = await app.request(
