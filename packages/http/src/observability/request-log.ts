@@ -7,7 +7,18 @@ import { logEvent } from "./log.ts";
 /**
  * The route pattern that answered, as registered (`/v1/items/:id`, a parameter's regular
  * expression left out), never the raw path: log lines then group by route and carry no ids or
- * query strings. Null when no route matched (404, 405).
+ * query strings. Null when no route matched (404, 405). Read it after `await next()`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { routePattern } from "@edge-async/http";
+ * const app = new Hono().use(async (c, next) => {
+ *   await next();
+ *   console.log(routePattern(c)); // "/items/:id" for GET /items/42
+ * });
+ * app.get("/items/:id", (c) => c.text("ok"));
+ * ```
  */
 export function routePattern(c: Context): string | null {
   const route = matchedRoutes(c).at(-1);
