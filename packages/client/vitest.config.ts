@@ -12,6 +12,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Loaded CI machines: time limits only catch hangs (see @edge-async/testing's workerSuite).
+    testTimeout: 30_000,
     reporters: process.env.CI
       ? ["default", ["json", { outputFile: ".test-results/vitest.json" }]]
       : ["default"],

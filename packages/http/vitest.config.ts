@@ -23,7 +23,8 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workerd", include: ["test/**/*.test.ts"] },
+        // Loaded CI machines: time limits only catch hangs (see @edge-async/testing's workerSuite).
+        test: { name: "workerd", include: ["test/**/*.test.ts"], testTimeout: 30_000 },
       },
       // workerd always runs in UTC; Node in a zone off UTC (with DST) shows dates do not use it.
       {

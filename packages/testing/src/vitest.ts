@@ -51,6 +51,10 @@ export async function workerSuite(options: WorkerSuiteOptions): Promise<ViteUser
       ],
       reporters: testReporters(),
       onConsoleLog: quietStructuredLogs,
+      // CI runs every package's suite at once on two cores: a fuzz test that takes 2 s alone can
+      // take 10 s there. Time limits only catch hangs; speed is measured by `pnpm bench`.
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
     },
   });
 }
