@@ -1,72 +1,28 @@
 // Jobs per second through the local queue and consumer, with every claim and outcome written to
-// a local D1: batched (a queue batch's claims in one db.batch, its outcomes in another) against
-// per-message (one claim and one outcome write per message).
+// a local D1: batched (a queue batch's claims in one db.batch, its outcomes coalesced as runs end)
+// against per-message (one claim and one outcome write per message). Then job control: the
+// latency of a cancel of a running job, and the D1 cost of the consumer's heartbeat.
 //
-//   pnpm --filter @edge-async/queue-worker bench          (BENCH_JOBS=2000 BENCH_ROUNDS=3 by default)
+//   pnpm --filter @edge-async/queue-worker bench
+//   (BENCH_JOBS=2000 BENCH_ROUNDS=3 BENCH_CANCELS=18 by default)
 //
 // Each round starts this worker with wrangler's unstable_startWorker on a fresh, migrated local D1,
 // enqueues BENCH_JOBS `simulate` jobs (no sleep, no failure: the cost measured is the job system's,
 // not the handler's) over HTTP in batches of 100, then polls /v1/stats until all have succeeded.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { withTimeout } from "@edge-async/async-utils";
-
-// wrangler reads its log level when it loads: keep its per-batch lines out of the table.
-process.env.WRANGLER_LOG ??= "error";
-const { unstable_startWorker } = await import("wrangler");
-
-type Mode = "batched" | "per-message";
+import { cancelLatency, HEARTBEAT_MS, heartbeatCost } from "./control.ts";
+import { AUTHORIZATION, type Mode, migratedState, startBenchWorker } from "./worker.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
-// DEV_API_KEY of @edge-async/http (not imported: this Node-side file is typed without the Workers
-// runtime types that package needs); the development environment accepts it.
-const AUTHORIZATION = "Bearer ea_dev_local-development-only-never-deploy";
-// The benchmark measures the job system, not its abuse limits: raised far past what it sends.
-const UNLIMITED = 1_000_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DEADLINE_MS = 60_000;
 const root = new URL("..", import.meta.url).pathname;
 
 async function runRound(mode: Mode): Promise<number> {
-  const persist = mkdtempSync(join(tmpdir(), "queue-worker-bench-"));
+  const persist = migratedState(root);
   try {
-    execFileSync(
-      "pnpm",
-      ["exec", "wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-      { cwd: root, stdio: "ignore", env: { ...process.env, CI: "true" } },
-    );
-    const worker = await unstable_startWorker({
-      config: join(root, "wrangler.jsonc"),
-      bindings: {
-        STATUS_WRITES: { type: "plain_text", value: mode },
-        ENVIRONMENT: { type: "plain_text", value: "development" },
-        MAX_JOBS_PER_KEY_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
-        MAX_QUEUED_JOBS_PER_KEY: { type: "plain_text", value: String(UNLIMITED) },
-        WRITE_REQUESTS_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
-        READ_REQUESTS_PER_MINUTE: { type: "plain_text", value: String(UNLIMITED) },
-        WRITE_LIMITER: {
-          type: "ratelimit",
-          namespace_id: "3101",
-          simple: { limit: UNLIMITED, period: 60 },
-        },
-        READ_LIMITER: {
-          type: "ratelimit",
-          namespace_id: "3102",
-          simple: { limit: UNLIMITED, period: 60 },
-        },
-        // Only `simulate` jobs run here; without this the FEED service binding would need
-        // paginated-feed running beside the benchmark.
-        FEED: { type: "plain_text", value: "unused by simulate jobs" },
-      },
-      dev: {
-        persist,
-        server: { hostname: "127.0.0.1", port: 0 },
-        inspector: false,
-        watch: false,
-      },
-    });
+    const worker = await startBenchWorker(root, persist, mode);
     try {
       await withTimeout(() => worker.ready, 60_000, {
         message: "the worker did not start in 60 s",
@@ -138,7 +94,7 @@ const perMessage = median(results["per-message"]);
 const rows = [
   ["STATUS_WRITES", "jobs/s (median)", "runs", "vs per-message"],
   [
-    "batched (claims: 1 db.batch, outcomes: 1 db.batch)",
+    "batched (claims: 1 db.batch, outcomes: coalesced db.batch)",
     batched.toFixed(0),
     results.batched.map((r) => r.toFixed(0)).join(", "),
     `${(batched / perMessage).toFixed(2)}x`,
@@ -158,3 +114,38 @@ console.log(
 console.log(line(rows[0]!));
 console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
 for (const row of rows.slice(1)) console.log(line(row));
+
+// Cancel latency: from the cancel request to the run's end in the ledger.
+const cancels = await cancelLatency(root, Number(process.env.BENCH_CANCELS ?? 18));
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const p95 = percentile(cancels, 95);
+console.log(
+  `\ncancel of a running job, request -> signal aborted and outcome recorded (${cancels.length} jobs, heartbeat ${HEARTBEAT_MS} ms)\n`,
+);
+console.log("| p50 ms | p95 ms | max ms | target p95 | met |");
+console.log("|--------|--------|--------|------------|-----|");
+console.log(
+  `| ${percentile(cancels, 50)} | ${p95} | ${Math.max(...cancels)} | < ${2 * HEARTBEAT_MS} (two heartbeats) | ${p95 < 2 * HEARTBEAT_MS ? "yes" : "no"} |`,
+);
+
+// The heartbeat's D1 cost per beat of one invocation, as D1 reports it.
+const beats = await heartbeatCost(root, [
+  { running: 6, others: 0 },
+  { running: 6, others: 1_000 },
+  { running: 100, others: 1_000 },
+]);
+console.log("\nheartbeat: one statement per beat per invocation (lease renewal + cancel read)\n");
+console.log(
+  "| running jobs (this invocation) | running elsewhere | statements | rows read | rows written |",
+);
+console.log(
+  "|--------------------------------|-------------------|------------|-----------|--------------|",
+);
+for (const beat of beats) {
+  console.log(
+    `| ${beat.running} | ${beat.others} | ${beat.statements} | ${beat.rowsRead} | ${beat.rowsWritten} |`,
+  );
+}

@@ -1,4 +1,4 @@
-import { mapConcurrent, withTimeout } from "@edge-async/async-utils";
+import { mapConcurrent, Semaphore, withTimeout } from "@edge-async/async-utils";
 import { deliverDueCallbacks } from "./callbacks.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { type Claim, type ClaimAttempt, claimJob, claimJobs } from "./db/claims.ts";
@@ -125,22 +125,52 @@ async function claimThenRun(deliveries: JobDelivery[], deps: Deps): Promise<void
     if (attempt?.claimed) claimed.push({ message, claim: attempt.claim });
     else applyDecision(message, decideUnclaimed(jobId, attempt?.job, now));
   });
-  await mapConcurrent(
-    claimed,
-    async ({ message, claim }) => {
+  // Watched from the claim on, not from the run's start: a job cancelled while it waits for a slot
+  // leaves the line at once (first come, first served among the others) and ends cancelled.
+  const slots = new Semaphore(deps.config.consumerConcurrency);
+  await Promise.all(
+    claimed.map(async ({ message, claim }) => {
+      const watch = deps.heartbeat.watch(claim.runToken);
       try {
-        // The ledger's start is when the run started, not when the batch was claimed.
-        await runAndRecord(message, { ...claim, startedAt: Date.now() }, deps);
+        await slots.run(
+          // The ledger's start is when the run started, not when the batch was claimed.
+          () => runAndRecord(message, { ...claim, startedAt: Date.now() }, deps, watch),
+          { signal: watch.signal },
+        );
       } catch (error) {
-        retryLater(message, claim.job.id, error, deps.config);
+        if (error instanceof JobCancelledError)
+          await recordCancelledWhileWaiting(message, claim, error, deps);
+        else retryLater(message, claim.job.id, error, deps.config);
+      } finally {
+        watch.done();
       }
-    },
-    { concurrency: deps.config.consumerConcurrency, stopOnError: false },
+    }),
   );
 }
 
-async function runAndRecord(message: Message<unknown>, claim: Claim, deps: Deps): Promise<void> {
-  const watch = deps.heartbeat.watch(claim.runToken);
+/** A claimed job whose cancel came while it waited for a run slot: it ends cancelled, unrun. */
+async function recordCancelledWhileWaiting(
+  message: Message<unknown>,
+  claim: Claim,
+  error: JobCancelledError,
+  deps: Deps,
+): Promise<void> {
+  try {
+    if (claim.job.callbackUrl !== null) deps.finishedWithCallback.add(claim.job.id);
+    const write: RunOutcomeWrite = { kind: "cancelled", error: describeError(error) };
+    await deps.writer.record(message, claim, write, { action: "ack" });
+  } catch (failure) {
+    retryLater(message, claim.job.id, failure, deps.config);
+  }
+}
+
+async function runAndRecord(
+  message: Message<unknown>,
+  claim: Claim,
+  deps: Deps,
+  watched?: { signal: AbortSignal; done(): void },
+): Promise<void> {
+  const watch = watched ?? deps.heartbeat.watch(claim.runToken);
   let run: RunResult;
   try {
     // One `job` log line and data point per run, under the enqueuing request's id.

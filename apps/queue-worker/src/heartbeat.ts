@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Database } from "./db/database.ts";
 import { jobs } from "./db/schema.ts";
 import { JobCancelledError } from "./errors.ts";
@@ -35,11 +35,15 @@ export interface HeartbeatOptions {
  */
 export function heartbeatStatement(db: Database, runTokens: string[], leaseUntil: number) {
   const tokens = sql`(select value from json_each(${JSON.stringify(runTokens)}))`;
-  return db
-    .update(jobs)
-    .set({ leaseExpiresAt: sql`max(coalesce(${jobs.leaseExpiresAt}, 0), ${leaseUntil})` })
-    .where(and(eq(jobs.status, "running"), inArray(jobs.runToken, tokens)))
-    .returning({ runToken: jobs.runToken, cancelRequestedAt: jobs.cancelRequestedAt });
+  return (
+    db
+      .update(jobs)
+      .set({ leaseExpiresAt: sql`max(coalesce(${jobs.leaseExpiresAt}, 0), ${leaseUntil})` })
+      // No status test: a run token is set only while its run holds the job (every end clears it),
+      // and a status test would lead SQLite to the status index, reading every running job.
+      .where(inArray(jobs.runToken, tokens))
+      .returning({ runToken: jobs.runToken, cancelRequestedAt: jobs.cancelRequestedAt })
+  );
 }
 
 export function startHeartbeat(db: Database, options: HeartbeatOptions): Heartbeat {

@@ -12,6 +12,7 @@ import {
   type JobRunList,
   type JobStats,
   type NewJob,
+  type RetryManyResult,
 } from "../src/client.ts";
 import type * as contract from "../src/contract.ts";
 import { deliver } from "./fixtures/jobs.ts";
@@ -61,6 +62,7 @@ describe("the client's types", () => {
     expectTypeOf<JobPage>().toEqualTypeOf<z.output<typeof contract.jobPage>>();
     expectTypeOf<JobStats>().toEqualTypeOf<z.output<typeof contract.jobStats>>();
     expectTypeOf<JobRunList>().toEqualTypeOf<z.output<typeof contract.jobRunList>>();
+    expectTypeOf<RetryManyResult>().toEqualTypeOf<z.output<typeof contract.bulkRetryResult>>();
     expectTypeOf<JobFilters>().toEqualTypeOf<
       Pick<z.input<typeof contract.listQuery>, "status" | "type">
     >();
@@ -112,6 +114,29 @@ describe("createQueueClient", () => {
     expect(requests.at(-1)).toBe(`POST /v1/jobs/${id}/retry`);
     const notFinished = await queue.retry(id).catch((error: unknown) => error);
     expect(notFinished).toMatchObject({ status: 409, problem: { jobStatus: "queued" } });
+  });
+
+  it("retries many by a filter, and deletes a finished job", async () => {
+    const { queue, requests } = counted();
+    const { id } = await queue.enqueue(simulate());
+    await queue.cancel(id);
+    const sendBatch = vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    let retried: string[] = [];
+    for (let more = true; more; ) {
+      const result = await queue.retryMany({ status: ["cancelled"], from, limit: 100 });
+      retried = [...retried, ...result.ids];
+      more = result.hasMore;
+    }
+    expect(retried).toContain(id);
+    expect(requests.at(-1)).toBe("POST /v1/jobs/retry");
+    expect(sendBatch).toHaveBeenCalled();
+    const bad = await queue.retryMany({ limit: 0 }).catch((error: unknown) => error);
+    expect(bad).toMatchObject({ status: 400 });
+    await queue.cancel(id);
+    await queue.deleteJob(id);
+    expect(requests.at(-1)).toBe(`DELETE /v1/jobs/${id}`);
+    expect(await queue.job(id).catch((error: unknown) => error)).toMatchObject({ status: 404 });
   });
 
   it("enqueues a batch in request order", async () => {

@@ -170,3 +170,32 @@ describe("cancel", () => {
     await expectIdChecks(cancel);
   });
 });
+
+describe("cancel of a claimed job waiting for a run slot (batched)", () => {
+  it("ends it cancelled within a heartbeat, unrun, while the job ahead of it still runs", async () => {
+    const slow = { type: "simulate", payload: { durationMs: 60_000 }, timeoutMs: 120_000 };
+    const ahead = await insertJob(slow);
+    const waiting = await insertJob(slow);
+    // One slot: the batch claims both, runs `ahead`, and `waiting` waits its turn.
+    const delivery = deliver([ahead, waiting], {
+      env: { STATUS_WRITES: "batched", CONSUMER_CONCURRENCY: "1" },
+    });
+    for (let i = 0; i < 200 && (await getJob(waiting)).status !== "running"; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const askedAt = Date.now();
+    expect((await cancel(waiting)).status).toBe(202);
+    for (let i = 0; i < 400 && (await getJob(waiting)).status !== "cancelled"; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(Date.now() - askedAt).toBeLessThan(2 * HEARTBEAT_MS + 1_000);
+    expect(await getJob(waiting)).toMatchObject({ status: "cancelled", runToken: null });
+    expect((await getJob(ahead)).status).toBe("running");
+    const runs = await runsOf(waiting);
+    expect(runs.map((run) => run.outcome)).toEqual(["cancelled"]);
+    // Let the batch end: the job ahead is cancelled too.
+    expect((await cancel(ahead)).status).toBe(202);
+    const { result, messageIds } = await delivery;
+    expect(result.explicitAcks.sort()).toEqual([...messageIds].sort());
+  });
+});
