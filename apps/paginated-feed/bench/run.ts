@@ -31,6 +31,7 @@ const PAGE_SIZE = Number(values["page-size"]);
 const WARMUP = 15;
 const EXPORT_RUNS = 6;
 const CHANGES_RUNS = 3;
+const COMPARE_ROUNDS = 3;
 const CHANGES_LIMIT = 1000;
 // Issue 14's goal for the whole-feed export over HTTP.
 const EXPORT_TARGET_PER_SECOND = 250_000;
@@ -151,7 +152,7 @@ function ids(body: string): number[] {
 
 async function exportRun(url: string): Promise<{ items: number; bytes: number; seconds: number }> {
   const started = performance.now();
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: url.includes("/__bench/") ? ADMIN : {} });
   if (!response.ok || response.body === null) throw new Error(`export: ${response.status}`);
   let items = 0;
   let bytes = 0;
@@ -339,6 +340,12 @@ try {
   const stalled = await inspector.peakDuring(() => stalledExport(`${base}/v1/items/export`, 2000));
   inspector.close();
   const checkpointed = await exportRun(`${base}/v1/items/export?checkpointEvery=1000`);
+  // The earlier implementation and the current one, alternated, so both see the same load.
+  const versus = { reference: [] as number[], tuned: [] as number[] };
+  for (let round = 0; round < COMPARE_ROUNDS; round++) {
+    versus.reference.push((await exportRun(`${base}/__bench/export-reference`)).seconds);
+    versus.tuned.push((await exportRun(`${base}/v1/items/export`)).seconds);
+  }
   const changeRuns: { items: number; seconds: number; calls: number }[] = [];
   for (let run = 0; run < CHANGES_RUNS; run++)
     changeRuns.push(await changesRun(base, CHANGES_LIMIT));
@@ -415,6 +422,13 @@ try {
   );
   exportRow("topic=typescript (1 run)", topicExport, topicExport.seconds);
   exportRow("whole feed, checkpointEvery=1000", checkpointed, checkpointed.seconds);
+  const referenceSeconds = median(versus.reference);
+  const tunedSeconds = median(versus.tuned);
+  exportRow(`earlier export, ${COMPARE_ROUNDS} runs alternated`, exports[0]!, referenceSeconds);
+  exportRow(`current export, ${COMPARE_ROUNDS} runs alternated`, exports[0]!, tunedSeconds);
+  console.log(
+    `| ${"current / earlier (items/s)".padEnd(34)} | ${" ".repeat(7)} | ${" ".repeat(4)} | ${" ".repeat(8)} | ${`${(referenceSeconds / tunedSeconds).toFixed(2)}x`.padStart(14)} | ${" ".repeat(target.length + 12)} |`,
+  );
   console.log("");
   console.log(
     `| changes feed (limit ${CHANGES_LIMIT}, over HTTP)  | changes | calls | median s | median items/s |`,

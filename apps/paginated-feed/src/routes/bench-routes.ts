@@ -1,7 +1,10 @@
+import { paginate } from "@edge-async/async-utils";
 import {
   createApi,
   HttpProblem,
   jsonResponse,
+  NDJSON_HEADERS,
+  ndjsonStream,
   problemResponses,
   secureRoute,
 } from "@edge-async/http";
@@ -10,8 +13,14 @@ import type { MiddlewareHandler } from "hono";
 import * as z from "zod";
 import { feedItem } from "../contract.ts";
 import { feedCursors } from "../cursor.ts";
-import { feedDb, selectPage, selectPageBefore } from "../db/feed-store.ts";
-import { items } from "../db/schema.ts";
+import {
+  feedDb,
+  readPage,
+  selectPage,
+  selectPageBefore,
+  type WalkPosition,
+} from "../db/feed-store.ts";
+import { type ItemRow, items } from "../db/schema.ts";
 import type { App } from "../env.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit } from "../limits.ts";
@@ -123,6 +132,39 @@ const rowsRead = secureRoute({
   },
 });
 
+const exportReference = secureRoute({
+  access: BENCH_ACCESS,
+  method: "get",
+  path: "/export-reference",
+  tags: ["bench"],
+  summary: "Bench only: the whole-feed export as it was before it was tuned, its speed's peer",
+  description:
+    "500-row drizzle pages through paginate, one toFeedItem and JSON.stringify per item, 16 KiB chunks from ndjsonStream: the same bytes as GET /v1/items/export, produced the earlier way, so the benchmark can compare the two in one run on the same machine state.",
+  middleware: [readLimit, benchOnly] as const,
+  responses: {
+    200: {
+      description: "One FeedItem per line",
+      content: { "application/x-ndjson": { schema: feedItem } },
+    },
+    ...problemResponses({ 404: OFF, ...accessProblems, 503: `${NOT_CONFIGURED} (not-configured)` }),
+  },
+});
+
+/** The export's earlier implementation, kept only as the benchmark's reference. */
+function referenceExport(db: ReturnType<typeof feedDb>, signal: AbortSignal) {
+  async function* lines() {
+    const rows = paginate<ItemRow, WalkPosition>(
+      async (after) => {
+        const page = await readPage(db, {}, after, 500);
+        return { items: page.rows, nextCursor: page.next };
+      },
+      { signal },
+    );
+    for await (const row of rows) yield toFeedItem(row);
+  }
+  return ndjsonStream(lines(), { signal });
+}
+
 const noItemAt = (offset: number) =>
   new HttpProblem(404, "not-found", "Not Found", { detail: `No item at ${offset}.` });
 
@@ -145,6 +187,11 @@ async function rowsReadBy(
  * never serve in production.
  */
 export const benchRoutes = createApi<App>()
+  .openapi(exportReference, (c) => {
+    const body = referenceExport(feedDb(c.env.DB), c.var.signal);
+    // zod-openapi types JSON and text answers only (it reads x-ndjson as no JSON at all).
+    return c.body(body, 200, { ...NDJSON_HEADERS }) as never;
+  })
   .openapi(offsetPage, async (c) => {
     const { offset, limit } = c.req.valid("query");
     const rows = await feedDb(c.env.DB)
