@@ -18,6 +18,17 @@ import {
   type Problem,
 } from "@edge-async/client";
 
+import { type GroupMethods, groupMethods } from "./groups-client.ts";
+
+export type {
+  CreatedGroup,
+  Group,
+  GroupMethods,
+  GroupPage,
+  GroupStatus,
+  GroupStreamLine,
+  NewGroup,
+} from "./groups-client.ts";
 export type { CallOptions, ClientOptions, Problem };
 export { ApiError };
 
@@ -105,6 +116,8 @@ export interface JobOptions {
   runAt?: string;
   callbackUrl?: string;
   timeoutMs?: number;
+  /** At most the key's limit of jobs with this key (1-200 characters) run at once. */
+  concurrencyKey?: string;
 }
 
 /**
@@ -142,6 +155,9 @@ export interface Job {
   result?: unknown;
   error?: string;
   idempotencyKey?: string;
+  concurrencyKey?: string;
+  /** The group (`/v1/groups`) the job is a child of. */
+  groupId?: string;
   timeoutMs: number;
   runAt: string;
   createdAt: string;
@@ -414,7 +430,7 @@ export interface SchedulePage {
  * const queue: QueueClient = createQueueClient({ baseUrl: "http://127.0.0.1:8789", headers: { authorization: `Bearer ${apiKey}` } });
  * ```
  */
-export interface QueueClient {
+export interface QueueClient extends GroupMethods {
   /** Enqueues one job (`POST /v1/jobs`, scope `jobs:write`; an `ingest` job also `feed:write`). */
   enqueue(job: NewJob, options?: CallOptions): Promise<EnqueuedJob>;
   /** Enqueues 1 to 100 jobs, all or nothing (`POST /v1/jobs/batch`); answers in request order. */
@@ -512,6 +528,8 @@ export function createQueueClient(options: ClientOptions): QueueClient {
   });
 
   const client: QueueClient = {
+    ...groupMethods(caller, call),
+
     async enqueue(job, callOptions) {
       const response = await caller.send({
         method: "POST",

@@ -1,5 +1,6 @@
 import { mapConcurrent, Semaphore, withTimeout } from "@edge-async/async-utils";
 import { deliverDueCallbacks } from "./callbacks.ts";
+import { type KeyLimits, keyLimitsOf, requeueForKey, waitsForKey } from "./concurrency-keys.ts";
 import { type Config, parseConfig } from "./config.ts";
 import { type Claim, type ClaimAttempt, claimJob, claimJobs } from "./db/claims.ts";
 import { type Database, database } from "./db/database.ts";
@@ -43,7 +44,16 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
   // A live run's lease is kept at least one margin plus two beats ahead, so a late beat never lets
   // another delivery take the job over while it still runs.
   const heartbeat = startHeartbeat(db, { renewMs: config.leaseMarginMs + 2 * HEARTBEAT_MS });
-  const deps = { env, config, db, writer, heartbeat, finishedWithCallback: new Set<string>() };
+  const keyLimits = keyLimitsOf(env);
+  const deps = {
+    env,
+    config,
+    db,
+    writer,
+    heartbeat,
+    keyLimits,
+    finishedWithCallback: new Set<string>(),
+  };
   const deliveries = parseJobMessages(batch, "message");
   try {
     if (config.statusWrites === "batched") await claimThenRun(deliveries, deps);
@@ -71,6 +81,8 @@ interface Deps {
   db: Database;
   writer: OutcomeWriter;
   heartbeat: Heartbeat;
+  /** Per-key limits the claims hold to (see concurrency-keys.ts). */
+  keyLimits: KeyLimits;
   /** Jobs with a callback URL whose run finished them (their callback is due). */
   finishedWithCallback: Set<string>;
 }
@@ -83,9 +95,12 @@ async function claimAndRun(delivery: JobDelivery, deps: Deps): Promise<void> {
     const claim = await claimJob(deps.db, jobId, {
       now,
       leaseMarginMs: deps.config.leaseMarginMs,
+      keyLimits: deps.keyLimits,
     });
     if (claim === undefined) {
-      applyDecision(message, decideUnclaimed(jobId, await findJob(deps.db, jobId), now));
+      const job = await findJob(deps.db, jobId);
+      if (waitsForKey(job)) await requeueForKey(deps.env.JOBS, [message]);
+      else applyDecision(message, decideUnclaimed(jobId, job, now));
       return;
     }
     await runAndRecord(message, claim, deps);
@@ -112,6 +127,7 @@ async function claimThenRun(deliveries: JobDelivery[], deps: Deps): Promise<void
         now,
         leaseMarginMs: deps.config.leaseMarginMs,
         concurrency: deps.config.consumerConcurrency,
+        keyLimits: deps.keyLimits,
       },
     );
   } catch (error) {
@@ -120,11 +136,14 @@ async function claimThenRun(deliveries: JobDelivery[], deps: Deps): Promise<void
     return;
   }
   const claimed: { message: Message<unknown>; claim: Claim }[] = [];
+  const waiting: Message<unknown>[] = [];
   deliveries.forEach(({ message, jobId }, index) => {
     const attempt = attempts[index];
     if (attempt?.claimed) claimed.push({ message, claim: attempt.claim });
+    else if (waitsForKey(attempt?.job)) waiting.push(message);
     else applyDecision(message, decideUnclaimed(jobId, attempt?.job, now));
   });
+  await requeueForKey(deps.env.JOBS, waiting);
   // Watched from the claim on, not from the run's start: a job cancelled while it waits for a slot
   // leaves the line at once (first come, first served among the others) and ends cancelled.
   const slots = new Semaphore(deps.config.consumerConcurrency);

@@ -56,6 +56,15 @@ const commonFields = {
     .max(900_000, "timeoutMs must be at most 900000 (a queue consumer's 15 minutes)")
     .optional()
     .meta({ description: "Deadline of one run; default JOB_TIMEOUT_MS" }),
+  concurrencyKey: text("concurrencyKey")
+    .min(1, "concurrencyKey must not be empty")
+    .max(200, "concurrencyKey must be at most 200 characters")
+    .optional()
+    .meta({
+      description:
+        "Jobs sharing a key (an upstream host, a tenant) run at most the key's limit at once (CONCURRENCY_LIMITS, DEFAULT_KEY_CONCURRENCY); the others wait, spending no attempt",
+      example: "api.example.com",
+    }),
 };
 
 /**
@@ -63,7 +72,7 @@ const commonFields = {
  * `keptAsSent` transform) that shape's JSON Schema as its documentation: the generator would
  * otherwise see only the wrapper's `unknown` input.
  */
-function documentedAs<S extends z.ZodType>(schema: S, shape: z.ZodType): S {
+export function documentedAs<S extends z.ZodType>(schema: S, shape: z.ZodType): S {
   const { $schema: _, ...jsonSchema } = z.toJSONSchema(shape, { io: "input" });
   return schema.meta(jsonSchema) as S;
 }
@@ -95,14 +104,15 @@ const unionError = (issue: { code?: string; input?: unknown }) => {
     : `unknown job type ${JSON.stringify(input.type)}: expected one of ${JOB_TYPE_NAMES.join(", ")}`;
 };
 
-const anyJob = z.discriminatedUnion(
+/** One job as `POST /v1/jobs` validates it (a group's children are validated the same way). */
+export const anyJob = z.discriminatedUnion(
   "type",
   [variant("fetch"), variant("ingest"), variant("simulate")],
   { error: unionError },
 );
 
 /** One job as a client writes it (payload defaults not applied yet). */
-const jobShape = z.discriminatedUnion("type", [
+export const jobShape = z.discriminatedUnion("type", [
   variantShape("fetch"),
   variantShape("ingest"),
   variantShape("simulate"),
@@ -190,6 +200,8 @@ export const jobView = z
     result: z.unknown().optional().meta({ description: "What the run returned (succeeded jobs)" }),
     error: z.string().optional().meta({ description: "The last run's error" }),
     idempotencyKey: z.string().optional(),
+    concurrencyKey: z.string().optional(),
+    groupId: z.uuid().optional().meta({ description: "The group the job is a child of" }),
     timeoutMs: z.number().int(),
     runAt: isoTime,
     createdAt: isoTime,

@@ -6,6 +6,7 @@ import { database } from "./db/database.ts";
 import { handleDeadLetters } from "./dead-letter.ts";
 import type { App, Env } from "./env.ts";
 import { runJobUpkeep } from "./maintenance.ts";
+import { groupRoutes } from "./routes/groups.ts";
 import { jobControlRoutes } from "./routes/job-control.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -22,6 +23,7 @@ export const app = createWorkerApi<App>(parseConfig);
 app
   .route("/v1/jobs", jobRoutes)
   .route("/v1/jobs", jobControlRoutes)
+  .route("/v1/groups", groupRoutes)
   .route("/v1/schedules", scheduleRoutes)
   .route("/v1/stats", statsRoutes);
 serviceRoutes(
@@ -33,6 +35,10 @@ serviceRoutes(
       "A job system on Cloudflare Queues: this worker enqueues jobs (D1 first, then the queue) and runs them as the queue's consumer, at least once delivered, effectively once run, with retries, backoff and a dead-letter queue.",
     tags: [
       { name: "jobs", description: "Enqueue jobs, read them, list them" },
+      {
+        name: "groups",
+        description: "Groups of jobs: failFast or settle, followed as they finish",
+      },
       { name: "schedules", description: "Jobs enqueued on a cron schedule" },
       { name: "stats", description: "Job counts" },
     ],

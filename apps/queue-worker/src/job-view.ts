@@ -13,6 +13,8 @@ export function toJobView(row: JobRow, maxAttempts: number): JobView {
     ...(row.result === null ? {} : { result: JSON.parse(row.result) }),
     ...(row.error === null ? {} : { error: row.error }),
     ...(row.idempotencyKey === null ? {} : { idempotencyKey: row.idempotencyKey }),
+    ...(row.concurrencyKey === null ? {} : { concurrencyKey: row.concurrencyKey }),
+    ...(row.groupId === null ? {} : { groupId: row.groupId }),
     timeoutMs: row.timeoutMs,
     runAt: new Date(row.runAt).toISOString(),
     createdAt: new Date(row.createdAt).toISOString(),

@@ -10,8 +10,9 @@ import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { capExceeded } from "./caps.ts";
 import type { Config } from "./config.ts";
 import type { EnqueueRequest } from "./contract.ts";
-import type { Database } from "./db/database.ts";
+import type { Database, Statement } from "./db/database.ts";
 import { type EnqueueLimits, type EnqueueWrite, readBackJobs, recordJobs } from "./db/enqueue.ts";
+import { deleteEmptyGroup, insertGroupStatement } from "./db/groups.ts";
 import { deleteUnsentJobs } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
@@ -27,6 +28,15 @@ export interface Enqueued {
 
 /** JSON Pointer prefix of request `index` in the caller's body (`""` for a single job). */
 type Pointer = (index: number) => string;
+
+/** Most messages one `sendBatch` takes. */
+const SEND_BATCH_MAX = 100;
+
+/** The group the jobs are the children of (`/v1/groups`): its row commits with them. */
+export interface GroupSpec {
+  id: string;
+  failFast: boolean;
+}
 
 /**
  * Records jobs in D1 for `owner` (one batch) and then hands them to the queue (one `sendBatch`).
@@ -50,14 +60,31 @@ export async function enqueueJobs(
   config: Config,
   owner: string,
   requests: EnqueueRequest[],
-  options: { pointerPrefix?: Pointer } = {},
+  options: { pointerPrefix?: Pointer; group?: GroupSpec } = {},
 ): Promise<Enqueued[]> {
   const pointer: Pointer = (index) => options.pointerPrefix?.(index) ?? "";
   checkTargets(requests, config, pointer);
   const now = Date.now();
   const limits: EnqueueLimits = { owner, now, ...config.caps };
-  const rows = buildRows(requests, config, owner, now, pointer);
-  const { entries, conflicts, refused } = resolve(rows, await recordRows(db, rows, limits));
+  const { group } = options;
+  const rows = buildRows(requests, config, owner, now, pointer).map((row) =>
+    group === undefined ? row : { ...row, groupId: group.id },
+  );
+  const after =
+    group === undefined
+      ? []
+      : [
+          insertGroupStatement(db, {
+            ...group,
+            owner,
+            total: rows.length,
+            failedBy: null,
+            failedAt: null,
+            createdAt: now,
+          }),
+        ];
+  const recorded = await recordRows(db, rows, limits, after);
+  const { entries, conflicts, refused } = resolve(rows, recorded);
   if (conflicts.length > 0) {
     throw new HttpProblem(409, "idempotency-key-conflict", "Idempotency key conflict", {
       detail: "An idempotencyKey was reused for a different job; nothing was enqueued.",
@@ -68,7 +95,17 @@ export async function enqueueJobs(
     });
   }
   if (refused > 0) throw await capExceeded(db, limits, refused, pointer);
-  await sendJobs(env, db, entries, now);
+  try {
+    await sendJobs(env, db, entries, now);
+  } catch (error) {
+    // The children were deleted (nothing enqueued): their group goes too.
+    if (group !== undefined) {
+      await deleteEmptyGroup(db, group.id).catch((cleanup: unknown) =>
+        console.error("could not delete an empty job group", cleanup),
+      );
+    }
+    throw error;
+  }
   return entries;
 }
 
@@ -154,6 +191,7 @@ function rowOf(request: EnqueueRequest, config: Config, owner: string, now: numb
     timeoutMs: request.timeoutMs ?? config.jobTimeoutMs,
     callbackUrl: request.callbackUrl ?? null,
     callbackAttempts: 0,
+    concurrencyKey: request.concurrencyKey ?? null,
     createdAt: now,
     updatedAt: now,
   } satisfies Omit<NewJobRow, "runAt">;
@@ -174,9 +212,10 @@ async function recordRows(
   db: Database,
   rows: NewJobRow[],
   limits: EnqueueLimits,
+  after: Statement[],
 ): Promise<EnqueueWrite> {
   try {
-    return await recordJobs(db, rows, limits);
+    return await recordJobs(db, rows, limits, after);
   } catch (error) {
     console.error("recording jobs failed; reading back what was stored", error);
   }
@@ -226,8 +265,8 @@ function resolve(rows: NewJobRow[], recorded: EnqueueWrite) {
 }
 
 /**
- * Sends the created jobs, and replayed ones that are still `queued` and never ran, in one
- * `sendBatch`. If the send fails, the created rows are deleted (all or none): deleted, the caller
+ * Sends the created jobs, and replayed ones that are still `queued` and never ran, in `sendBatch`
+ * calls of at most 100 messages (a group's 1,000 children take ten). If a send fails, the created rows are deleted (all or none): deleted, the caller
  * gets a 503 saying nothing was enqueued; not deleted, they stay committed and are answered as
  * such, and the sweep sends them. A replay whose re-send fails is answered all the same: its job
  * exists, and the sweep covers its message.
@@ -240,13 +279,16 @@ async function sendJobs(env: Env, db: Database, entries: Enqueued[], now: number
   );
   if (toSend.length === 0) return;
   try {
-    await env.JOBS.sendBatch(
-      toSend.map(({ job }) => ({
-        body: jobMessage(job.id),
-        contentType: "json" as const,
-        delaySeconds: Math.max(0, Math.ceil((job.runAt - now) / 1000)),
-      })),
-    );
+    const messages = toSend.map(({ job }) => ({
+      body: jobMessage(job.id),
+      contentType: "json" as const,
+      delaySeconds: Math.max(0, Math.ceil((job.runAt - now) / 1000)),
+    }));
+    // One after another: a failed send stops the rest, and the delete below covers every row (a
+    // message already sent for a deleted job finds no job and is acked).
+    for (let start = 0; start < messages.length; start += SEND_BATCH_MAX) {
+      await env.JOBS.sendBatch(messages.slice(start, start + SEND_BATCH_MAX));
+    }
   } catch (error) {
     console.error("sending jobs to the queue failed", error);
     const createdIds = entries.flatMap((entry) => (entry.created ? [entry.job.id] : []));

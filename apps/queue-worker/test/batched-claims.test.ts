@@ -285,11 +285,11 @@ describe("leases of a batch claimed up front", () => {
     }
     expect(attempts[2]).toEqual({
       claimed: false,
-      job: { id: a, status: "running", leaseExpiresAt: now + 1_000 + margin },
+      job: { id: a, status: "running", leaseExpiresAt: now + 1_000 + margin, concurrencyKey: null },
     });
     expect(attempts[3]).toEqual({
       claimed: false,
-      job: { id: finished, status: "succeeded", leaseExpiresAt: null },
+      job: { id: finished, status: "succeeded", leaseExpiresAt: null, concurrencyKey: null },
     });
   });
 

@@ -69,6 +69,11 @@ const everyMinute = {
   cron: "* * * * *",
   job: { type: "simulate", payload: { durationMs: 1 } },
 };
+const aGroup = { failFast: true, jobs: [simulate(), simulate()] };
+async function grouped(): Promise<string> {
+  const response = await post("/v1/groups", aGroup);
+  return ((await response.json()) as { id: string }).id;
+}
 async function scheduled(): Promise<string> {
   const response = await post("/v1/schedules", everyMinute);
   return ((await response.json()) as { id: string }).id;
@@ -333,6 +338,25 @@ const cases: Record<string, () => Promise<Response>> = {
   "DELETE /v1/schedules/:id 204": async () =>
     api(`/v1/schedules/${await scheduled()}`, { method: "DELETE" }),
   ...scheduleIdCases("DELETE", ""),
+
+  "POST /v1/groups 202": () => post("/v1/groups", aGroup),
+  "POST /v1/groups 400": () => post("/v1/groups", { jobs: [simulate({ idempotencyKey: key() })] }),
+  "POST /v1/groups 401": () => anonymous("/v1/groups", aGroup),
+  "POST /v1/groups 403": () => unscoped("/v1/groups", aGroup),
+  "POST /v1/groups 413": () => oversized("/v1/groups", 2100 * 1024),
+  "POST /v1/groups 415": () => asText("/v1/groups"),
+  "POST /v1/groups 429": () => limited("/v1/groups", aGroup),
+  "POST /v1/groups 503": () => {
+    queueDown();
+    return post("/v1/groups", aGroup);
+  },
+  "GET /v1/groups/:id 200": async () => api(`/v1/groups/${await grouped()}?limit=1`),
+  "GET /v1/groups/:id 400": () => api(`/v1/groups/${crypto.randomUUID()}?limit=0`),
+  "GET /v1/groups/:id 401": () => anonymous(`/v1/groups/${crypto.randomUUID()}`),
+  "GET /v1/groups/:id 403": () => unscoped(`/v1/groups/${crypto.randomUUID()}`),
+  "GET /v1/groups/:id 404": () => api(`/v1/groups/${crypto.randomUUID()}`),
+  "GET /v1/groups/:id 429": () => limited(`/v1/groups/${crypto.randomUUID()}`),
+  "GET /v1/groups/:id 503": () => withEnv(`/v1/groups/${crypto.randomUUID()}`, misconfigured),
 
   "GET /v1/stats 200": () => api("/v1/stats"),
   "GET /v1/stats 401": () => anonymous("/v1/stats"),

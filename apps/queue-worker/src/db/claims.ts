@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { type KeyLimits, keyHasRoom } from "../concurrency-keys.ts";
 import { type Database, runBatch, type Statement } from "./database.ts";
 import { type JobState, jobStateLookups } from "./jobs.ts";
 import { type JobRow, jobRuns, jobs } from "./schema.ts";
@@ -30,12 +31,13 @@ export function claimable(id: string, now: number): SQL | undefined {
 /**
  * The claim of one job as a statement: a conditional UPDATE that succeeds for exactly one caller
  * when the job is {@link claimable}, and returns the claimed row (no row otherwise). The lease
- * covers the job's own deadline plus `leaseMarginMs`, computed from the row itself.
+ * covers the job's own deadline plus `leaseMarginMs`, computed from the row itself. With
+ * `keyLimits`, a job with a `concurrencyKey` is claimed only while its key has room.
  */
 function claimStatement(
   db: Database,
   id: string,
-  options: { now: number; leaseMarginMs: number; runToken: string },
+  options: { now: number; leaseMarginMs: number; runToken: string; keyLimits?: KeyLimits },
 ) {
   const { now, runToken } = options;
   return db
@@ -47,7 +49,7 @@ function claimStatement(
       attempts: sql`${jobs.attempts} + 1`,
       updatedAt: now,
     })
-    .where(claimable(id, now))
+    .where(and(claimable(id, now), keyHasRoom(options.keyLimits, now)))
     .returning();
 }
 
@@ -73,7 +75,7 @@ function runStartStatement(db: Database, order: string, now: number) {
 export async function claimJob(
   db: Database,
   id: string,
-  options: { now: number; leaseMarginMs: number; runToken?: string },
+  options: { now: number; leaseMarginMs: number; runToken?: string; keyLimits?: KeyLimits },
 ): Promise<Claim | undefined> {
   const runToken = options.runToken ?? crypto.randomUUID();
   const [claimed] = await db.batch([
@@ -107,7 +109,7 @@ export type ClaimAttempt =
 export async function claimJobs(
   db: Database,
   jobIds: string[],
-  options: { now: number; leaseMarginMs: number; concurrency: number },
+  options: { now: number; leaseMarginMs: number; concurrency: number; keyLimits?: KeyLimits },
 ): Promise<ClaimAttempt[]> {
   if (jobIds.length === 0) return [];
   const { now } = options;
@@ -146,11 +148,17 @@ export function claimBatchStatements(
   db: Database,
   jobIds: string[],
   runTokens: string[],
-  options: { now: number; leaseMarginMs: number; concurrency: number },
+  options: { now: number; leaseMarginMs: number; concurrency: number; keyLimits?: KeyLimits },
 ): Statement[] {
-  const { now, leaseMarginMs, concurrency } = options;
+  const { now, leaseMarginMs, concurrency, keyLimits } = options;
+  // In order, each claim sees the ones before it: two jobs of one key in a batch count each other.
   const claims: Statement[] = jobIds.map((id, index) =>
-    claimStatement(db, id, { now, leaseMarginMs, runToken: runTokens[index] as string }),
+    claimStatement(db, id, {
+      now,
+      leaseMarginMs,
+      runToken: runTokens[index] as string,
+      ...(keyLimits === undefined ? {} : { keyLimits }),
+    }),
   );
   const order = JSON.stringify(jobIds.map((id, index) => [id, runTokens[index]]));
   return [

@@ -1,5 +1,5 @@
 import { and, count, eq, getTableColumns, gt, inArray, min, type SQL, sql } from "drizzle-orm";
-import type { Database } from "./database.ts";
+import { type Database, runBatch, type Statement } from "./database.ts";
 import { type JobRow, jobs, type NewJobRow } from "./schema.ts";
 
 /** Statuses of a job that is not finished: it holds one of its owner's open-job slots. */
@@ -141,12 +141,15 @@ export async function recordJobs(
   db: Database,
   rows: NewJobRow[],
   limits: EnqueueLimits,
+  /** Statements that commit with the jobs, after their insert (a group's row: see db/groups.ts). */
+  after: Statement[] = [],
 ): Promise<EnqueueWrite> {
   const keys = rows.flatMap((row) => (row.idempotencyKey ? [row.idempotencyKey] : []));
-  const [inserted, found] = await db.batch([
+  const [inserted, found] = (await runBatch(db, [
     insertNewJobsStatement(db, rows, limits),
     ownJobsByKeys(db, limits.owner, keys),
-  ]);
+    ...after,
+  ])) as [JobRow[], JobRow[]];
   return asWrite(inserted, found);
 }
 

@@ -32,7 +32,7 @@ export async function findJob(
  * What a job looked like when a claim or a dead-letter mark of it missed: enough to decide whether
  * its message is acked (finished) or retried (and when).
  */
-export type JobState = Pick<JobRow, "id" | "status" | "leaseExpiresAt">;
+export type JobState = Pick<JobRow, "id" | "status" | "leaseExpiresAt" | "concurrencyKey">;
 
 /**
  * Look-ups of the {@link JobState} of `ids` (duplicates once), at most 100 ids per statement so
@@ -45,7 +45,12 @@ export function jobStateLookups(db: Database, ids: string[]) {
   );
   return groups.map((group) =>
     db
-      .select({ id: jobs.id, status: jobs.status, leaseExpiresAt: jobs.leaseExpiresAt })
+      .select({
+        id: jobs.id,
+        status: jobs.status,
+        leaseExpiresAt: jobs.leaseExpiresAt,
+        concurrencyKey: jobs.concurrencyKey,
+      })
       .from(jobs)
       .where(inArray(jobs.id, group)),
   );
