@@ -213,7 +213,9 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const total = await countLocalItems(options.persistTo);
   const added = total - before;
   const range =
-    options.count === 0 ? "nothing asked" : `seed:0..seed:${(options.count - 1).toLocaleString("en-US")}`;
+    options.count === 0
+      ? "nothing asked"
+      : `seed:0..seed:${(options.count - 1).toLocaleString("en-US")}`;
   log(
     `added ${added.toLocaleString("en-US")} (${range}, ${(options.count - added).toLocaleString("en-US")} already there); the database holds ${total.toLocaleString("en-US")} items (${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
