@@ -35,15 +35,19 @@ describe("demo-upstream and request-timeout-ms", () => {
   });
 
   it("counts a running request in flight, and logs a completed one", async () => {
-    const path = `/delay/300?${probe()}`;
-    const pending = get(path);
+    // Long enough that a loaded machine still sees it running; its deadline then ends it.
+    const slow = `/delay/20000?${probe()}`;
+    const pending = get(slow, { headers: { [HEADER]: "3000" } });
     await expect
-      .poll(async () => (await recordOf(path))?.outcome, { timeout: 10_000 })
+      .poll(async () => (await recordOf(slow))?.outcome, { timeout: 10_000 })
       .toBe("running");
     const running = (await (await get("/__requests")).json()) as { inFlight: number };
     expect(running.inFlight).toBeGreaterThanOrEqual(1);
-    expect(await (await pending).json()).toEqual({ delayedMs: 300 });
-    expect(await recordOf(path)).toMatchObject({ budgetMs: null, outcome: "completed" });
+    expect((await pending).status).toBe(504);
+    expect((await recordOf(slow))?.outcome).toBe("deadline");
+    const quick = `/users/7?${probe()}`;
+    expect((await get(quick)).status).toBe(200);
+    expect(await recordOf(quick)).toMatchObject({ budgetMs: null, outcome: "completed" });
   });
 
   it("answers 400 to a header that is not plain digits", async () => {

@@ -10,26 +10,27 @@ beforeEach(resetItems);
 describe("GET /v1/items/export and request-timeout-ms", () => {
   it("stops writing once the caller's budget runs out: the stream errors, cut short", async () => {
     await ingest(Array.from({ length: EXPORT_PAGE_SIZE * 2 + 10 }, (_, i) => makeItem(T0 + i)));
-    const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "200" } });
+    const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "1500" } });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);
     // A slow client: by its next read the budget has run out, so no further page is written.
-    await sleep(400);
-    let received = first.value?.byteLength ?? 0;
-    await expect(
-      (async () => {
-        for (;;) {
-          const next = await reader.read();
-          if (next.done) return received;
-          received += next.value.byteLength;
-        }
-      })(),
-    ).rejects.toThrow();
-    // Far less than the whole export: at most the page read before the deadline and one more.
-    const lines = new TextDecoder().decode(first.value).split("\n").length - 1;
-    expect(lines).toBeLessThanOrEqual(EXPORT_PAGE_SIZE);
+    await sleep(2000);
+    let text = new TextDecoder().decode(first.value);
+    let failure: unknown;
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        text += new TextDecoder().decode(next.value);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    // Broken off, not ended: and short of the whole export.
+    expect(failure).toBeDefined();
+    expect(text.split("\n").length - 1).toBeLessThan(EXPORT_PAGE_SIZE * 2 + 10);
   });
 
   it("exports everything when the budget is enough", async () => {
