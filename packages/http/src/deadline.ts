@@ -5,15 +5,12 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-// The helpers live in async-utils; imported by path because this package does not list
-// @edge-async/async-utils as a dependency yet. One module either way: the apps resolve the
-// package to the same file, so a signal made here is known to their `deadlineHeader`.
 import {
   DEADLINE_HEADER,
   DeadlineHeaderError,
   deadlineHeader,
   signalFromDeadline,
-} from "../../async-utils/src/deadline.ts";
+} from "@edge-async/async-utils";
 import { HttpProblem, invalidInput } from "./problem.ts";
 
 export { DEADLINE_HEADER };

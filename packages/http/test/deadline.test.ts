@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { remainingMs } from "../../async-utils/src/deadline.ts";
+import { remainingMs } from "@edge-async/async-utils";
 import {
   createWorkerApi,
   DEADLINE_HEADER,
