@@ -10,6 +10,7 @@ import { problemErrorHandler, problemNotFound, securityHeaders } from "@edge-asy
 import { Hono } from "hono";
 import { route, sameOrigin } from "./access.ts";
 import type { ConsoleEnv } from "./env.ts";
+import { jobRoutes } from "./routes/jobs.tsx";
 import { signinRoutes } from "./routes/signin.tsx";
 
 const app = new Hono<ConsoleEnv>();
@@ -28,5 +29,6 @@ route(app, "GET", "/", "session", (c) =>
   c.redirect(c.var.session.scopes.jobsRead ? "/jobs" : "/feed", 303),
 );
 app.route("/", signinRoutes);
+app.route("/", jobRoutes);
 
 export default app;
