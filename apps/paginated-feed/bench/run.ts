@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { DEV_API_KEY } from "../scripts/dev-key.ts";
 import { seed } from "../scripts/seed.ts";
 import { packageDir, wrangler, wranglerBin } from "../scripts/wrangler.ts";
+import { searchBench } from "./search.ts";
 
 const { values } = parseArgs({
   options: {
@@ -444,6 +445,8 @@ try {
       .toLocaleString("en-US")
       .padStart(14)} |`,
   );
+  console.log("");
+  for (const line of await searchBench(base, timed, ROUNDS, PAGE_SIZE)) console.log(line);
   console.log("");
   // Used heap includes garbage not yet collected: it saw-tooths. Memory that accumulated would
   // show as a floor (lowest sample) rising run after run.

@@ -69,20 +69,27 @@ describe("FTS5 in local D1", () => {
     },
   );
 
-  // D1 binds a JS number as REAL; FTS5 ignores a rowid constraint of another type and answers
-  // every match, so src/db/search.ts casts the id.
-  it("a rowid bound as a JS number needs a CAST to narrow the match", async () => {
-    await insert(1, "same words", null);
-    await insert(2, "same words", null);
-    const at = (rowid: string) =>
-      env.DB.prepare(
-        `SELECT rowid AS id FROM items_search WHERE items_search MATCH '"same"' AND rowid = ${rowid}`,
-      )
-        .bind(2)
-        .all<{ id: number }>();
-    expect((await at("?")).results.map((row) => row.id)).toEqual([1, 2]);
-    expect((await at("CAST(? AS INTEGER)")).results.map((row) => row.id)).toEqual([2]);
-  });
+  // D1 binds a JS number as REAL; FTS5 ignores a rowid equality of another type and answers
+  // every match (a range bound is applied either way), so src/db/search.ts casts the id.
+  it.each([
+    ["=", [1, 2, 3], [2]],
+    ["<=", [1, 2], [1, 2]],
+  ])(
+    "rowid %s: bound as a JS number gives %j, with a CAST %j",
+    async (operator, asReal, asInteger) => {
+      await insert(1, "same words", null);
+      await insert(2, "same words", null);
+      await insert(3, "same words", null);
+      const at = (rhs: string) =>
+        env.DB.prepare(
+          `SELECT rowid AS id FROM items_search WHERE items_search MATCH '"same"' AND rowid ${operator} ${rhs}`,
+        )
+          .bind(2)
+          .all<{ id: number }>();
+      expect((await at("?")).results.map((row) => row.id)).toEqual(asReal);
+      expect((await at("CAST(? AS INTEGER)")).results.map((row) => row.id)).toEqual(asInteger);
+    },
+  );
 
   // The README's backup procedure: drop the triggers and the index, export (writes go on), then
   // run the migration again, which recreates both and rebuilds the index from items.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { and, eq, getTableColumns, lte, max, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, lte, max, type SQL, sql } from "drizzle-orm";
 import { integer, sqliteTable } from "drizzle-orm/sqlite-core";
 import type { FeedDb } from "./feed-store.ts";
 import { type ItemRow, items } from "./schema.ts";
@@ -46,8 +46,9 @@ function boundary(match: string, after: SearchPosition): SQL {
 
 /**
  * The SELECT of one page: items matching `match` (optionally of one topic), after `after` in
- * (score, id) order, at most `fetch` rows. FTS5 finds the matches through its index and items are
- * read by primary key; the ORDER BY keeps only `fetch` rows while it ranks the matches.
+ * (score, id) order, at most `fetch` rows. The inner query ranks the matches FTS5 finds through
+ * its index, keeping only ids and scores, so only the page's rows are read whole; `items` is
+ * read by primary key (for each match only to test its topic, when there is one).
  */
 export function selectSearchPage(
   db: FeedDb,
@@ -56,22 +57,31 @@ export function selectSearchPage(
   after: SearchPosition | undefined,
   fetch: number,
 ) {
+  const matchId = searchIndex.rowid;
   const conditions: SQL[] = [sql`${searchIndex} match ${match}`];
   if (topic !== undefined) conditions.push(eq(items.topic, topic));
   if (after !== undefined) {
     const bound = boundary(match, after);
-    conditions.push(lte(items.id, after.snapshotMaxId));
+    conditions.push(lte(matchId, after.snapshotMaxId));
     conditions.push(
-      sql`(${score} > ${bound} or (${score} = ${bound} and ${items.id} > ${after.id}))`,
+      sql`(${score} > ${bound} or (${score} = ${bound} and ${matchId} > ${after.id}))`,
     );
   }
-  return db
-    .select({ ...getTableColumns(items), score })
-    .from(searchIndex)
-    .innerJoin(items, eq(items.id, searchIndex.rowid))
+  const base = db.select({ id: sql<number>`${matchId}`.as("match_id"), score: score.as("score") });
+  const ranked = (
+    topic === undefined
+      ? base.from(searchIndex)
+      : base.from(searchIndex).innerJoin(items, eq(items.id, matchId))
+  )
     .where(and(...conditions))
-    .orderBy(score, items.id)
-    .limit(fetch);
+    .orderBy(score, matchId)
+    .limit(fetch)
+    .as("ranked");
+  return db
+    .select({ ...getTableColumns(items), score: ranked.score })
+    .from(ranked)
+    .innerJoin(items, eq(items.id, ranked.id))
+    .orderBy(asc(ranked.score), asc(ranked.id));
 }
 
 /**
