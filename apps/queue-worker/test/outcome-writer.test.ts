@@ -59,10 +59,14 @@ describe.each(["batched", "per-message"] as const)("outcome writer (%s)", (mode)
 describe.each(["batched", "per-message"] as const)("outcomes as runs end (%s)", (mode) => {
   it("a fast job reads succeeded while a slow sibling of its batch still runs", async () => {
     const fast = await insertJob({ type: "simulate", payload: { durationMs: 0 } });
-    const slow = await insertJob({ type: "simulate", payload: { durationMs: 4_000 } });
+    const slow = await insertJob({
+      type: "simulate",
+      payload: { durationMs: 8_000 },
+      timeoutMs: 30_000,
+    });
     const delivery = deliver([fast, slow], { env: { STATUS_WRITES: mode } });
     await vi.waitUntil(async () => (await getJob(fast)).status === "succeeded", {
-      timeout: 3_500,
+      timeout: 7_000,
       interval: 20,
     });
     // The slow one has not ended: the fast one's outcome did not wait for it.
