@@ -2,9 +2,10 @@
 // a local D1: batched (a queue batch's claims in one db.batch, its outcomes coalesced as runs end)
 // against per-message (one claim and one outcome write per message). Then job control: the
 // latency of a cancel of a running job, and the D1 cost of the consumer's heartbeat.
+// Then per-key concurrency (bench/keys.ts): 1,000 jobs over 10 keys of limit 2 against no keys.
 //
 //   pnpm --filter @edge-async/queue-worker bench
-//   (BENCH_JOBS=2000 BENCH_ROUNDS=3 BENCH_CANCELS=18 by default)
+//   (BENCH_JOBS=2000 BENCH_ROUNDS=3 BENCH_CANCELS=18 BENCH_KEY_JOBS=1000 by default)
 //
 // Each round starts this worker with wrangler's unstable_startWorker on a fresh, migrated local D1,
 // enqueues BENCH_JOBS `simulate` jobs (no sleep, no failure: the cost measured is the job system's,
@@ -12,6 +13,7 @@
 import { rmSync } from "node:fs";
 import { withTimeout } from "@edge-async/async-utils";
 import { cancelLatency, HEARTBEAT_MS, heartbeatCost } from "./control.ts";
+import { keyRound } from "./keys.ts";
 import { AUTHORIZATION, type Mode, migratedState, startBenchWorker } from "./worker.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
@@ -149,3 +151,20 @@ for (const beat of beats) {
     `| ${beat.running} | ${beat.others} | ${beat.statements} | ${beat.rowsRead} | ${beat.rowsWritten} |`,
   );
 }
+
+// Per-key concurrency: the same 1,000 jobs of 100 ms with no key, then over 10 keys of limit 2.
+const KEY_JOBS = Number(process.env.BENCH_KEY_JOBS ?? 1_000);
+const keyCase = { jobs: KEY_JOBS, durationMs: 100, limit: 2 };
+const unkeyed = await keyRound(root, { ...keyCase, keys: 0 });
+const keyed = await keyRound(root, { ...keyCase, keys: 10 });
+console.log(
+  `\nper-key concurrency: ${KEY_JOBS} simulate jobs of ${keyCase.durationMs} ms, batched claims (peak from the runs ledger)\n`,
+);
+console.log("| jobs | jobs/s | peak runs of one key at once | vs no keys |");
+console.log("|------|--------|------------------------------|------------|");
+console.log(
+  `| no concurrencyKey | ${unkeyed.jobsPerSecond.toFixed(0)} | ${unkeyed.peakPerKey} (all jobs) | 1.00x |`,
+);
+console.log(
+  `| 10 keys, limit 2 each | ${keyed.jobsPerSecond.toFixed(0)} | ${keyed.peakPerKey} | ${(keyed.jobsPerSecond / unkeyed.jobsPerSecond).toFixed(2)}x |`,
+);

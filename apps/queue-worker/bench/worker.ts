@@ -28,8 +28,13 @@ export function migratedState(root: string): string {
   return persist;
 }
 
-/** Starts the worker on `persist` with STATUS_WRITES `mode`. */
-export function startBenchWorker(root: string, persist: string, mode: Mode) {
+/** Starts the worker on `persist` with STATUS_WRITES `mode`, and `vars` over wrangler.jsonc's. */
+export function startBenchWorker(
+  root: string,
+  persist: string,
+  mode: Mode,
+  vars: Record<string, string> = {},
+) {
   return unstable_startWorker({
     config: join(root, "wrangler.jsonc"),
     bindings: {
@@ -52,6 +57,9 @@ export function startBenchWorker(root: string, persist: string, mode: Mode) {
       // Only `simulate` jobs run here; without this the FEED service binding would need
       // paginated-feed running beside the benchmark.
       FEED: { type: "plain_text", value: "unused by simulate jobs" },
+      ...Object.fromEntries(
+        Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }]),
+      ),
     },
     dev: {
       persist,
