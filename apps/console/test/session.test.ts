@@ -62,6 +62,8 @@ describe("sign-in and sign-out", () => {
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Path=/");
     expect(cookie).not.toContain(DEV_KEY);
+    // Under no-referrer a browser's form POST says `Origin: null`, which the check would refuse.
+    expect(response.headers.get("referrer-policy")).toBe("same-origin");
   });
 
   it("asks the workers with the key as a bearer token", async () => {

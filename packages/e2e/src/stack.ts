@@ -18,6 +18,7 @@ export const WORKERS = [
   "paginated-feed",
   "queue-worker",
   "fetch-aggregator",
+  "console",
 ] as const;
 export type WorkerName = (typeof WORKERS)[number];
 
@@ -56,6 +57,7 @@ function devArgs(name: WorkerName, ports: Record<WorkerName, number>): string[] 
   const upstream = `127.0.0.1:${ports["demo-upstream"]}`;
   switch (name) {
     case "paginated-feed":
+    case "console":
       return ["--var", "ENVIRONMENT:development"];
     case "queue-worker":
       return [
@@ -174,6 +176,10 @@ export async function startStack(
             [join(repoRoot, "packages/http/scripts/docs-assets.ts"), "public"],
             { cwd },
           );
+        }
+        if (name === "console") {
+          // Its htmx, uPlot and own script, copied into public/ as its dev script does.
+          await run(process.execPath, ["scripts/assets.ts"], { cwd });
         }
         if (D1_WORKERS.has(name)) {
           await run(

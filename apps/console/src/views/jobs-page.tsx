@@ -32,7 +32,7 @@ export function EnqueueForm(props: { enqueued?: string; error?: string }) {
     <form id="enqueue" class="card" hx-post="/jobs" hx-target="#enqueue" hx-swap="outerHTML">
       <div class="row">
         <div>
-          <label for="enqueue-type">Type</label>
+          <label for="enqueue-type">Job type</label>
           <select id="enqueue-type" name="type">
             <option value="simulate">simulate</option>
             <option value="fetch">fetch</option>
@@ -116,7 +116,7 @@ export function JobsPage() {
         <h2 id="table-title">Jobs</h2>
         <form class="row" hx-get="/jobs/table" hx-target="#jobs-table" hx-trigger="change, submit">
           <div>
-            <label for="filter-status">Status</label>
+            <label for="filter-status">Filter by status</label>
             <select id="filter-status" name="status">
               <option value="">any</option>
               {STATUSES.map((status) => (
@@ -125,7 +125,7 @@ export function JobsPage() {
             </select>
           </div>
           <div>
-            <label for="filter-type">Type</label>
+            <label for="filter-type">Filter by type</label>
             <select id="filter-type" name="type">
               <option value="">any</option>
               {TYPES.map((type) => (

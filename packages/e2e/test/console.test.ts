@@ -1,0 +1,166 @@
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { launchBrowser, SCREENSHOTS } from "../src/browser.ts";
+import { repoRoot } from "../src/stack.ts";
+
+// The console in a real Chromium against the whole stack: every page is signed into with the
+// development key, checked with axe-core, and saved as a screenshot.
+
+const urls = inject("urls");
+const base = urls.console;
+const DEV_KEY = "ea_dev_local-development-only-never-deploy";
+// axe-core is the console's dev dependency: injected from its node_modules, never fetched.
+const axePath = createRequire(join(repoRoot, "apps/console/package.json")).resolve(
+  "axe-core/axe.min.js",
+);
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  // bypassCSP lets the test inject axe-core; the console's own pages need no inline script.
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  page = await context.newPage();
+  // Anything not served by the console is refused: the pages must not need it.
+  await page.route("**/*", (route) =>
+    new URL(route.request().url()).origin === base ? route.continue() : route.abort(),
+  );
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's serious and critical violations on the page as it stands. */
+async function seriousViolations(): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (c: Document) => Promise<{ violations: unknown[] }> } }
+    ).axe;
+    return (await axe.run(document)).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    );
+}
+
+async function shoot(name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`) });
+}
+
+async function signIn(key = DEV_KEY) {
+  await page.goto(`${base}/signin`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Enqueues a simulate job from the jobs page's form and opens its detail page. */
+async function enqueueSimulate(durationMs: number) {
+  await page.getByLabel("Job type").selectOption("simulate");
+  await page.getByLabel("Duration (ms, simulate)").fill(String(durationMs));
+  await page.getByRole("button", { name: "Enqueue job" }).click();
+  const link = page.locator("#enqueued-link");
+  await link.waitFor({ timeout: 30_000 });
+  await link.click();
+  await page.waitForURL(/\/jobs\/[^/]+$/);
+}
+
+const statusIs = (status: string) =>
+  page.locator(`[data-status="${status}"]`).waitFor({ timeout: 60_000 });
+
+describe("the console, in Chromium", () => {
+  it("signs in with the development key and shows the jobs page, live", async () => {
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await page.locator('[data-count="total"]').waitFor({ timeout: 30_000 });
+    await page.locator("#jobs-table table").waitFor({ timeout: 30_000 });
+    await page.locator("#throughput canvas").waitFor({ timeout: 30_000 });
+    const cookies = await context.cookies();
+    const session = cookies.find((cookie) => cookie.name === "console_session");
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe("Strict");
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("jobs");
+  });
+
+  it("refuses a wrong key and stays signed out", async () => {
+    await signIn("ea_wrong_not-a-real-secret");
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toContain("refused");
+    expect((await context.cookies()).some((cookie) => cookie.name === "console_session")).toBe(
+      false,
+    );
+    await page.goto(`${base}/jobs`);
+    expect(new URL(page.url()).pathname).toBe("/signin");
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("signin-refused");
+  });
+
+  it("enqueues a job and sees it reach succeeded, with its runs", async () => {
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await enqueueSimulate(200);
+    await statusIs("succeeded");
+    await page.locator(".timeline li.outcome-succeeded").waitFor({ timeout: 30_000 });
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("job-succeeded");
+  });
+
+  it("cancels a running job", async () => {
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await enqueueSimulate(120_000);
+    await statusIs("running");
+    await page.getByRole("button", { name: "Cancel job" }).click();
+    await statusIs("cancelled");
+    await page.getByRole("button", { name: "Retry job" }).waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("job-cancelled");
+  });
+
+  it("scrolls the feed past two pages at a phone's width", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await page.getByRole("link", { name: "Feed" }).click();
+    await page.waitForURL(`${base}/feed`);
+    const items = page.locator("#feed-items li[data-item]");
+    expect(await items.count()).toBe(20);
+    for (let scrolls = 0; scrolls < 20 && (await items.count()) <= 40; scrolls++) {
+      await page.locator("#feed-items li").last().scrollIntoViewIfNeeded();
+      await page.waitForTimeout(300);
+    }
+    expect(await items.count()).toBeGreaterThan(40);
+    const ids = await items.evaluateAll((nodes) =>
+      nodes.map((node) => Number(node.getAttribute("data-item"))),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
+    expect(await seriousViolations()).toEqual([]);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shoot("feed");
+  });
+});
