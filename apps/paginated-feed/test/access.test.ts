@@ -31,13 +31,16 @@ describe("the route table", () => {
   it("has an access rule on every route, and the protected ones are the ones the issue names", () => {
     expect(routesWithoutAccessRule(app)).toEqual([]);
     expect(routes.map((route) => `${route.route} ${route.rule.scope}`).sort()).toEqual([
+      "DELETE /v1/items/:id feed:write",
       "GET /__bench/cursor-at feed:admin",
+      "GET /__bench/export-reference feed:admin",
       "GET /__bench/offset-page feed:admin",
       "GET /__bench/rows-read feed:admin",
       "GET /v1/feed.atom feed:read",
       "GET /v1/feed.json feed:read",
       "GET /v1/items feed:read",
       "GET /v1/items/:id feed:read",
+      "GET /v1/items/changes feed:read",
       "GET /v1/items/export feed:read",
       "GET /v1/items/search feed:read",
       "POST /v1/items feed:write",
