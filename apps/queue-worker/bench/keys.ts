@@ -70,7 +70,10 @@ async function peakPerKey(root: string, persist: string): Promise<number> {
     for (const list of events.values()) {
       list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       let running = 0;
-      for (const [, delta] of list) peak = Math.max(peak, (running += delta));
+      for (const [, delta] of list) {
+        running += delta;
+        peak = Math.max(peak, running);
+      }
     }
     return peak;
   } finally {
