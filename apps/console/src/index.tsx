@@ -10,6 +10,7 @@ import { problemErrorHandler, problemNotFound, securityHeaders } from "@edge-asy
 import { Hono } from "hono";
 import { route, sameOrigin } from "./access.ts";
 import type { ConsoleEnv } from "./env.ts";
+import { aggregatorRoutes } from "./routes/aggregator.tsx";
 import { feedRoutes } from "./routes/feed.tsx";
 import { jobRoutes } from "./routes/jobs.tsx";
 import { signinRoutes } from "./routes/signin.tsx";
@@ -38,5 +39,6 @@ route(app, "GET", "/", "session", (c) =>
 app.route("/", signinRoutes);
 app.route("/", jobRoutes);
 app.route("/", feedRoutes);
+app.route("/", aggregatorRoutes);
 
 export default app;

@@ -57,8 +57,9 @@ function devArgs(name: WorkerName, ports: Record<WorkerName, number>): string[] 
   const upstream = `127.0.0.1:${ports["demo-upstream"]}`;
   switch (name) {
     case "paginated-feed":
-    case "console":
       return ["--var", "ENVIRONMENT:development"];
+    case "console":
+      return ["--env", "dev"];
     case "queue-worker":
       return [
         "--var",

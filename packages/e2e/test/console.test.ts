@@ -139,6 +139,53 @@ describe("the console, in Chromium", () => {
     await shoot("job-cancelled");
   });
 
+  it("runs the dashboard view and shows its waterfall", async () => {
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await page.getByRole("link", { name: "Aggregator" }).click();
+    await page.waitForURL(`${base}/aggregator`);
+    await page.getByLabel("View", { exact: true }).selectOption("dashboard");
+    await page.getByLabel("Parameters (a query string)").fill("userId=7");
+    await page.getByRole("button", { name: "Run view" }).click();
+    await page.locator("#waterfall[data-done]").waitFor({ timeout: 30_000 });
+    const states = await page
+      .locator("#waterfall .wf-row")
+      .evaluateAll((rows) =>
+        rows.map((row) => `${row.getAttribute("data-id")}:${row.getAttribute("data-state")}`),
+      );
+    expect(states.sort()).toEqual(["orders:ok", "recommendations:ok", "user:ok"]);
+    expect(await page.getByRole("status").textContent()).toContain("3 of 3 succeeded");
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("aggregator-view");
+  });
+
+  it("streams a fan-out request into the waterfall, a timed-out call past the deadline line", async () => {
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await page.goto(`${base}/aggregator`);
+    const upstream = urls["demo-upstream"];
+    const request = {
+      requests: [
+        { id: "user", url: `${upstream}/users/7`, cacheTtlSeconds: 0 },
+        { id: "orders", url: `${upstream}/users/7/orders?limit=3`, cacheTtlSeconds: 0 },
+        { id: "slow", url: `${upstream}/delay/400`, timeoutMs: 5000, retries: 0 },
+        { id: "too-slow", url: `${upstream}/delay/20000`, retries: 0 },
+      ],
+      deadlineMs: 1500,
+    };
+    await page.getByLabel(/^Request/).fill(JSON.stringify(request, null, 2));
+    await page.getByRole("button", { name: "Run request" }).click();
+    await page.locator("#waterfall[data-done]").waitFor({ timeout: 30_000 });
+    const row = (id: string) => page.locator(`#waterfall .wf-row[data-id="${id}"]`);
+    expect(await row("user").getAttribute("data-state")).toBe("ok");
+    expect(await row("slow").getAttribute("data-state")).toBe("ok");
+    expect(await row("too-slow").getAttribute("data-state")).toBe("deadline");
+    expect(await page.locator(".wf-deadline").isVisible()).toBe(true);
+    expect(await page.locator(".wf-deadline").textContent()).toContain("deadline 1500 ms");
+    expect(await seriousViolations()).toEqual([]);
+    await shoot("aggregator-request");
+  });
+
   it("scrolls the feed past two pages at a phone's width", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await signIn();

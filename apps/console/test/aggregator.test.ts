@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import type { WaterfallLine } from "../src/waterfall.ts";
+import { grantingWorkers, json, postForm, send, signIn, stubWorker } from "./helpers.ts";
+
+const views = {
+  views: [
+    { name: "dashboard", description: "A user", parameters: ["userId"], parts: ["user", "orders"] },
+  ],
+};
+
+/** An aggregator stand-in: its views, one view's answer, and a streamed call. */
+function aggregatorWorker() {
+  return stubWorker(async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/v1/views") return json(views);
+    if (url.pathname === "/v1/views/dashboard") {
+      if (url.searchParams.get("userId") === null) {
+        return json({ title: "Invalid input", status: 400, detail: "userId is missing" }, 400);
+      }
+      return json({
+        view: "dashboard",
+        data: { user: { id: 7 } },
+        errors: { orders: { code: "timeout", message: "No answer within 500 ms" } },
+        complete: false,
+        summary: { total: 2, succeeded: 1, failed: 1, durationMs: 502 },
+      });
+    }
+    if (url.pathname === "/v1/aggregate") {
+      const call = (await request.json()) as { requests: { id: string }[] };
+      if (call.requests.length === 0) {
+        return json(
+          { title: "Invalid input", status: 400, detail: "requests must not be empty" },
+          400,
+        );
+      }
+      const lines = [
+        { index: 1, id: "b", ok: true, status: 200, durationMs: 0, attempts: 1, cached: true },
+        {
+          index: 0,
+          id: "a",
+          ok: false,
+          durationMs: 0,
+          attempts: 0,
+          error: { code: "circuit_open", message: "open" },
+        },
+        { summary: { total: 2, succeeded: 1, failed: 1, durationMs: 3 } },
+      ];
+      return new Response(lines.map((line) => `${JSON.stringify(line)}\n`).join(""), {
+        headers: { "content-type": "application/x-ndjson" },
+      });
+    }
+    return json({ title: "Not Found", status: 404 }, 404);
+  });
+}
+
+async function session() {
+  const aggregator = aggregatorWorker();
+  const workers = grantingWorkers({ AGGREGATOR: aggregator.fetcher });
+  return { workers, aggregator, cookie: await signIn(workers) };
+}
+
+const readLines = async (response: Response) =>
+  (await response.text())
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as WaterfallLine);
+
+describe("the aggregator page", () => {
+  it("offers the views with their parameters, and a request editor, each labelled", async () => {
+    const { workers, cookie } = await session();
+    const html = await (await send("/aggregator", { headers: { cookie } }, workers)).text();
+    expect(html).toContain('<option value="dashboard">dashboard (userId)</option>');
+    expect(html).toContain('value="userId=7"');
+    expect(html).toContain('<label for="request">');
+    expect(html).toContain('<label for="view">');
+  });
+
+  it("streams a fan-out request as waterfall lines: start, each bar as it finishes, done", async () => {
+    const { workers, cookie, aggregator } = await session();
+    const request = JSON.stringify({
+      requests: [
+        { id: "a", url: "https://a.test/" },
+        { id: "b", url: "https://b.test/" },
+      ],
+      deadlineMs: 800,
+    });
+    const response = await send("/aggregator/run", postForm({ request }, { cookie }), workers);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
+    const lines = await readLines(response);
+    expect(lines[0]).toEqual({ start: { ids: ["a", "b"], deadlineMs: 800, kind: "request" } });
+    expect(lines[1]).toMatchObject({
+      bar: { id: "b", ok: true, status: 200, attempts: 1, cached: true },
+    });
+    expect(lines[2]).toMatchObject({ bar: { id: "a", ok: false, error: "circuit_open" } });
+    expect(lines[3]).toEqual({ done: { total: 2, succeeded: 1, failed: 1, durationMs: 3 } });
+    for (const line of lines) {
+      if ("bar" in line) expect(line.bar.start).toBeLessThanOrEqual(line.bar.end);
+    }
+    const sent = aggregator.seen.find((seen) => seen.method === "POST");
+    expect(sent?.headers.get("accept")).toBe("application/x-ndjson");
+    expect(sent?.headers.get("authorization")).toMatch(/^Bearer ea_/);
+  });
+
+  it("refuses a request that is not JSON, naming the field, without calling the aggregator", async () => {
+    const { workers, cookie, aggregator } = await session();
+    const response = await send("/aggregator/run", postForm({ request: "{" }, { cookie }), workers);
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { parameter: string }[] };
+    expect(problem.errors[0]?.parameter).toBe("request");
+    expect(aggregator.seen.some((seen) => seen.method === "POST")).toBe(false);
+  });
+
+  it("passes the aggregator's own refusal through as its problem", async () => {
+    const { workers, cookie } = await session();
+    const response = await send(
+      "/aggregator/run",
+      postForm({ request: '{"requests":[]}' }, { cookie }),
+      workers,
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await response.json()) as { detail: string }).detail).toBe(
+      "requests must not be empty",
+    );
+  });
+
+  it("runs a view as waterfall lines, one bar per part with its outcome", async () => {
+    const { workers, cookie } = await session();
+    const response = await send(
+      "/aggregator/view",
+      postForm({ view: "dashboard", params: "userId=7" }, { cookie }),
+      workers,
+    );
+    const lines = await readLines(response);
+    expect(lines[0]).toEqual({
+      start: { ids: ["user", "orders"], deadlineMs: null, kind: "view" },
+    });
+    expect(lines[1]).toMatchObject({ bar: { id: "user", ok: true, start: 0, end: 502 } });
+    expect(lines[2]).toMatchObject({ bar: { id: "orders", ok: false, error: "timeout" } });
+    const missing = await send(
+      "/aggregator/view",
+      postForm({ view: "dashboard", params: "" }, { cookie }),
+      workers,
+    );
+    expect(missing.status).toBe(400);
+    const bad = await send(
+      "/aggregator/view",
+      postForm({ view: "../x", params: "" }, { cookie }),
+      workers,
+    );
+    expect(bad.status).toBe(400);
+  });
+});
