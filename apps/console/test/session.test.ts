@@ -51,6 +51,18 @@ describe("the sealed session", () => {
 });
 
 describe("sign-in and sign-out", () => {
+  it("renders a labelled form with no inline script, under a strict CSP", async () => {
+    const response = await send("/signin");
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+    expect(html).toContain('<label for="key">API key</label>');
+    expect(html).toContain('type="password"');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(response.headers.get("content-security-policy")).toContain("script-src 'self';");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
   it("sets an HttpOnly, Secure, SameSite=Strict session cookie for a key the workers accept", async () => {
     const response = await send("/signin", postForm({ key: DEV_KEY }), grantingWorkers());
     expect(response.status).toBe(303);
