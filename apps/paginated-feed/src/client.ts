@@ -17,8 +17,8 @@ import {
 } from "@edge-async/client";
 import type * as changesWire from "./changes-contract.ts";
 import type * as wire from "./contract.ts";
-import type * as searchWire from "./search.ts";
-import type * as feedWire from "./syndication/json-feed.ts";
+import type * as searchWire from "./search-contract.ts";
+import type * as feedWire from "./syndication/json-feed-contract.ts";
 
 export type { CallOptions, ClientOptions, Problem } from "@edge-async/client";
 export { ApiError };
