@@ -159,9 +159,56 @@ export function query<S extends z.ZodType, E extends Env = Env, P extends string
     const raw = Object.fromEntries(
       [...values].map(([key, list]) => [key, list.length === 1 ? (list[0] as string) : list]),
     );
-    c.req.addValidatedData("query", parseInput(schema, raw, "query") as object);
+    const result = schema.safeParse(raw);
+    checkQuery(c.req.url, result);
+    c.req.addValidatedData("query", result.data as object);
     await next();
   };
+}
+
+/**
+ * Checks a validated query against the parameters given more than once in `url`: such a parameter
+ * is refused (400 naming it, saying it was given more than once) unless the schema took it as a
+ * list. Issues zod raised on a repeated parameter are replaced by that one message, since the
+ * schema's own words ("must be a whole number", "expected string, received array") would mislead.
+ *
+ * @param result the schema's outcome for the query: `data` on success, `issues` on failure
+ * @throws {HttpProblem} 400 listing every problem when any parameter fails
+ * @example
+ * ```ts
+ * import * as z from "zod";
+ * import { checkQuery } from "@edge-async/http";
+ * const url = "https://x.test/?limit=1&limit=2";
+ * const schema = z.object({ limit: z.coerce.number() });
+ * checkQuery(url, schema.safeParse({ limit: ["1", "2"] })); // throws 400: limit was given more than once
+ * ```
+ */
+export function checkQuery(
+  url: string,
+  result: { success: true; data: unknown } | { success: false; error: z.ZodError },
+): void {
+  const repeated = [...decodeQuery(url).values]
+    .filter(([, list]) => list.length > 1)
+    .map(([name]) => name);
+  const flagged = repeated.filter((name) => {
+    if (!result.success) return result.error.issues.some((issue) => issue.path[0] === name);
+    const taken = result.data as Record<string, unknown>;
+    return Object.hasOwn(taken, name) && !Array.isArray(taken[name]);
+  });
+  const others = result.success
+    ? []
+    : issuesToParams(
+        result.error.issues.filter((issue) => !flagged.includes(String(issue.path[0]))),
+        "query",
+      );
+  const errors = [
+    ...flagged.map((parameter) => ({
+      parameter,
+      detail: "was given more than once; give it once",
+    })),
+    ...others,
+  ];
+  if (errors.length > 0) throw invalidInput(errors);
 }
 
 /** Strict percent-decoding of one URL component; `undefined` when it is not valid UTF-8. */

@@ -84,6 +84,22 @@ describe("a scoped route", () => {
     }
   });
 
+  it("says the route takes the Bearer scheme when another scheme is sent", async () => {
+    const { env } = await keyEnv(["jobs:write"]);
+    for (const [authorization, scheme] of [
+      ["Basic dXNlcjpwYXNz", "Basic"],
+      ["Digest username=x", "Digest"],
+      ["token", "token"],
+    ]) {
+      const response = await write(env, { authorization: authorization as string });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="localhost"');
+      const { detail } = (await response.json()) as { detail: string };
+      expect(detail).toContain("Authorization: Bearer");
+      expect(detail).toContain(`the ${scheme} scheme`);
+    }
+  });
+
   it("answers unknown ids, wrong secrets and junk the same 401 invalid_token", async () => {
     const { key, env } = await keyEnv(["jobs:write"]);
     const answers = new Set<string>();

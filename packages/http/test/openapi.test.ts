@@ -291,3 +291,51 @@ describe("unknown parameters", () => {
     expect(problem.errors.map((error) => error.parameter).sort()).toEqual(["__proto__", "cursor"]);
   });
 });
+
+describe("a query parameter given more than once", () => {
+  const app = createApi().openapi(
+    createRoute({
+      method: "get",
+      path: "/things",
+      request: {
+        query: z.strictObject({
+          limit: z.coerce.number().int().optional(),
+          count: z.literal("estimate").optional(),
+          q: z.string().optional(),
+          joined: z.coerce.string().optional(),
+          tag: z.union([z.string(), z.array(z.string())]).optional(),
+        }),
+      },
+      responses: { 200: jsonResponse(z.object({}), "ok"), ...problemResponses({ 400: "Bad" }) },
+    }),
+    (c) => c.json({ tag: c.req.valid("query").tag ?? null }, 200),
+  );
+
+  it("is refused naming it and saying so, whatever its schema would have said", async () => {
+    for (const name of ["limit", "count", "q", "joined"]) {
+      const value = name === "count" ? "estimate" : "1";
+      const response = await app.request(`/things?${name}=${value}&${name}=${value}`);
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as {
+        errors: { parameter: string; detail: string }[];
+      };
+      expect(problem.errors).toEqual([
+        { parameter: name, detail: "was given more than once; give it once" },
+      ]);
+    }
+  });
+
+  it("is still refused beside another parameter's own problem", async () => {
+    const response = await app.request("/things?limit=1&limit=2&count=exact");
+    const problem = (await response.json()) as { errors: { parameter: string; detail: string }[] };
+    expect(problem.errors.map((error) => error.parameter).sort()).toEqual(["count", "limit"]);
+    expect(problem.errors.find((error) => error.parameter === "limit")?.detail).toMatch(
+      /more than once/,
+    );
+  });
+
+  it("is accepted where the route's schema takes a list", async () => {
+    const response = await app.request("/things?tag=a&tag=b");
+    expect(await response.json()).toEqual({ tag: ["a", "b"] });
+  });
+});

@@ -72,13 +72,16 @@ function parseSettings(env: AccessEnv): AccessSettings {
 /** A bearer token sent, and where: `Authorization: Bearer` or Cloudflare Access's assertion. */
 type Credential = { token: string; header: "authorization" | "cf-access-jwt-assertion" };
 
+/** An `Authorization` header in a scheme other than Bearer (`Basic`, `Digest`, ...). */
+type OtherScheme = { scheme: string };
+
 // RFC 6750 §2.1 b64token.
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-function readCredential(c: Context): Credential | "malformed" | undefined {
-  const authorization = c.req.header("authorization");
+function readCredential(c: Context): Credential | OtherScheme | "malformed" | undefined {
+  const authorization = c.req.header("authorization")?.trim();
   if (authorization !== undefined) {
-    const match = /^Bearer +(.*)$/i.exec(authorization.trim());
+    const match = /^Bearer +(.*)$/i.exec(authorization);
     if (match !== null) {
       const token = (match[1] as string).trim();
       return B64TOKEN.test(token) ? { token, header: "authorization" } : "malformed";
@@ -87,7 +90,8 @@ function readCredential(c: Context): Credential | "malformed" | undefined {
   const assertion = c.req.header("cf-access-jwt-assertion")?.trim();
   if (assertion !== undefined && assertion !== "")
     return { token: assertion, header: "cf-access-jwt-assertion" };
-  return undefined;
+  const scheme = authorization?.split(/[ ,]/, 1)[0];
+  return scheme === undefined || scheme === "" ? undefined : { scheme };
 }
 
 /**
@@ -106,6 +110,7 @@ function readCredential(c: Context): Credential | "malformed" | undefined {
 export async function authenticate(c: Context, settings: AccessSettings): Promise<Principal> {
   const credential = readCredential(c);
   if (credential === undefined) throw unauthorized(c, undefined);
+  if ("scheme" in credential) throw unauthorized(c, undefined, credential.scheme);
   if (credential === "malformed")
     throw unauthorized(c, "the Authorization header is not a bearer token");
   const { token, header } = credential;
@@ -127,16 +132,26 @@ function realmOf(c: Context): string {
   return new URL(c.req.url).host.replaceAll(/["\\]/g, "");
 }
 
-function unauthorized(c: Context, invalid: string | undefined): HttpProblem {
+/**
+ * 401 with the Bearer challenge. Credentials in another scheme count as none (RFC 6750 §3.1: no
+ * error code), but the detail says which scheme came and which one the route takes.
+ */
+function unauthorized(c: Context, invalid: string | undefined, otherScheme?: string): HttpProblem {
   const challenge =
     invalid === undefined
       ? `Bearer realm="${realmOf(c)}"`
       : `Bearer realm="${realmOf(c)}", error="invalid_token", error_description="${invalid}"`;
+  const shown =
+    otherScheme !== undefined && otherScheme.length > 32
+      ? `${otherScheme.slice(0, 32)}...`
+      : otherScheme;
   return new HttpProblem(401, "unauthorized", "Unauthorized", {
     detail:
-      invalid === undefined
-        ? "This route needs credentials: send Authorization: Bearer <API key>."
-        : `The credentials are not accepted: ${invalid}.`,
+      invalid !== undefined
+        ? `The credentials are not accepted: ${invalid}.`
+        : otherScheme !== undefined
+          ? `This route takes Authorization: Bearer <API key>; the Authorization header uses the ${shown} scheme (see WWW-Authenticate).`
+          : "This route needs credentials: send Authorization: Bearer <API key>.",
     headers: { "www-authenticate": challenge, "cache-control": "no-store" },
   });
 }

@@ -9,6 +9,7 @@ import { problemErrorHandler } from "../errors.ts";
 import { requestObservability } from "../observability/request-log.ts";
 import { invalidInput } from "../problem.ts";
 import {
+  checkQuery,
   decodeQuery,
   type InputSource,
   issuesToParams,
@@ -32,7 +33,8 @@ const SOURCES: Record<string, InputSource> = {
  * schema is refused with 400 problem+json listing every issue, with a JSON pointer for body
  * fields and the parameter name for query, path and header fields. Query and path parameters
  * must also be valid percent-encoded UTF-8 (Hono's own parser passes `%FF` on as literal text):
- * one that is not is refused naming it, before its schema is consulted.
+ * one that is not is refused naming it, before its schema is consulted. A query parameter given
+ * more than once is refused saying so, unless the schema takes a list there (see `checkQuery`).
  *
  * @example
  * ```ts
@@ -46,6 +48,7 @@ export const validationHook: Hook<any, any, any, any> = (result, c) => {
   if (result.target === "query") {
     const { errors } = decodeQuery(c.req.url);
     if (errors.length > 0) throw invalidInput(errors);
+    checkQuery(c.req.url, result);
   } else if (result.target === "param") {
     const errors = malformedParams(c, Object.keys(c.req.param() as Record<string, string>));
     if (errors.length > 0) throw invalidInput(errors);
