@@ -110,9 +110,9 @@ function readCredential(c: Context): Credential | OtherScheme | "malformed" | un
 export async function authenticate(c: Context, settings: AccessSettings): Promise<Principal> {
   const credential = readCredential(c);
   if (credential === undefined) throw unauthorized(c, undefined);
-  if ("scheme" in credential) throw unauthorized(c, undefined, credential.scheme);
   if (credential === "malformed")
     throw unauthorized(c, "the Authorization header is not a bearer token");
+  if ("scheme" in credential) throw unauthorized(c, undefined, credential.scheme);
   const { token, header } = credential;
   if (header === "authorization" && token.startsWith("ea_")) {
     const principal =
