@@ -74,6 +74,19 @@ describe("cors", () => {
     expect(item.headers.get("access-control-allow-methods")).toBe("GET, HEAD");
   });
 
+  it("lets a browser send and read the D1 session bookmark header", async () => {
+    const response = await preflight(ALLOWED);
+    const allowed = response.headers.get("access-control-allow-headers")?.split(/, */);
+    expect(allowed).toContain("x-d1-bookmark");
+    const answer = await corsApp([ALLOWED]).request(
+      "/v1/jobs/1",
+      { headers: { origin: ALLOWED } },
+      DEV,
+    );
+    const exposed = answer.headers.get("access-control-expose-headers")?.split(/, */);
+    expect(exposed).toContain("x-d1-bookmark");
+  });
+
   it("gives an unlisted origin no CORS headers, on the preflight and on the answer", async () => {
     const refused = await preflight("https://evil.example.com");
     expect(refused.status).toBe(204);

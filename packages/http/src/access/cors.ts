@@ -26,6 +26,8 @@ const ALLOW_HEADERS = [
   "if-none-match",
   "request-timeout-ms",
   "traceparent",
+  // paginated-feed's D1 session bookmark: a browser sends it back to read its own writes.
+  "x-d1-bookmark",
 ];
 const EXPOSE_HEADERS = [
   "etag",
@@ -36,6 +38,7 @@ const EXPOSE_HEADERS = [
   "retry-after",
   "traceparent",
   "www-authenticate",
+  "x-d1-bookmark",
 ];
 const PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
