@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { FeedListPage, ParsedFilters } from "./contract.ts";
 import { feedCursors, pageLinks, type WalkCursor } from "./cursor.ts";
-import { BOOKMARK_HEADER, laterBookmark, readSession } from "./db/session.ts";
+import { BOOKMARK_HEADER, readSession } from "./db/session.ts";
 import { readWalkPage } from "./db/walk-page.ts";
 import type { App } from "./env.ts";
 import { toFeedItem } from "./item-json.ts";
@@ -18,15 +18,16 @@ export interface WalkRequest {
 /**
  * One page of a walk, in either direction, read through a D1 session: at the later of the cursor's
  * bookmark and the client's `x-d1-bookmark`, or `first-unconstrained` on a first page. The
- * session's bookmark afterwards goes into both cursors and the answer's header, so the next page
- * in either direction reads a replica at least as fresh as this one.
+ * session's bookmark afterwards (one D1 answered with, see `readSession`) goes into both cursors
+ * and the answer's header, so the next page in either direction reads a replica at least as fresh
+ * as this one.
  */
 export async function walkPage(c: Context<App>, request: WalkRequest): Promise<FeedListPage> {
   const { limit, cursor, count, filters } = request;
   const cursors = feedCursors(c.var.config);
   const from: WalkCursor | undefined =
     cursor === undefined ? undefined : await cursors.decode(cursor, filters);
-  const session = readSession(c.env.DB, laterBookmark(from?.bookmark, request.bookmark));
+  const session = readSession(c.env.DB, request.bookmark, from?.bookmark);
   const page = await readWalkPage(session.db, filters, from, limit, count === "estimate");
   const bookmark = session.bookmark();
   const [nextCursor, prevCursor] = await Promise.all([

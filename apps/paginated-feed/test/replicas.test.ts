@@ -141,6 +141,33 @@ describe("bookmarks through writes, cursors and headers", () => {
     expect(sessions).toEqual([written, written, later]);
   });
 
+  it("one item answers its session's bookmark, like the listing", async () => {
+    const { send } = recordingWorker();
+    const write = await send("/v1/items", post({ items: [makeItem(T0)] }));
+    const written = write.headers.get(BOOKMARK_HEADER)!;
+    const [{ id }] = (await json<{ items: { id: number }[] }>(write)).items as [{ id: number }];
+    const plain = await send(`/v1/items/${id}`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get(BOOKMARK_HEADER)).toMatch(BOOKMARK_PATTERN);
+    const after = await send(`/v1/items/${id}`, { headers: { [BOOKMARK_HEADER]: written } });
+    expect(after.headers.get(BOOKMARK_HEADER)! >= written).toBe(true);
+  });
+
+  it("never hands on or signs a bookmark D1 did not answer with (a made-up one is only echoed)", async () => {
+    const { send } = recordingWorker();
+    const write = await send("/v1/items", post({ items: [0, 1, 2].map((i) => makeItem(T0 + i)) }));
+    const [{ id }] = (await json<{ items: { id: number }[] }>(write)).items as [{ id: number }];
+    const madeUp = "ffffffff-ffffffff-ffffffff-ffffffffffffffffffffffffffffffff";
+    const page = await send("/v1/items?limit=1", { headers: { [BOOKMARK_HEADER]: madeUp } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get(BOOKMARK_HEADER)).not.toBe(madeUp);
+    const { nextCursor } = await json<FeedListPage>(page);
+    expect(payloadOf(nextCursor!).p[4]).not.toBe(madeUp);
+    const item = await send(`/v1/items/${id}`, { headers: { [BOOKMARK_HEADER]: madeUp } });
+    expect(item.status).toBe(200);
+    expect(item.headers.get(BOOKMARK_HEADER)).not.toBe(madeUp);
+  });
+
   it("refuses a malformed bookmark header with 400 naming it, on the listing and on an item", async () => {
     for (const path of ["/v1/items", "/v1/items/1"]) {
       for (const value of [

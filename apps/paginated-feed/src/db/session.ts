@@ -48,7 +48,18 @@ export interface FeedSession {
   bookmark(): string | null;
 }
 
-function open(d1: D1Database, constraint: string): FeedSession {
+/**
+ * A session opened at `constraint`. D1's getBookmark() keeps the larger of the bookmark a session
+ * was opened at and the ones its queries answered, so a client's made-up bookmark (ffff...) would
+ * come back as is: when the session's bookmark is still exactly `unconfirmed` (D1 answered nothing
+ * newer), it is not handed on, and `instead` (a bookmark the worker signed earlier) is.
+ */
+function open(
+  d1: D1Database,
+  constraint: string,
+  unconfirmed: string | null = null,
+  instead: string | null = null,
+): FeedSession {
   const session = d1.withSession(constraint);
   return {
     // drizzle's D1 driver only calls prepare() and batch(), which a D1DatabaseSession has with the
@@ -56,18 +67,27 @@ function open(d1: D1Database, constraint: string): FeedSession {
     db: feedDb(session as unknown as D1Database),
     bookmark() {
       const bookmark = session.getBookmark();
+      if (bookmark !== null && bookmark === unconfirmed) return instead;
       return bookmark !== null && BOOKMARK_PATTERN.test(bookmark) ? bookmark : null;
     },
   };
 }
 
 /**
- * A session for reads: at `bookmark` when the walk (or the client's own write) has one, so the
- * replica that answers has seen at least that much; otherwise `first-unconstrained`, the nearest
- * replica.
+ * A session for reads: at the later of `signed` (a cursor's bookmark, which this worker signed)
+ * and `sent` (the client's `x-d1-bookmark`), so the replica that answers has seen at least that
+ * much; otherwise `first-unconstrained`, the nearest replica. Its bookmark is one D1 answered
+ * with, or `signed`: a sent bookmark that D1 only echoes back is never handed on.
  */
-export function readSession(d1: D1Database, bookmark: string | null | undefined): FeedSession {
-  return open(d1, bookmark ?? "first-unconstrained");
+export function readSession(
+  d1: D1Database,
+  sent: string | null | undefined,
+  signed: string | null | undefined = null,
+): FeedSession {
+  const constraint = laterBookmark(signed, sent);
+  if (constraint === undefined) return open(d1, "first-unconstrained");
+  const unconfirmed = sent != null && sent !== signed ? sent : null;
+  return open(d1, constraint, unconfirmed, signed ?? null);
 }
 
 /** A session for writes: `first-primary`, so its bookmark covers the write it answers for. */

@@ -166,7 +166,10 @@ const getItem = secureRoute({
   middleware: [readLimit, etag({ weak: true })] as const,
   request: { params: itemParams, headers: conditional.extend(bookmarkRequestHeader) },
   responses: {
-    200: { ...jsonResponse(feedItem, "The item"), headers: cachedHeaders },
+    200: {
+      ...jsonResponse(feedItem, "The item"),
+      headers: { ...cachedHeaders, ...bookmarkResponseHeader },
+    },
     304: notModified,
     ...problemResponses({
       400: "The id is not a positive integer",
@@ -242,6 +245,8 @@ export const itemRoutes = createApi<App>()
         detail: `There is no item with id ${id}.`,
       });
     }
+    const bookmark = session.bookmark();
+    if (bookmark !== null) c.header(BOOKMARK_HEADER, bookmark);
     c.header("cache-control", "private, no-cache");
     return c.json(toFeedItem(row), 200);
   });
