@@ -69,18 +69,20 @@ export async function runCall(
 ): Promise<CallReport> {
   const startedAt = Date.now();
   const inherited = options.signal === undefined ? undefined : remainingMs(options.signal);
+  const callerBinds = inherited !== undefined && inherited <= plan.deadlineMs;
   const deadlineMs = Math.min(plan.deadlineMs, inherited ?? Number.POSITIVE_INFINITY);
   const call = linkedController(options.signal, {
-    // The caller's budget running out is this call's deadline, not a disconnect.
+    // The caller's budget running out is this call's deadline, not a disconnect; it is reported
+    // as the budget the caller gave (its TimeoutError's), not the part left when the call began.
     reason: (reason) =>
       reason instanceof TimeoutError
-        ? new DeadlineError(deadlineMs)
+        ? new DeadlineError(reason.timeoutMs ?? deadlineMs)
         : new CancelledError("The client disconnected"),
   });
-  const deadline = setTimeout(
-    () => call.controller.abort(new DeadlineError(deadlineMs)),
-    deadlineMs,
-  );
+  // When the caller's budget binds, its own signal ends the call at that moment.
+  const deadline = callerBinds
+    ? undefined
+    : setTimeout(() => call.controller.abort(new DeadlineError(deadlineMs)), deadlineMs);
   try {
     const upstreamCount = plan.requests.filter((request) => request.blocked === undefined).length;
     const scope: CallScope = {
@@ -93,7 +95,7 @@ export async function runCall(
     const results = await collectResults(tasks, plan.failFast, call.controller, options.onResult);
     return buildReport(results, startedAt);
   } finally {
-    clearTimeout(deadline);
+    if (deadline !== undefined) clearTimeout(deadline);
     call.dispose();
   }
 }

@@ -83,6 +83,23 @@ describe("deadlines across workers: request-timeout-ms", () => {
     expect((await upstreamStats(key)).completed).toBe(0);
   });
 
+  it("reports the budget the caller gave, not what was left when the call began", async () => {
+    for (const budget of ["1", "300"]) {
+      const key = uniqueKey(`given-${budget}`);
+      const [slow] = await results(
+        await aggregate(
+          {
+            deadlineMs: 10_000,
+            requests: [{ id: "slow", url: `http://upstream.test/slow/${key}` }],
+          },
+          { [HEADER]: budget },
+        ),
+      );
+      expect(slow?.error?.code).toBe("deadline");
+      expect(slow?.error?.message).toBe(`The call's deadline of ${budget} ms passed`);
+    }
+  });
+
   it("passes the budget on through the proxy", async () => {
     const key = uniqueKey("proxy-budget");
     const response = await gateway(
