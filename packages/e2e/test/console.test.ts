@@ -186,6 +186,29 @@ describe("the console, in Chromium", () => {
     await shoot("aggregator-request");
   });
 
+  it("fits every page into a phone's width, each free of serious axe violations", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await signIn();
+    await page.waitForURL(`${base}/jobs`);
+    await page.locator('[data-count="total"]').waitFor({ timeout: 30_000 });
+    await page.goto(`${base}/feed`);
+    await page.locator("#feed-items li[data-item] a").first().click();
+    await page.waitForURL(/\/feed\/items\/\d+$/);
+    const pages: [string, string][] = [
+      ["jobs", `${base}/jobs`],
+      ["aggregator", `${base}/aggregator`],
+      ["feed-item", page.url()],
+    ];
+    for (const [name, url] of pages) {
+      await page.goto(url);
+      await page.locator("main h1").waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect({ url, width }).toEqual({ url, width: 375 });
+      expect({ url, violations: await seriousViolations() }).toEqual({ url, violations: [] });
+      await shoot(`phone-${name}`);
+    }
+  });
+
   it("scrolls the feed past two pages at a phone's width", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await signIn();

@@ -96,7 +96,7 @@ export function ItemDetail(props: { item: FeedItem }) {
         </a>
       </p>
       {item.summary === null ? null : <p>{item.summary}</p>}
-      <div class="table-wrap">
+      <section class="table-wrap" aria-label="Item fields" tabindex={0}>
         <table>
           <tbody>
             {rows.map(([name, value]) => (
@@ -107,7 +107,7 @@ export function ItemDetail(props: { item: FeedItem }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
     </Layout>
   );
 }

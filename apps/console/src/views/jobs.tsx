@@ -31,7 +31,7 @@ export function Counts(props: { stats: JobStats }) {
         ))}
       </dl>
       {types.length === 0 ? null : (
-        <div class="table-wrap">
+        <section class="table-wrap" aria-label="Jobs by type and status" tabindex={0}>
           <table>
             <caption class="visually-hidden">Jobs by type and status</caption>
             <thead>
@@ -53,7 +53,7 @@ export function Counts(props: { stats: JobStats }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
     </>
   );
@@ -69,7 +69,7 @@ export function JobTable(props: { page: JobPage; filters: URLSearchParams }) {
   if (props.page.nextCursor !== null) next.set("cursor", props.page.nextCursor);
   return (
     <>
-      <div class="table-wrap">
+      <section class="table-wrap" aria-label="Jobs, newest first" tabindex={0}>
         <table>
           <caption class="visually-hidden">Jobs, newest first</caption>
           <thead>
@@ -107,7 +107,7 @@ export function JobTable(props: { page: JobPage; filters: URLSearchParams }) {
             )}
           </tbody>
         </table>
-      </div>
+      </section>
       {props.page.nextCursor === null ? null : (
         <p>
           <button
