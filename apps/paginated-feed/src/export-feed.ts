@@ -138,7 +138,8 @@ async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) 
  * at those two pages. A 400 for a bad `resume`, or
  * 503 when checkpoints need CURSOR_SECRET, is thrown before the first byte. `signal` is the
  * request's (`c.var.signal`): once the client goes away or its `request-timeout-ms` runs out, no
- * more pages are read or written and the stream errors (no final newline: cut short).
+ * more pages are read or written and the stream errors, which breaks the transfer off (the
+ * bytes sent end at a page's last line; only the broken transfer tells the export was cut).
  */
 export async function exportStream(
   d1: D1Database,
@@ -177,23 +178,33 @@ export async function exportStream(
   // The page after the one the client is reading: D1 works on it while the bytes before it travel,
   // so the two overlap; never more than one page ahead, so a slow client still holds the export.
   let ahead: Promise<{ bytes: Uint8Array; last: boolean }> | undefined;
+  async function pullPage(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
+    // between them, before asking for another page and before writing the one just read.
+    signal.throwIfAborted();
+    const { bytes, last } = await (ahead ?? page());
+    ahead = undefined;
+    signal.throwIfAborted();
+    if (bytes.byteLength > 0) controller.enqueue(bytes);
+    if (last) {
+      controller.close();
+      return;
+    }
+    ahead = page();
+    // Awaited by the next pull; if the stream is cut first, its failure is nobody's to report.
+    ahead.catch(() => {});
+  }
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
-        // between them, before asking for another page and before writing the one just read.
-        signal.throwIfAborted();
-        const { bytes, last } = await (ahead ?? page());
-        ahead = undefined;
-        signal.throwIfAborted();
-        if (bytes.byteLength > 0) controller.enqueue(bytes);
-        if (last) {
-          controller.close();
-          return;
+        // Any failure (the deadline, the client gone, D1) errors the stream through its
+        // controller, so the chunked transfer breaks off instead of ending as if complete. A
+        // rejected pull would do the same but is logged by workerd as an uncaught exception.
+        try {
+          await pullPage(controller);
+        } catch (error) {
+          controller.error(error);
         }
-        ahead = page();
-        // Awaited by the next pull; if the client leaves first, its failure is nobody's to report.
-        ahead.catch(() => {});
       },
     },
     { highWaterMark: 0 },

@@ -30,7 +30,11 @@ describe("GET /v1/items/export and request-timeout-ms", () => {
     }
     // Broken off, not ended: and short of the whole export.
     expect(failure).toBeDefined();
+    expect((failure as Error).name).toBe("TimeoutError");
     expect(text.split("\n").length - 1).toBeLessThan(EXPORT_PAGE_SIZE * 2 + 10);
+    // What arrived ends at a whole line, as the README says: only the broken read tells.
+    expect(text.endsWith("\n")).toBe(true);
+    for (const line of text.slice(0, -1).split("\n")) expect(() => JSON.parse(line)).not.toThrow();
   });
 
   it("exports everything when the budget is enough", async () => {

@@ -139,7 +139,7 @@ const exportItems = secureRoute({
   tags: ["items"],
   summary: "The whole (filtered) feed as NDJSON, streamed",
   description:
-    'One item per line, newest first, pinned to the items that existed when it started. A missing final newline means the export was cut short. With `checkpointEvery=N`, a line `{"checkpoint":"<signed>","count":N}` follows every N-th item; `resume=<checkpoint>` (same filters) continues after it under the same snapshot, so a cut download resumes without a duplicate or a gap.',
+    'One item per line, newest first, pinned to the items that existed when it started. An export cut short (the deadline in `request-timeout-ms`, the client gone, a D1 failure) breaks off the chunked transfer: the body never ends as if complete, and the lines before the cut are whole. With `checkpointEvery=N`, a line `{"checkpoint":"<signed>","count":N}` follows every N-th item; `resume=<checkpoint>` (same filters) continues after it under the same snapshot, so a cut download resumes without a duplicate or a gap.',
   middleware: [readLimit] as const,
   request: { query: exportRouteQuery },
   responses: {
