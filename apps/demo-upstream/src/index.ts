@@ -10,7 +10,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { jsonFeed, order, ordersOf, recommendationsFor, user } from "./data.ts";
-import { deadlineAndLog, requestLog } from "./requests.ts";
+import { deadlineAndLog, problem, requestLog } from "./requests.ts";
 
 interface Env {
   /** Latency added to every answer, in milliseconds. */
@@ -26,6 +26,18 @@ const flakyCounts = new Map<string, number>();
 function clampInt(value: string | undefined, fallback: number, max: number): number {
   const parsed = Number.parseInt(value ?? "", 10);
   return Number.isFinite(parsed) && parsed >= 0 ? Math.min(parsed, max) : fallback;
+}
+
+/**
+ * A wait in whole milliseconds, 0 to {@link MAX_DELAY_MS}, as plain digits: `1e3` or `-5` is a
+ * 400 naming `parameter` rather than some other wait read loosely from it.
+ */
+function delayMs(value: string | undefined, parameter: string): number | Response {
+  if (value === undefined) return 0;
+  const ms = /^[0-9]{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (ms >= 0 && ms <= MAX_DELAY_MS) return ms;
+  const detail = `must be whole milliseconds from 0 to ${MAX_DELAY_MS} (got ${JSON.stringify(value.slice(0, 32))})`;
+  return problem(400, `${parameter} ${detail}`, [{ parameter, detail }]);
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {
@@ -67,7 +79,8 @@ const app = new Hono<{ Bindings: Env; Variables: { signal: AbortSignal } }>()
   // Fixed latency from the var, plus `?delay=ms` on any route.
   .use(async (c, next) => {
     const fixed = clampInt(c.env.LATENCY_MS, 0, MAX_DELAY_MS);
-    const extra = clampInt(c.req.query("delay"), 0, MAX_DELAY_MS);
+    const extra = delayMs(c.req.query("delay"), "delay");
+    if (extra instanceof Response) return extra;
     await wait(fixed + extra, c.var.signal);
     if (c.var.signal.aborted) return stopped(c.var.signal);
     await next();
@@ -81,7 +94,8 @@ const app = new Hono<{ Bindings: Env; Variables: { signal: AbortSignal } }>()
   .get("/users/:id/recommendations", (c) => c.json(recommendationsFor(c.req.param("id"))))
   .get("/orders/:id", (c) => c.json(order(c.req.param("id"))))
   .get("/delay/:ms", async (c) => {
-    const ms = clampInt(c.req.param("ms"), 0, MAX_DELAY_MS);
+    const ms = delayMs(c.req.param("ms"), "ms");
+    if (ms instanceof Response) return ms;
     await wait(ms, c.var.signal);
     if (c.var.signal.aborted) return stopped(c.var.signal);
     return c.json({ delayedMs: ms });

@@ -10,6 +10,31 @@ import type { MiddlewareHandler } from "hono";
 /** The header a caller's remaining time budget arrives in, whole milliseconds (see async-utils). */
 export const DEADLINE_HEADER = "request-timeout-ms";
 
+/**
+ * An RFC 9457 problem+json answer in the other workers' vocabulary (their `@edge-async/http`
+ * problem types), written by hand: this stand-in has no dependency on the shared packages.
+ */
+export function problem(
+  status: 400 | 504,
+  detail: string,
+  errors?: { parameter: string; detail: string }[],
+): Response {
+  const [type, title] =
+    status === 400
+      ? ["invalid-input", "Invalid input"]
+      : ["deadline-exceeded", "Deadline exceeded"];
+  return new Response(
+    JSON.stringify({
+      type: `https://edge-async.dev/problems/${type}`,
+      title,
+      status,
+      detail,
+      ...(errors === undefined ? {} : { errors }),
+    }),
+    { status, headers: { "content-type": "application/problem+json" } },
+  );
+}
+
 /** One request, as `GET /__requests` lists it. */
 export interface RequestRecord {
   /** Path and query, e.g. `/delay/5000?probe=abc`. */
@@ -36,7 +61,8 @@ export function requestLog(): { inFlight: number; requests: RequestRecord[] } {
 /**
  * Sets `c.var.signal`: aborts when the client goes away or when the budget in
  * `request-timeout-ms` runs out (with a `TimeoutError`), and logs the request's start and end.
- * A header that is not plain digits answers 400.
+ * A header that is not plain digits answers 400, and `0` (a spent budget) 504, as problem+json
+ * like the other workers.
  */
 export const deadlineAndLog: MiddlewareHandler<{ Variables: { signal: AbortSignal } }> = async (
   c,
@@ -52,9 +78,13 @@ export const deadlineAndLog: MiddlewareHandler<{ Variables: { signal: AbortSigna
   }
   const header = c.req.header(DEADLINE_HEADER);
   if (header !== undefined && !/^[0-9]+$/.test(header)) {
-    return c.json(
-      { error: `${DEADLINE_HEADER} must be a non-negative integer of milliseconds` },
-      400,
+    const detail = "must be a non-negative integer of milliseconds";
+    return problem(400, `${DEADLINE_HEADER} ${detail}`, [{ parameter: DEADLINE_HEADER, detail }]);
+  }
+  if (header !== undefined && Number(header) === 0) {
+    return problem(
+      504,
+      `${DEADLINE_HEADER} is 0: the caller's time budget ran out before the request arrived.`,
     );
   }
   const budgetMs = header === undefined ? null : Number(header);

@@ -50,9 +50,24 @@ describe("demo-upstream and request-timeout-ms", () => {
     expect(await recordOf(quick)).toMatchObject({ budgetMs: null, outcome: "completed" });
   });
 
-  it("answers 400 to a header that is not plain digits", async () => {
-    const response = await get("/users/1", { headers: { [HEADER]: "soon" } });
-    expect(response.status).toBe(400);
-    expect(JSON.stringify(await response.json())).toContain(HEADER);
+  it("answers 400 problem+json naming a header that is not plain digits", async () => {
+    for (const value of ["soon", "-1", "1.5"]) {
+      const response = await get("/users/1", { headers: { [HEADER]: value } });
+      expect(response.status).toBe(400);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await response.json()) as { status: number; errors: unknown[] };
+      expect(problem.status).toBe(400);
+      expect(problem.errors).toEqual([{ parameter: HEADER, detail: expect.any(String) }]);
+    }
+  });
+
+  it("answers 504 problem+json to a spent budget (0), as the other workers do", async () => {
+    const response = await get("/users/1", { headers: { [HEADER]: "0" } });
+    expect(response.status).toBe(504);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(await response.json()).toMatchObject({
+      status: 504,
+      detail: expect.stringContaining(HEADER),
+    });
   });
 });

@@ -45,6 +45,26 @@ describe("demo-upstream", () => {
     expect((await (await get("/large/200000")).arrayBuffer()).byteLength).toBe(200_000);
   });
 
+  it("refuses a delay that is not whole milliseconds from 0 to 30 s, never reading it loosely", async () => {
+    for (const path of [
+      "/delay/1e3",
+      "/delay/-5",
+      "/delay/1.5",
+      "/delay/30001",
+      "/users/1?delay=1e3",
+      "/users/1?delay=-5",
+    ]) {
+      const response = await get(path);
+      expect(response.status, path).toBe(400);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await response.json()) as { errors: { parameter: string }[] };
+      expect(problem.errors.map((error) => error.parameter)).toEqual([
+        path.startsWith("/delay") ? "ms" : "delay",
+      ]);
+    }
+    expect(await (await get("/delay/0")).json()).toEqual({ delayedMs: 0 });
+  });
+
   it("serves a JSON Feed with links on its origin, and a text file", async () => {
     const response = await get("/feed.json");
     expect(response.headers.get("content-type")).toBe("application/feed+json");
