@@ -1,7 +1,7 @@
 /**
  * A typed client for the fetch-aggregator API: fan a call out (one JSON answer, or the results
- * as an async iterator while they stream in), run a named view, list the views, pass one GET
- * through. Every call takes an `AbortSignal`, retries 429 and 503 answers after their
+ * as an async iterator while they stream in), run a named view (one answer, or its parts as they
+ * finish), list the views, pass one GET through. Every call takes an `AbortSignal`, retries 429 and 503 answers after their
  * `Retry-After`, and rejects with {@link ApiError} for any other failure.
  *
  * The types below are plain TypeScript so the packed client needs nothing else; the package's
@@ -164,6 +164,52 @@ export interface SummaryLine {
 export type AggregateLine = ResultLine | SummaryLine;
 
 /**
+ * First line of a streamed view: its parts in order, and the deadline in milliseconds the call
+ * runs under (the view's, or the caller's `request-timeout-ms` when that leaves less).
+ *
+ * @example
+ * ```ts
+ * const first: ViewStartLine = { start: { view: "dashboard", parts: ["user", "orders"], deadlineMs: 2_000 } };
+ * ```
+ */
+export interface ViewStartLine {
+  start: { view: string; parts: string[]; deadlineMs: number };
+}
+
+/**
+ * A view's part as it finishes: a {@link ResultLine} without `body` (the answer carries each
+ * part's body once). `id` is the part's name, `index` its position in the start line's `parts`.
+ *
+ * @example
+ * ```ts
+ * const part: ViewPartLine = { index: 1, id: "orders", ok: false, durationMs: 500, attempts: 1, error: { code: "timeout", message: "No answer within 500 ms" } };
+ * ```
+ */
+export type ViewPartLine = Omit<ResultLine, "body">;
+
+/**
+ * The last line of a streamed view: the answer {@link AggregatorClient.view} gives.
+ *
+ * @example
+ * ```ts
+ * const complete = (line: ViewAnswerLine) => line.answer.complete;
+ * ```
+ */
+export interface ViewAnswerLine {
+  answer: ViewAnswer;
+}
+
+/**
+ * One line of a streamed view: the start, each part in finish order, then the answer.
+ *
+ * @example
+ * ```ts
+ * const isPart = (line: ViewLine): line is ViewPartLine => "index" in line;
+ * ```
+ */
+export type ViewLine = ViewStartLine | ViewPartLine | ViewAnswerLine;
+
+/**
  * A configured view and the query parameters it needs.
  *
  * @example
@@ -217,6 +263,16 @@ export interface AggregatorClient {
   views(options?: CallOptions): Promise<ViewInfo[]>;
   /** Runs a view with its query parameters (`GET /v1/views/{name}`). */
   view(name: string, params?: Record<string, string>, options?: CallOptions): Promise<ViewAnswer>;
+  /**
+   * Runs a view and yields its start line (parts and deadline), each part's timing and outcome
+   * as it finishes, then the answer (`GET /v1/views/{name}`, NDJSON). The view starts when the
+   * loop does; leaving the loop early stops it upstream too.
+   */
+  streamView(
+    name: string,
+    params?: Record<string, string>,
+    options?: CallOptions,
+  ): AsyncIterableIterator<ViewLine>;
   /** One GET passed through (`GET /v1/proxy`): the upstream's 2xx answer as it streams in. */
   proxy(url: string, options?: CallOptions): Promise<Response>;
 }
@@ -235,6 +291,11 @@ export interface AggregatorClient {
  * for await (const line of aggregator.stream(call, { signal: AbortSignal.timeout(10_000) })) {
  *   if ("summary" in line) console.log(line.summary);
  *   else console.log(line.id, line.ok);
+ * }
+ * for await (const line of aggregator.streamView("dashboard", { userId: "42" })) {
+ *   if ("start" in line) console.log("deadline", line.start.deadlineMs);
+ *   else if ("answer" in line) console.log(line.answer.data);
+ *   else console.log(line.id, line.durationMs);
  * }
  * // Inside another worker, through a service binding:
  * const bound = createAggregatorClient({ baseUrl: "https://fetch-aggregator", fetch: (request) => env.AGGREGATOR.fetch(request) });
@@ -284,6 +345,19 @@ export function createAggregatorClient(options: ClientOptions): AggregatorClient
         query: params,
         ...call(callOptions),
       }),
+
+    async *streamView(name, params = {}, callOptions = {}) {
+      const headers = new Headers(callOptions.headers);
+      headers.set("accept", "application/x-ndjson");
+      const response = await caller.send({
+        path: `v1/views/${encodeURIComponent(name)}`,
+        query: params,
+        signal: callOptions.signal,
+        headers,
+      });
+      if (response.body === null) return;
+      yield* ndjsonLines<ViewLine>(response.body, callOptions.signal);
+    },
 
     proxy: (url, callOptions) =>
       caller.send({ path: "v1/proxy", query: { url }, ...call(callOptions) }),

@@ -282,6 +282,35 @@ export const viewAnswer = z
 /** Answer of a view: the parts merged by name, failures beside them. */
 export type ViewAnswer = z.output<typeof viewAnswer>;
 
+/** First line of a streamed view: its parts, and the deadline the call runs under. */
+export const viewStartLine = z
+  .object({
+    start: z.object({
+      view: z.string(),
+      parts: z.array(z.string()),
+      deadlineMs: z.number().int().min(0).meta({
+        description:
+          "The call's deadline: the view's (or DEFAULT_DEADLINE_MS), or the caller's request-timeout-ms when that leaves less",
+      }),
+    }),
+  })
+  .meta({ id: "ViewStartLine" });
+
+/**
+ * One part of a streamed view as it finishes: an aggregate result line without `body` (each
+ * part's body comes once, in the last line's answer).
+ */
+export const viewPartLine = resultLine.omit({ body: true }).meta({ id: "ViewPartLine" });
+
+/** Last line of a streamed view: the answer the JSON form gives. */
+export const viewAnswerLine = z.object({ answer: viewAnswer }).meta({ id: "ViewAnswerLine" });
+
+/** One line of a streamed view: the start, each part in finish order, then the answer. */
+export const viewLine = z.union([viewStartLine, viewPartLine, viewAnswerLine]).meta({
+  id: "ViewLine",
+  example: { index: 1, id: "orders", ok: true, status: 200, durationMs: 9, attempts: 1 },
+});
+
 /** One configured view and the query parameters it needs. */
 export const viewInfo = z
   .object({

@@ -3,6 +3,7 @@ import type { CallPlan, CallReport } from "./aggregate.ts";
 import type { Config, ViewConfig } from "./config.ts";
 import type { ViewAnswer } from "./contract.ts";
 import { planRequest } from "./plan.ts";
+import type { CallLines } from "./stream.ts";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -98,5 +99,18 @@ export function mergeView(name: string, report: CallReport): ViewAnswer {
     errors,
     complete: report.summary.failed === 0,
     summary: report.summary,
+  };
+}
+
+/**
+ * The lines of a streamed view: its parts and deadline first (so a waterfall can be laid out
+ * before anything finishes), each part's timing and outcome as it finishes, then the answer.
+ * Part lines leave the body out: the answer carries each one once.
+ */
+export function viewLines(name: string, plan: CallPlan, deadlineMs: number): CallLines {
+  return {
+    first: { start: { view: name, parts: plan.requests.map((part) => part.id), deadlineMs } },
+    result: ({ body: _body, ...result }, index) => ({ index, ...result }),
+    last: (report) => ({ answer: mergeView(name, report) }),
   };
 }

@@ -10,7 +10,11 @@ import {
   type ResultLine,
   type SummaryLine,
   type ViewAnswer,
+  type ViewAnswerLine,
   type ViewInfo,
+  type ViewLine,
+  type ViewPartLine,
+  type ViewStartLine,
 } from "../src/client.ts";
 import type * as contract from "../src/contract.ts";
 import { DEV_AUTH, uniqueKey, upstreamStats } from "./helpers.ts";
@@ -44,6 +48,10 @@ describe("the client's types are the worker's contract", () => {
     expectTypeOf<AggregateLine>().toEqualTypeOf<z.output<typeof contract.aggregateLine>>();
     expectTypeOf<ViewAnswer>().toEqualTypeOf<z.output<typeof contract.viewAnswer>>();
     expectTypeOf<ViewInfo>().toEqualTypeOf<z.output<typeof contract.viewInfo>>();
+    expectTypeOf<ViewStartLine>().toEqualTypeOf<z.output<typeof contract.viewStartLine>>();
+    expectTypeOf<ViewPartLine>().toEqualTypeOf<z.output<typeof contract.viewPartLine>>();
+    expectTypeOf<ViewAnswerLine>().toEqualTypeOf<z.output<typeof contract.viewAnswerLine>>();
+    expectTypeOf<ViewLine>().toEqualTypeOf<z.output<typeof contract.viewLine>>();
   });
 });
 
@@ -155,6 +163,30 @@ describe("createAggregatorClient", () => {
         parts: ["user", "orders", "recommendations"],
       },
     ]);
+  });
+
+  it("streams a view: the start with its deadline, each part as it finishes, the answer", async () => {
+    const { aggregator, requests } = recorded();
+    const lines: ViewLine[] = [];
+    for await (const line of aggregator.streamView("dashboard", { userId: "9" })) lines.push(line);
+    expect(requests).toEqual(["GET /v1/views/dashboard?userId=9"]);
+    expect(lines[0]).toEqual({
+      start: { view: "dashboard", parts: ["user", "orders", "recommendations"], deadlineMs: 2000 },
+    });
+    const parts = lines.slice(1, -1) as ViewPartLine[];
+    expect(parts.map((part) => part.id).sort()).toEqual(["orders", "recommendations", "user"]);
+    expect(parts.find((part) => part.id === "user")).toMatchObject({ ok: true, attempts: 1 });
+    const last = lines.at(-1) as ViewAnswerLine;
+    expect(last.answer).toMatchObject({ view: "dashboard", complete: false });
+    expect(last.answer.data.user).toMatchObject({ key: "user-9" });
+  });
+
+  it("refuses a view before its stream starts, with ApiError", async () => {
+    const { aggregator } = recorded();
+    const lines = aggregator.streamView("dashboard");
+    const refused = await lines.next().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 400, problem: { errors: [{ parameter: "userId" }] } });
   });
 
   it("passes one GET through", async () => {

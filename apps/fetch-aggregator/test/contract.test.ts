@@ -100,7 +100,10 @@ const cases: Record<string, Case[]> = {
   "GET /v1/views 429": [() => withEnv("/v1/views", callsSpent)],
   "GET /v1/views 503": [() => withEnv("/v1/views", misconfigured)],
 
-  "GET /v1/views/:name 200": [() => gateway("/v1/views/dashboard?userId=7")],
+  "GET /v1/views/:name 200": [
+    () => gateway("/v1/views/dashboard?userId=7"),
+    () => gateway("/v1/views/dashboard?userId=7", { headers: { accept: "application/x-ndjson" } }),
+  ],
   "GET /v1/views/:name 400": [
     () => gateway("/v1/views/dashboard"),
     () => gateway("/v1/views/bad.name!"),

@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { gateway } from "./helpers.ts";
+import { app } from "../src/index.ts";
+import { gateway, uniqueKey, withDevKey } from "./helpers.ts";
 
 // The dashboard view of vitest.config.ts: user and orders answer, recommendations always 503
 // (on a host of its own, whose breaker opens after the first test; later tests ignore that part).
@@ -80,5 +82,107 @@ describe("view parameters that would leave their URL template", () => {
 
   it("keeps dots inside a value, which stay one literal segment", async () => {
     expect((await gateway("/v1/views/dashboard?userId=7.0")).status).not.toBe(400);
+  });
+});
+
+/** A view of its own whose parts take different times: 300, 0 and 150 ms. */
+const timedViews = {
+  ...env,
+  VIEWS: JSON.stringify({
+    timed: {
+      parts: {
+        slow: "http://upstream.test/json/{key}-slow?delay=300",
+        fast: "http://upstream.test/json/{key}-fast",
+        middle: "http://upstream.test/json/{key}-middle?delay=150",
+      },
+      deadlineMs: 4000,
+    },
+  }),
+};
+
+async function ndjsonLines(response: Response): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  expect(text.endsWith("\n")).toBe(true);
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("GET /v1/views/:name as NDJSON", () => {
+  const streamed = (path: string, headers: Record<string, string> = {}) =>
+    app.request(
+      path,
+      withDevKey({ headers: { accept: "application/x-ndjson", ...headers } }),
+      timedViews,
+    );
+
+  it("streams the start with the deadline, each part as it finishes, then the answer", async () => {
+    const key = uniqueKey("view-stream");
+    const response = await streamed(`/v1/views/timed?key=${key}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
+    expect(response.headers.get("server-timing")).toBeNull();
+    const lines = await ndjsonLines(response);
+    expect(lines[0]).toEqual({
+      start: { view: "timed", parts: ["slow", "fast", "middle"], deadlineMs: 4000 },
+    });
+    const parts = lines.slice(1, -1);
+    expect(parts.map((line) => [line.id, line.index])).toEqual([
+      ["fast", 1],
+      ["middle", 2],
+      ["slow", 0],
+    ]);
+    for (const part of parts) {
+      expect(part).toMatchObject({ ok: true, status: 200, attempts: 1 });
+      expect(part).not.toHaveProperty("body");
+    }
+    const durations = parts.map((line) => line.durationMs as number);
+    expect(durations[2]).toBeGreaterThanOrEqual(300);
+    expect(durations[1]).toBeGreaterThanOrEqual(150);
+    const answer = lines.at(-1)?.answer as { data: Record<string, { key: string }> };
+    expect(lines.at(-1)).toMatchObject({
+      answer: { view: "timed", complete: true, errors: {}, summary: { total: 3, succeeded: 3 } },
+    });
+    expect(answer.data.slow?.key).toBe(`${key}-slow`);
+  });
+
+  it("answers the same composition as the JSON form, failures included", async () => {
+    // recommendations always fails (503, or its breaker open): compare what does not vary.
+    type Answer = { view: string; data: object; errors: object; complete: boolean };
+    const lines = await ndjsonLines(
+      await gateway("/v1/views/dashboard?userId=8", {
+        headers: { accept: "application/x-ndjson" },
+      }),
+    );
+    const json = (await (await gateway("/v1/views/dashboard?userId=8")).json()) as Answer;
+    expect(lines.find((line) => line.id === "recommendations")).toMatchObject({ ok: false });
+    const answer = lines.at(-1)?.answer as Answer;
+    expect(answer.view).toBe(json.view);
+    expect(answer.data).toEqual(json.data);
+    expect(answer.complete).toBe(false);
+    expect(Object.keys(answer.errors)).toEqual(Object.keys(json.errors));
+  });
+
+  it("starts with the caller's request-timeout-ms when it leaves less than the view's", async () => {
+    const key = uniqueKey("view-stream-budget");
+    const lines = await ndjsonLines(
+      await streamed(`/v1/views/timed?key=${key}`, { "request-timeout-ms": "200" }),
+    );
+    const start = lines[0]?.start as { deadlineMs: number } | undefined;
+    const deadlineMs = start?.deadlineMs ?? 0;
+    expect(deadlineMs).toBeGreaterThan(0);
+    expect(deadlineMs).toBeLessThanOrEqual(200);
+    expect(lines.find((line) => line.id === "slow")).toMatchObject({
+      ok: false,
+      error: { code: "deadline" },
+    });
+    expect(lines.at(-1)).toMatchObject({ answer: { complete: false } });
+  });
+
+  it("refuses before streaming: a missing parameter is a 400 problem, not a line", async () => {
+    const response = await streamed("/v1/views/timed");
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
   });
 });

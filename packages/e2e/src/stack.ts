@@ -90,8 +90,8 @@ function demoViews(upstream: string) {
       description: "A user, their recent orders and their recommendations.",
       parts: {
         user: `http://${upstream}/users/{userId}`,
-        orders: `http://${upstream}/users/{userId}/orders?limit=3`,
-        recommendations: `http://${upstream}/users/{userId}/recommendations`,
+        orders: `http://${upstream}/users/{userId}/orders?limit=3&delay=150`,
+        recommendations: `http://${upstream}/users/{userId}/recommendations?delay=300`,
       },
       deadlineMs: 2000,
       cacheTtlSeconds: 10,

@@ -1,16 +1,7 @@
-import { linkedController } from "@edge-async/async-utils";
-import {
-  createApi,
-  jsonInput,
-  NDJSON_HEADERS,
-  ndjsonStream,
-  problemResponses,
-  secureRoute,
-  wantsNdjson,
-} from "@edge-async/http";
-import type { Context, MiddlewareHandler } from "hono";
-import { type CallPlan, plannedSubrequests, runCall } from "../aggregate.ts";
-import { type Config, NOT_CONFIGURED } from "../config.ts";
+import { createApi, jsonInput, problemResponses, secureRoute, wantsNdjson } from "@edge-async/http";
+import type { MiddlewareHandler } from "hono";
+import { plannedSubrequests, runCall } from "../aggregate.ts";
+import { NOT_CONFIGURED } from "../config.ts";
 import { aggregateLine, aggregateRequest, aggregateResponse } from "../contract.ts";
 import type { App } from "../env.ts";
 import {
@@ -23,6 +14,7 @@ import {
 } from "../limits.ts";
 import { planAggregate } from "../plan.ts";
 import { serverTiming } from "../server-timing.ts";
+import { type CallLines, streamCall } from "../stream.ts";
 
 /** Reads the JSON body under the shared rules, within MAX_REQUEST_BYTES (known only at run time). */
 const aggregateInput: MiddlewareHandler<App> = (c, next) =>
@@ -67,6 +59,12 @@ const aggregate = secureRoute({
   },
 });
 
+/** Each result with its position in `requests`, in finish order, then the summary. */
+const AGGREGATE_LINES: CallLines = {
+  result: (result, index) => ({ index, ...result }),
+  last: (report) => ({ summary: report.summary }),
+};
+
 /** `/v1/aggregate`: the fan-out (aggregate.ts, upstream-fetch.ts do the work). */
 export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => {
   const config = c.var.config;
@@ -74,57 +72,12 @@ export const aggregateRoutes = createApi<App>().openapi(aggregate, async (c) => 
   await reserveSubrequests(c, plannedSubrequests(plan));
   const takeRetry = keyCounter(c);
   // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
-  if (wantsNdjson(c.req.header("accept"))) return streamCall(c, plan, config, takeRetry) as never;
+  if (wantsNdjson(c.req.header("accept"))) {
+    return streamCall(c, plan, config, takeRetry, AGGREGATE_LINES) as never;
+  }
   const report = await runCall(plan, config, { signal: c.var.signal, takeRetry });
   return c.json({ results: report.results, summary: report.summary }, 200, {
     "server-timing": serverTiming(report.summary.durationMs, report.slowest),
     "cache-control": "no-store",
   });
 });
-
-/**
- * The NDJSON answer: one line per result as it finishes, then the summary. The call stops as soon
- * as the client goes away, whether the runtime reports that by aborting the request's signal or
- * by cancelling the response stream, and at the caller's deadline (`c.var.signal`).
- */
-function streamCall(
-  c: Context,
-  plan: CallPlan,
-  config: Config,
-  takeRetry: () => Promise<boolean>,
-): Response {
-  const call = linkedController(c.var.signal);
-  const finished = Promise.withResolvers<void>();
-  const body = ndjsonStream(
-    async (write) => {
-      try {
-        const report = await runCall(plan, config, {
-          signal: call.signal,
-          takeRetry,
-          onResult: async (result, index) => {
-            await write({ index, ...result });
-          },
-        });
-        await write({ summary: report.summary });
-      } catch (error) {
-        console.error("fetch-aggregator: NDJSON producer failed", error);
-        throw error;
-      } finally {
-        call.dispose();
-        finished.resolve();
-      }
-    },
-    { onCancel: (reason) => call.controller.abort(reason) },
-  );
-  keepAlive(c, finished.promise);
-  return new Response(body, { headers: { ...NDJSON_HEADERS } });
-}
-
-/** Keeps the isolate serving the stream until the producer is done (no-op outside Workers). */
-function keepAlive(c: Context, done: Promise<void>): void {
-  try {
-    c.executionCtx.waitUntil(done);
-  } catch {
-    // app.request() in unit tests has no execution context; the stream still completes.
-  }
-}

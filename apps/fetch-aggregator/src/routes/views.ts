@@ -4,10 +4,11 @@ import {
   jsonResponse,
   problemResponses,
   secureRoute,
+  wantsNdjson,
 } from "@edge-async/http";
 import { plannedSubrequests, runCall } from "../aggregate.ts";
 import { NOT_CONFIGURED } from "../config.ts";
-import { viewAnswer, viewList, viewParams, viewQuery } from "../contract.ts";
+import { viewAnswer, viewLine, viewList, viewParams, viewQuery } from "../contract.ts";
 import type { App } from "../env.ts";
 import {
   ACCESS_REFUSALS,
@@ -19,7 +20,8 @@ import {
   subrequestBudget,
 } from "../limits.ts";
 import { serverTiming } from "../server-timing.ts";
-import { mergeView, planView, viewParameters } from "../views.ts";
+import { callDeadlineMs, streamCall } from "../stream.ts";
+import { mergeView, planView, viewLines, viewParameters } from "../views.ts";
 
 // The list needs the scope too: it names the configured upstream compositions, and only a
 // caller who may run them has a use for it.
@@ -44,16 +46,21 @@ const runView = secureRoute({
   tags: ["views"],
   summary: "Run a named composition and merge its parts by name",
   description:
-    "Each part of the view is a URL template whose `{placeholders}` come from the query string (e.g. `?userId=42`), percent-encoded so a value cannot add path segments or parameters. Failed parts are listed under `errors` and `complete` is false.",
+    "Each part of the view is a URL template whose `{placeholders}` come from the query string (e.g. `?userId=42`), percent-encoded so a value cannot add path segments or parameters. Failed parts are listed under `errors` and `complete` is false. With `Accept: application/x-ndjson` the call streams as `POST /v1/aggregate` does: a `{start}` line with the parts and the deadline, one line per part in finish order (its timing and outcome, no body), then an `{answer}` line holding the JSON answer.",
   request: { params: viewParams, query: viewQuery },
   responses: {
     200: {
-      ...jsonResponse(viewAnswer, "The parts merged by name, failures beside them"),
+      description:
+        "The parts merged by name, failures beside them; or (Accept: application/x-ndjson) a `{start}` line, one line per part in finish order, then the `{answer}` line",
       headers: {
         "Server-Timing": {
-          description: "The call's total and its slowest part",
+          description: "The call's total and its slowest part (not on NDJSON)",
           schema: { type: "string" },
         },
+      },
+      content: {
+        "application/json": { schema: viewAnswer },
+        "application/x-ndjson": { schema: viewLine },
       },
     },
     ...problemResponses({
@@ -89,10 +96,13 @@ export const viewRoutes = createApi<App>()
     // Every value of each parameter, so that a repeated one is refused rather than one picked.
     const plan = planView(name, view, c.req.queries(), config);
     await reserveSubrequests(c, plannedSubrequests(plan));
-    const report = await runCall(plan, config, {
-      signal: c.var.signal,
-      takeRetry: keyCounter(c),
-    });
+    const takeRetry = keyCounter(c);
+    // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
+    if (wantsNdjson(c.req.header("accept"))) {
+      const lines = viewLines(name, plan, callDeadlineMs(plan, c.var.signal));
+      return streamCall(c, plan, config, takeRetry, lines) as never;
+    }
+    const report = await runCall(plan, config, { signal: c.var.signal, takeRetry });
     return c.json(mergeView(name, report), 200, {
       "server-timing": serverTiming(report.summary.durationMs, report.slowest),
       "cache-control": "no-store",
