@@ -120,6 +120,8 @@ function waterfall(box, status) {
       row.fill.classList.toggle("failed", !line.bar.ok);
       row.fill.classList.toggle("cached", line.bar.cached === true);
       row.row.dataset.state = line.bar.ok ? "ok" : (line.bar.error ?? "failed");
+      row.row.dataset.start = String(line.bar.start);
+      row.row.dataset.end = String(line.bar.end);
       row.label.textContent = `${line.bar.id}: ${describeBar(line.bar)}`;
       layout();
     } else if (line.done) {

@@ -1,15 +1,20 @@
 /**
- * The waterfall's wire format: the console re-streams the aggregator's NDJSON with each result
- * placed on the call's timeline, measured here (next to the aggregator) rather than in the
+ * The waterfall's wire format: the console re-streams the aggregator's NDJSON (a fan-out request's
+ * or a view's) with each result placed on the call's timeline, measured here (next to the aggregator) rather than in the
  * browser: `end` is when its line arrived, `start` is `end` minus its `durationMs`.
  */
 import type {
   AggregateCall,
+  AggregateLine,
   AggregatorClient,
   ViewAnswer,
+  ViewLine,
 } from "@edge-async/fetch-aggregator/client";
 
-/** First line: what the call asked for. `deadlineMs` null: the aggregator's default applies. */
+/**
+ * First line: the calls to expect and the deadline. A view's is the one it runs under (from the
+ * aggregator); a request's is what it asked for, null when the aggregator's default applies.
+ */
 export interface StartLine {
   start: { ids: string[]; deadlineMs: number | null; kind: "request" | "view" };
 }
@@ -49,17 +54,55 @@ export async function streamRequest(
   const lines = client.stream(call, { signal });
   const first = await lines.next();
   const ids = call.requests.map((request, index) => request.id ?? String(index));
+  const head: StartLine = { start: { ids, deadlineMs: call.deadlineMs ?? null, kind: "request" } };
+  return relay(lines, first, started, head);
+}
+
+/**
+ * Runs a view streamed and answers it as waterfall lines: the aggregator's start line gives the
+ * parts and the deadline the view runs under, then each part's bar as it finishes, then done.
+ * Rejects (ApiError) when the aggregator refuses the view, before any line is out.
+ */
+export async function streamView(
+  client: AggregatorClient,
+  name: string,
+  params: Record<string, string>,
+  signal: AbortSignal,
+): Promise<ReadableStream<Uint8Array>> {
+  const started = performance.now();
+  const lines = client.streamView(name, params, { signal });
+  const first = await lines.next();
+  if (first.done === true || !("start" in first.value)) {
+    await lines.return?.(undefined);
+    throw new Error("The aggregator's view stream did not begin with its start line");
+  }
+  const { parts, deadlineMs } = first.value.start;
+  return relay(lines, undefined, started, { start: { ids: parts, deadlineMs, kind: "view" } });
+}
+
+/**
+ * Re-streams the aggregator's lines as waterfall lines, each placed on the timeline when it
+ * arrives. Cancelling the answer leaves the loop, which cancels the aggregator's answer and so
+ * stops the call upstream too.
+ */
+function relay(
+  lines: AsyncIterableIterator<AggregateLine | ViewLine>,
+  first: IteratorResult<AggregateLine | ViewLine> | undefined,
+  started: number,
+  head: StartLine,
+): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async start(controller) {
-      const deadlineMs = call.deadlineMs ?? null;
-      controller.enqueue(line({ start: { ids, deadlineMs, kind: "request" } }));
+      controller.enqueue(line(head));
       try {
-        for (let next = first; next.done !== true; next = await lines.next()) {
+        for (
+          let next = first ?? (await lines.next());
+          next.done !== true;
+          next = await lines.next()
+        ) {
           const end = Math.round(performance.now() - started);
-          const value = next.value as unknown as Record<string, unknown>;
-          if ("summary" in value)
-            controller.enqueue(line({ done: value.summary as DoneLine["done"] }));
-          else controller.enqueue(line({ bar: barOf(value, end) }));
+          const out = waterfallLine(next.value as unknown as Record<string, unknown>, end);
+          if (out !== undefined) controller.enqueue(line(out));
         }
         controller.close();
       } catch (error) {
@@ -67,10 +110,17 @@ export async function streamRequest(
       }
     },
     async cancel() {
-      // Leaving the loop cancels the aggregator's answer, which stops the call upstream too.
       await lines.return?.(undefined);
     },
   });
+}
+
+/** An aggregator line as a waterfall line: a result is a bar, a summary or answer is done. */
+function waterfallLine(value: Record<string, unknown>, end: number): WaterfallLine | undefined {
+  if ("summary" in value) return { done: value.summary as DoneLine["done"] };
+  if ("answer" in value) return { done: (value.answer as ViewAnswer).summary };
+  if ("start" in value) return undefined;
+  return { bar: barOf(value, end) };
 }
 
 function barOf(result: Record<string, unknown>, end: number): BarLine["bar"] {
@@ -86,29 +136,4 @@ function barOf(result: Record<string, unknown>, end: number): BarLine["bar"] {
     ...(result.cached === true ? { cached: true } : {}),
     ...(error === undefined ? {} : { error: error.code, message: error.message }),
   };
-}
-
-/**
- * A view's answer as waterfall lines. A view answers once, with no time per part, so each part's
- * bar spans the whole call; only a fan-out request streams finish times.
- */
-export function viewLines(answer: ViewAnswer, parts: string[]): WaterfallLine[] {
-  const end = Math.max(answer.summary.durationMs, 1);
-  return [
-    { start: { ids: parts, deadlineMs: null, kind: "view" } },
-    ...parts.map((id): BarLine => {
-      const error = answer.errors[id];
-      return {
-        bar: {
-          id,
-          start: 0,
-          end,
-          ok: error === undefined,
-          ...(error?.status === undefined ? {} : { status: error.status }),
-          ...(error === undefined ? {} : { error: error.code, message: error.message }),
-        },
-      };
-    }),
-    { done: answer.summary },
-  ];
 }

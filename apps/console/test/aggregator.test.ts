@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { WaterfallLine } from "../src/waterfall.ts";
+import type { BarLine, WaterfallLine } from "../src/waterfall.ts";
 import { grantingWorkers, json, postForm, send, signIn, stubWorker } from "./helpers.ts";
 
 const views = {
@@ -7,6 +7,42 @@ const views = {
     { name: "dashboard", description: "A user", parameters: ["userId"], parts: ["user", "orders"] },
   ],
 };
+
+/** A streamed view as the aggregator sends it: the start, each part as it finishes, the answer. */
+const viewLines = [
+  { start: { view: "dashboard", parts: ["user", "orders"], deadlineMs: 1500 } },
+  { index: 0, id: "user", ok: true, status: 200, durationMs: 20, attempts: 1 },
+  {
+    index: 1,
+    id: "orders",
+    ok: false,
+    durationMs: 500,
+    attempts: 1,
+    error: { code: "timeout", message: "No answer within 500 ms" },
+  },
+  {
+    answer: {
+      view: "dashboard",
+      data: { user: { id: 7 } },
+      errors: { orders: { code: "timeout", message: "No answer within 500 ms" } },
+      complete: false,
+      summary: { total: 2, succeeded: 1, failed: 1, durationMs: 502 },
+    },
+  },
+];
+
+/** NDJSON lines sent 100 ms apart, as a call's results finish one after the other. */
+function paced(lines: unknown[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let sent = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (sent > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (sent === lines.length) return controller.close();
+      controller.enqueue(encoder.encode(`${JSON.stringify(lines[sent++])}\n`));
+    },
+  });
+}
 
 /** An aggregator stand-in: its views, one view's answer, and a streamed call. */
 function aggregatorWorker() {
@@ -17,12 +53,8 @@ function aggregatorWorker() {
       if (url.searchParams.get("userId") === null) {
         return json({ title: "Invalid input", status: 400, detail: "userId is missing" }, 400);
       }
-      return json({
-        view: "dashboard",
-        data: { user: { id: 7 } },
-        errors: { orders: { code: "timeout", message: "No answer within 500 ms" } },
-        complete: false,
-        summary: { total: 2, succeeded: 1, failed: 1, durationMs: 502 },
+      return new Response(paced(viewLines), {
+        headers: { "content-type": "application/x-ndjson" },
       });
     }
     if (url.pathname === "/v1/aggregate") {
@@ -124,30 +156,50 @@ describe("the aggregator page", () => {
     );
   });
 
-  it("runs a view as waterfall lines, one bar per part with its outcome", async () => {
-    const { workers, cookie } = await session();
+  it("streams a view as waterfall lines: its deadline, each part timed as it finishes, done", async () => {
+    const { workers, cookie, aggregator } = await session();
     const response = await send(
       "/aggregator/view",
       postForm({ view: "dashboard", params: "userId=7" }, { cookie }),
       workers,
     );
+    expect(response.headers.get("content-type")).toBe("application/x-ndjson");
     const lines = await readLines(response);
     expect(lines[0]).toEqual({
-      start: { ids: ["user", "orders"], deadlineMs: null, kind: "view" },
+      start: { ids: ["user", "orders"], deadlineMs: 1500, kind: "view" },
     });
-    expect(lines[1]).toMatchObject({ bar: { id: "user", ok: true, start: 0, end: 502 } });
-    expect(lines[2]).toMatchObject({ bar: { id: "orders", ok: false, error: "timeout" } });
+    expect(lines[1]).toMatchObject({ bar: { id: "user", ok: true, status: 200, attempts: 1 } });
+    expect(lines[2]).toMatchObject({
+      bar: { id: "orders", ok: false, error: "timeout", message: "No answer within 500 ms" },
+    });
+    expect(lines[3]).toEqual({ done: { total: 2, succeeded: 1, failed: 1, durationMs: 502 } });
+    expect(lines).toHaveLength(4);
+    const [user, orders] = [lines[1], lines[2]].map((line) => (line as BarLine).bar);
+    // Each bar ends when its line arrived and starts its durationMs before (not before 0).
+    expect(orders?.end).toBeGreaterThan(user?.end ?? Number.POSITIVE_INFINITY);
+    for (const bar of [user, orders]) expect(bar?.start).toBeLessThanOrEqual(bar?.end ?? 0);
+    expect(orders?.start).toBe(Math.max(0, (orders?.end ?? 0) - 500));
+    const sent = aggregator.seen.find((seen) => seen.url.includes("/v1/views/dashboard"));
+    expect(sent?.url).toContain("userId=7");
+    expect(sent?.headers.get("accept")).toBe("application/x-ndjson");
+  });
+
+  it("passes a view's refusal through as its problem, and refuses a malformed name itself", async () => {
+    const { workers, cookie, aggregator } = await session();
     const missing = await send(
       "/aggregator/view",
       postForm({ view: "dashboard", params: "" }, { cookie }),
       workers,
     );
     expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { detail: string }).detail).toBe("userId is missing");
+    const calls = aggregator.seen.length;
     const bad = await send(
       "/aggregator/view",
       postForm({ view: "../x", params: "" }, { cookie }),
       workers,
     );
     expect(bad.status).toBe(400);
+    expect(aggregator.seen.length).toBe(calls);
   });
 });

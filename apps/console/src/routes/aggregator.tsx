@@ -12,7 +12,7 @@ import { aggregatorClient } from "../clients.ts";
 import type { ConsoleEnv } from "../env.ts";
 import { AggregatorPage } from "../views/aggregator.tsx";
 import { Layout } from "../views/layout.tsx";
-import { streamRequest, viewLines } from "../waterfall.ts";
+import { streamRequest, streamView } from "../waterfall.ts";
 import { describeFailure } from "../worker-error.ts";
 
 export const aggregatorRoutes = new Hono<ConsoleEnv>();
@@ -92,18 +92,11 @@ route(aggregatorRoutes, "POST", "/aggregator/run", "session", async (c) => {
 route(aggregatorRoutes, "POST", "/aggregator/view", "session", async (c) => {
   const form = parseInput(viewForm, await c.req.parseBody(), "body");
   const params = Object.fromEntries(new URLSearchParams(form.params));
-  const client = aggregator(c);
+  let body: ReadableStream<Uint8Array>;
   try {
-    const [answer, views] = await Promise.all([
-      client.view(form.view, params, { signal: c.req.raw.signal }),
-      client.views({ signal: c.req.raw.signal }),
-    ]);
-    const parts = views.find((view) => view.name === form.view)?.parts ?? Object.keys(answer.data);
-    const text = viewLines(answer, parts)
-      .map((line) => `${JSON.stringify(line)}\n`)
-      .join("");
-    return new Response(text, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
+    body = await streamView(aggregator(c), form.view, params, c.req.raw.signal);
   } catch (error) {
     return refused(error);
   }
+  return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
 });

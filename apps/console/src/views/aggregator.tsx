@@ -39,7 +39,7 @@ export function AggregatorPage(props: { views: ViewInfo[]; problem: string | und
           <p>
             <button type="submit">Run view</button>
           </p>
-          <p class="hint">A view answers once, so each part's bar spans the whole call.</p>
+          <p class="hint">Its parts stream in as each finishes, against the view's deadline.</p>
         </form>
         <form id="run-request" class="card" action="/aggregator/run" method="post">
           <h2>Run a fan-out request</h2>
