@@ -3,6 +3,8 @@ import * as z from "zod";
 
 /**
  * Zod shape for `limit` and `cursor` query parameters; spread it into a listing's query schema.
+ * `limit` is plain decimal digits (`1e1`, ` 1`, `0x10`, `1.0` and an empty value are refused with
+ * "limit must be a whole number"), 1 to `maxLimit`, `defaultLimit` when absent.
  *
  * @example
  * ```ts
@@ -14,11 +16,17 @@ import * as z from "zod";
 export function pageParams(options: { defaultLimit?: number; maxLimit?: number } = {}) {
   const { defaultLimit = 20, maxLimit = 100 } = options;
   return {
-    limit: z.coerce
-      .number({ error: "limit must be a whole number" })
-      .int("limit must be a whole number")
-      .min(1, "limit must be at least 1")
-      .max(maxLimit, `limit must be at most ${maxLimit}`)
+    // Only decimal digits: Number() would also read "1e1", " 1", "0x10" and "" as numbers.
+    limit: z
+      .preprocess(
+        (value) =>
+          typeof value === "string" && /^[0-9]{1,15}$/.test(value) ? Number(value) : value,
+        z
+          .number({ error: "limit must be a whole number" })
+          .int("limit must be a whole number")
+          .min(1, "limit must be at least 1")
+          .max(maxLimit, `limit must be at most ${maxLimit}`),
+      )
       .default(defaultLimit),
     cursor: z
       .string()

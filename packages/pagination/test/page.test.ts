@@ -12,6 +12,15 @@ describe("pageParams", () => {
       expect(schema.safeParse({ limit }).success).toBe(false);
     expect(schema.safeParse({ cursor: "" }).success).toBe(false);
   });
+
+  it("reads only plain decimal digits as a limit, saying it must be a whole number", () => {
+    expect(schema.parse({ limit: "007" })).toEqual({ limit: 7 });
+    for (const limit of ["1e1", " 1", "1 ", "0x10", "1.0", "+1", ""]) {
+      expect(schema.safeParse({ limit }).error?.issues.map((issue) => issue.message)).toEqual([
+        "limit must be a whole number",
+      ]);
+    }
+  });
 });
 
 describe("pageResponse", () => {
