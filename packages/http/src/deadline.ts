@@ -4,13 +4,14 @@
  *
  * @module
  */
-import type { Context, MiddlewareHandler } from "hono";
+
 import {
   DEADLINE_HEADER,
   DeadlineHeaderError,
   deadlineHeader,
   signalFromDeadline,
 } from "@edge-async/async-utils";
+import type { Context, MiddlewareHandler } from "hono";
 import { HttpProblem, invalidInput } from "./problem.ts";
 
 export { DEADLINE_HEADER };

@@ -1,8 +1,8 @@
+import { remainingMs } from "@edge-async/async-utils";
 import { createRoute } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { remainingMs } from "@edge-async/async-utils";
 import {
   createWorkerApi,
   DEADLINE_HEADER,
