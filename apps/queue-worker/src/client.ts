@@ -245,6 +245,8 @@ export interface JobStats {
  * ```
  */
 export interface JobRun {
+  /** The run's place among the job's runs, from 1 (after a retry `attempt` starts at 1 again). */
+  run: number;
   attempt: number;
   outcome: "running" | "succeeded" | "failed" | "dead" | "cancelled" | "lost";
   error?: string;

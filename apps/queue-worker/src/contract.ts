@@ -10,24 +10,60 @@ import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { CALLBACK_STATUSES, JOB_STATUSES } from "./db/schema.ts";
 import { examples } from "./examples.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
-import { cronProblem, DEFAULT_TIMEZONE, isKnownTimezone } from "./schedules.ts";
+import { canonicalTimezone, cronProblem, DEFAULT_TIMEZONE, timezoneProblem } from "./schedules.ts";
 import { scheduleExample } from "./schedules-examples.ts";
 
 // Most jobs one `POST /v1/jobs/batch` takes (a `sendBatch` holds at most 100 messages).
 const MAX_BATCH_JOBS = 100;
+
+/** The idempotency keys of schedules' runs (`schedule:<id>:<due ms>`): no client may take one. */
+export const SCHEDULE_KEY_PREFIX = "schedule:";
+
+/** A whole number field of a JSON body, each way it can be wrong named in its own words. */
+const wholeNumber = (
+  name: string,
+  min: number,
+  max: number,
+  tooBig = `${name} must be at most ${max}`,
+) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, tooBig);
+
+/**
+ * Query of a route that reads no query parameter: any one sent is refused by name, so a typo
+ * (`?limt=5`) never passes silently.
+ */
+export const noQuery = z.strictObject({});
+
+/**
+ * Path parameter `{id}`: a UUID this worker issued (lower case). UUIDs are read in any case (RFC
+ * 9562 §4), so an uppercase copy of an id finds the same resource rather than a 404.
+ */
+export const uuidParam = (what: string, example: string) =>
+  z.object({
+    id: z
+      .preprocess(
+        (id) => (typeof id === "string" ? id.toLowerCase() : id),
+        z.uuid(`id must be a ${what} id (a UUID)`),
+      )
+      .meta({ example }),
+  });
 
 const commonFields = {
   idempotencyKey: text("idempotencyKey")
     .min(1, "idempotencyKey must not be empty")
     .max(200, "idempotencyKey must be at most 200 characters")
     .regex(/^[\x21-\x7e]+$/, "idempotencyKey must be printable ASCII without spaces")
+    .refine(
+      (key) => !key.startsWith(SCHEDULE_KEY_PREFIX),
+      `idempotencyKey must not start with "${SCHEDULE_KEY_PREFIX}": that prefix is reserved for schedules' runs`,
+    )
     .optional()
     .meta({ description: "Replaying a key answers the job it created instead of a new one" }),
-  delaySeconds: z
-    .number()
-    .int("delaySeconds must be a whole number")
-    .min(0)
-    .max(MAX_QUEUE_DELAY_SECONDS, `delaySeconds must be at most ${MAX_QUEUE_DELAY_SECONDS}`)
+  delaySeconds: wholeNumber("delaySeconds", 0, MAX_QUEUE_DELAY_SECONDS)
     .optional()
     .meta({ description: "Seconds before the first run (at most 24 hours); not with runAt" }),
   runAt: z.iso
@@ -49,11 +85,12 @@ const commonFields = {
       description:
         "POSTed the final job view once the job is succeeded, dead or cancelled, signed in `Webhook-Signature` (see README); under the same outbound URL policy as `fetch` jobs",
     }),
-  timeoutMs: z
-    .number()
-    .int("timeoutMs must be a whole number")
-    .min(100, "timeoutMs must be at least 100")
-    .max(900_000, "timeoutMs must be at most 900000 (a queue consumer's 15 minutes)")
+  timeoutMs: wholeNumber(
+    "timeoutMs",
+    100,
+    900_000,
+    "timeoutMs must be at most 900000 (a queue consumer's 15 minutes)",
+  )
     .optional()
     .meta({ description: "Deadline of one run; default JOB_TIMEOUT_MS" }),
   concurrencyKey: text("concurrencyKey")
@@ -174,15 +211,13 @@ export const jobFilters = {
 };
 
 /** Query of `GET /v1/jobs`: the filters, `limit` (1-100, default 20) and `cursor`. */
-export const listQuery = z.object({
+export const listQuery = z.strictObject({
   ...jobFilters,
   ...pageParams({ defaultLimit: 20, maxLimit: 100 }),
 });
 
 /** Path parameter `{id}`: a job id as this worker issues them (a UUID). */
-export const jobIdParam = z.object({
-  id: z.uuid("id must be a job id (a UUID)").meta({ example: examples.jobId }),
-});
+export const jobIdParam = uuidParam("job", examples.jobId);
 
 const isoTime = z.iso.datetime();
 
@@ -267,6 +302,10 @@ export const runOutcome = z.enum(["running", "succeeded", "failed", "dead", "can
 /** One run (attempt) of a job, from the runs ledger. */
 export const jobRun = z
   .object({
+    run: z.number().int().min(1).meta({
+      description:
+        "The run's place among the job's runs, from 1: attempt starts again at 1 after a retry, run does not",
+    }),
     attempt: z.number().int().min(1),
     outcome: runOutcome,
     error: z.string().optional(),
@@ -302,6 +341,8 @@ const scheduleFields = <J extends z.ZodType>(job: J) =>
   z.strictObject({
     name: text("name")
       .min(1, "name must not be empty")
+      .regex(/\S/, "name must not be only whitespace")
+      .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters")
       .max(200, "name must be at most 200 characters")
       .meta({ description: "A label of the caller's choice, kept as sent" }),
     cron: text("cron")
@@ -313,7 +354,8 @@ const scheduleFields = <J extends z.ZodType>(job: J) =>
         example: "*/15 * * * *",
       }),
     timezone: text("timezone").max(64, "timezone must be at most 64 characters").optional().meta({
-      description: "IANA time zone the cron reads in; default UTC",
+      description:
+        "IANA time zone the cron reads in, in any case; stored under its canonical name (`europe/berlin` as `Europe/Berlin`, `Etc/UTC` as `UTC`); default UTC. An offset (`+01:00`) is not a zone",
       example: "Europe/Berlin",
     }),
     job,
@@ -332,20 +374,22 @@ export type NewSchedule = z.input<typeof scheduleShape>;
  */
 export const scheduleRequest = documentedAs(
   wellFormedJson(
-    scheduleFields(scheduledJob).superRefine((body, context) => {
-      const timezone = body.timezone ?? DEFAULT_TIMEZONE;
-      if (!isKnownTimezone(timezone)) {
-        context.addIssue({
-          code: "custom",
-          path: ["timezone"],
-          message: `unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as Europe/Berlin`,
-        });
-        return;
-      }
-      const problem = cronProblem(body.cron, timezone);
-      if (problem !== undefined)
-        context.addIssue({ code: "custom", path: ["cron"], message: problem });
-    }),
+    scheduleFields(scheduledJob)
+      .superRefine((body, context) => {
+        const timezone = body.timezone ?? DEFAULT_TIMEZONE;
+        const zoneProblem = timezoneProblem(timezone);
+        if (zoneProblem !== undefined) {
+          context.addIssue({ code: "custom", path: ["timezone"], message: zoneProblem });
+          return;
+        }
+        const problem = cronProblem(body.cron, timezone);
+        if (problem !== undefined)
+          context.addIssue({ code: "custom", path: ["cron"], message: problem });
+      })
+      .transform((body) => ({
+        ...body,
+        timezone: canonicalTimezone(body.timezone ?? DEFAULT_TIMEZONE),
+      })),
   ),
   scheduleShape,
 );
@@ -353,14 +397,10 @@ export const scheduleRequest = documentedAs(
 export type ScheduleRequest = z.output<typeof scheduleRequest>;
 
 /** Query of `GET /v1/schedules`: `limit` (1-100, default 20) and `cursor`. */
-export const scheduleListQuery = z.object(pageParams({ defaultLimit: 20, maxLimit: 100 }));
+export const scheduleListQuery = z.strictObject(pageParams({ defaultLimit: 20, maxLimit: 100 }));
 
 /** Path parameter `{id}` of a schedule (a UUID). */
-export const scheduleIdParam = z.object({
-  id: z
-    .uuid("id must be a schedule id (a UUID)")
-    .meta({ example: "5c4f2a8e-3f0e-4d52-9d0c-2b7f1b9c6a11" }),
-});
+export const scheduleIdParam = uuidParam("schedule", "5c4f2a8e-3f0e-4d52-9d0c-2b7f1b9c6a11");
 
 /** A schedule as the API shows it: ISO timestamps, `null` for what has not happened. */
 export const scheduleView = z
@@ -415,18 +455,19 @@ const bulkRetryShape = z
       .meta({ description: "A case-sensitive substring of the job's last error" }),
     from: filterTime("from").meta({ description: "finishedAt at or after this time" }),
     to: filterTime("to").meta({ description: "finishedAt before this time" }),
+    // A refine, not min/max: zod runs length checks on anything with a length, so a string
+    // ("dead") would get a second error about its characters.
     status: z
-      .array(z.enum(["dead", "cancelled"], { error: "status entries must be dead or cancelled" }))
-      .min(1, "status must hold dead, cancelled or both")
-      .max(2)
+      .array(z.enum(["dead", "cancelled"], { error: "status entries must be dead or cancelled" }), {
+        error: 'status must be a list: ["dead"], ["cancelled"] or both',
+      })
+      .refine(
+        (list) => list.length >= 1 && list.length <= 2,
+        "status must hold dead, cancelled or both",
+      )
       .optional()
-      .meta({ description: "Which final states to retry; default both" }),
-    limit: z
-      .number()
-      .int("limit must be a whole number")
-      .min(1, "limit must be at least 1")
-      .max(MAX_BULK_RETRY, `limit must be at most ${MAX_BULK_RETRY}`)
-      .default(100),
+      .meta({ description: "Which final states to retry; default both", minItems: 1, maxItems: 2 }),
+    limit: wholeNumber("limit", 1, MAX_BULK_RETRY).default(100),
   })
   .superRefine((body, context) => {
     if (

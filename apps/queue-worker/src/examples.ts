@@ -29,6 +29,7 @@ export const examples = {
   runs: {
     items: [
       {
+        run: 1,
         attempt: 1,
         outcome: "failed",
         error: "Error: simulated failure (failureRate 1, attempt 1)",
@@ -37,6 +38,7 @@ export const examples = {
         durationMs: 53,
       },
       {
+        run: 2,
         attempt: 2,
         outcome: "running",
         startedAt: "2026-11-24T01:14:52.310Z",

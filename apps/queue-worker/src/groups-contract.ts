@@ -5,7 +5,7 @@
 import { wellFormedJson } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
-import { anyJob, documentedAs, jobShape, jobStatus, jobView } from "./contract.ts";
+import { anyJob, documentedAs, jobShape, jobStatus, jobView, uuidParam } from "./contract.ts";
 import { JOB_STATUSES } from "./db/schema.ts";
 import { groupExamples } from "./groups-examples.ts";
 
@@ -50,12 +50,10 @@ export const groupRequest = documentedAs(
 export type NewGroup = z.input<typeof groupRequest>;
 
 /** Path parameter `{id}` of `/v1/groups/{id}`: a UUID. */
-export const groupIdParam = z.object({
-  id: z.uuid("id must be a group id (a UUID)").meta({ example: groupExamples.groupId }),
-});
+export const groupIdParam = uuidParam("group", groupExamples.groupId);
 
 /** Query of `GET /v1/groups/{id}`: a page of children (`limit`, `cursor`), or `stream=ndjson`. */
-export const groupQuery = z.object({
+export const groupQuery = z.strictObject({
   ...pageParams({ defaultLimit: 100, maxLimit: 1000 }),
   stream: z.enum(["ndjson"], { error: "stream must be ndjson" }).optional().meta({
     description:

@@ -54,11 +54,13 @@ function callbackView(row: JobRow): Pick<JobView, "callback"> {
 
 /**
  * Shapes a ledger line for the API. A `running` line that no longer holds its job's claim is
- * `lost`: its runner stopped reporting, and the job moved on without it.
+ * `lost`: its runner stopped reporting, and the job moved on without it. `run` is its place in
+ * the ledger, oldest first, since a retry starts `attempt` at 1 again.
  */
-export function toJobRunView(run: StoredJobRun, job: JobRow): JobRunView {
+export function toJobRunView(run: StoredJobRun, job: JobRow, place: number): JobRunView {
   const lost = run.outcome === "running" && run.runToken !== job.runToken;
   return {
+    run: place,
     attempt: run.attempt,
     outcome: lost ? "lost" : run.outcome,
     ...(run.error === null ? {} : { error: run.error }),

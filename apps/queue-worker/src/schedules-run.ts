@@ -1,3 +1,4 @@
+import { logEvent } from "@edge-async/http";
 import type { Config } from "./config.ts";
 import type { EnqueueRequest } from "./contract.ts";
 import type { Database } from "./db/database.ts";
@@ -81,24 +82,39 @@ export async function runOnce(
   const dueAt = schedule.nextRunAt;
   if (dueAt === null) return { claimed: false, inserted: undefined };
   const nextRunAt = nextRunAfter(schedule.cron, schedule.timezone, Math.max(now, dueAt));
-  const job = jobOf(schedule, config, dueAt, now);
+  const made = jobOf(schedule, config, dueAt, now);
+  const job = typeof made === "string" ? undefined : made;
+  if (typeof made === "string") skipped(schedule, dueAt, "refused by the producer", made);
   const limits = { owner: schedule.owner, now, ...config.caps };
   const outcome = await claimDueRun(db, { schedule, dueAt, nextRunAt, now, job, limits });
   if (outcome.claimed && job !== undefined && outcome.inserted === undefined) {
-    console.warn(
-      `schedule ${schedule.id}: the run due ${new Date(dueAt).toISOString()} was refused by its owner's caps (or its idempotency key holds another job); skipped`,
+    skipped(
+      schedule,
+      dueAt,
+      "refused by its owner's caps, or its idempotency key holds a job the schedule did not enqueue",
     );
   }
   return outcome;
 }
 
-/** The job row of the run due at `dueAt`, or `undefined` (logged) when the producer would refuse it. */
+/** One structured `schedule-run-skipped` log line: a run the schedule moved past without a job. */
+function skipped(schedule: ScheduleRow, dueAt: number, reason: string, error?: string): void {
+  logEvent("schedule-run-skipped", {
+    scheduleId: schedule.id,
+    owner: schedule.owner,
+    dueAt: new Date(dueAt).toISOString(),
+    reason,
+    ...(error === undefined ? {} : { error }),
+  });
+}
+
+/** The job row of the run due at `dueAt`, or why the producer would refuse it. */
 function jobOf(
   schedule: ScheduleRow,
   config: Config,
   dueAt: number,
   now: number,
-): NewJobRow | undefined {
+): NewJobRow | string {
   const request = {
     type: schedule.jobType,
     payload: JSON.parse(schedule.jobPayload),
@@ -108,13 +124,9 @@ function jobOf(
   try {
     checkTargets([request], config, () => "/job");
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    console.warn(
-      `schedule ${schedule.id}: the run due was refused by the producer (${reason}); skipped`,
-    );
-    return undefined;
+    return error instanceof Error ? error.message : String(error);
   }
-  return buildRows([request], config, schedule.owner, now)[0];
+  return buildRows([request], config, schedule.owner, now)[0] as NewJobRow;
 }
 
 async function sendCreated(env: Env, created: NewJobRow[], now: number): Promise<void> {

@@ -15,14 +15,66 @@ function pattern(cron: string, timezone: string): Cron {
   return new Cron(cron, { timezone, mode: "5-part" });
 }
 
-/** Whether `timezone` is an IANA time zone name this runtime knows (`UTC` included). */
+/** Whether `timezone` is an IANA time zone name this runtime knows (`UTC` included), in any case. */
 export function isKnownTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
+  return timezoneProblem(timezone) === undefined;
+}
+
+// Intl also takes offsets ("+01:00") as zones; an offset never follows daylight saving time.
+const OFFSET = /^(?:[+-]\d|(?:GMT|UTC)[+-])/i;
+
+/**
+ * What is wrong with `timezone` as a schedule's zone, or `undefined` for an IANA name. Intl
+ * accepts offsets, and some names the tz database lists nowhere as a zone (`Factory`): only a
+ * name whose canonical form is one of the runtime's zones (or UTC) is taken.
+ */
+export function timezoneProblem(timezone: string): string | undefined {
+  if (OFFSET.test(timezone)) {
+    return `an offset is not a time zone (${JSON.stringify(timezone)} never follows daylight saving time): name an IANA zone such as Europe/Berlin, or Etc/GMT-1 for a fixed offset`;
   }
+  const canonical = canonicalOrUndefined(timezone);
+  if (canonical === undefined || !(canonical === "UTC" || zones().has(canonical))) {
+    return `unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as Europe/Berlin`;
+  }
+  return undefined;
+}
+
+/** The runtime's canonical name of the known zone `timezone` (`europe/berlin` → `Europe/Berlin`). */
+export function canonicalTimezone(timezone: string): string {
+  return canonicalOrUndefined(timezone) ?? timezone;
+}
+
+function canonicalOrUndefined(timezone: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+let knownZones: Set<string> | undefined;
+function zones(): Set<string> {
+  knownZones ??= new Set(Intl.supportedValuesOf("timeZone"));
+  return knownZones;
+}
+
+// croner names the field and its value less the field's offset ("Invalid value for day: -1" for
+// day-of-month 0): the message quotes the field as sent instead.
+const FIELDS: Record<string, [index: number, label: string, range: string]> = {
+  minute: [0, "minute", "0-59"],
+  hour: [1, "hour", "0-23"],
+  day: [2, "day-of-month", "1-31"],
+  month: [3, "month", "1-12 or JAN-DEC"],
+  dayOfWeek: [4, "day-of-week", "0-7 or SUN-SAT"],
+};
+
+function fieldProblem(cron: string, message: string): string | undefined {
+  const field = /Invalid value for (\w+)/.exec(message)?.[1];
+  const known = field === undefined ? undefined : FIELDS[field];
+  const sent = cron.trim().split(/\s+/);
+  if (known === undefined || sent.length !== 5) return undefined;
+  const [index, label, range] = known;
+  return `the ${label} field ${JSON.stringify(sent[index])} must be within ${range}`;
 }
 
 /**
@@ -38,7 +90,8 @@ export function cronProblem(cron: string, timezone: string, now = Date.now()): s
     if (/requires exactly 5 parts/.test(message) && cron.trim().split(/\s+/).length === 6) {
       return "cron must have 5 fields (minute hour day-of-month month day-of-week): a schedule runs at most once a minute, so a seconds field is not supported";
     }
-    return `cron is not a valid cron expression: ${message.replace(/^CronPattern: /, "")}`;
+    const why = fieldProblem(cron, message) ?? message.replace(/^CronPattern: /, "");
+    return `cron is not a valid cron expression: ${why}`;
   }
   if (parsed.nextRun(new Date(now)) === null) {
     return "cron never fires (no date matches it)";

@@ -171,6 +171,15 @@ describe("bulk retry", () => {
     if (pointer !== "") expect(problem.errors?.[0]?.pointer).toBe(pointer);
   });
 
+  it("refuses a status that is not a list with one error saying so", async () => {
+    const response = await retryMany({ status: "dead" });
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors?: object[] };
+    expect(problem.errors).toEqual([
+      { pointer: "/status", detail: 'status must be a list: ["dead"], ["cancelled"] or both' },
+    ]);
+  });
+
   it("refuses a body that is not JSON", async () => {
     const response = await api("/v1/jobs/retry", {
       method: "POST",

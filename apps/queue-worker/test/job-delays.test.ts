@@ -148,3 +148,20 @@ function sentIds(sendBatch: ReturnType<typeof catchSendBatches>): string[] {
     [...call[0]].map((entry) => (entry.body as { jobId: string }).jobId),
   );
 }
+
+describe("a number past what JSON numbers hold", () => {
+  it.each(["delaySeconds", "timeoutMs"])(
+    "%s: 1e400 is refused as a number too large, not as null",
+    async (field) => {
+      const response = await api("/v1/jobs", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"type":"simulate","payload":{},"${field}":1e400}`,
+      });
+      const problem = await problemOf(response);
+      expect(problem.errors).toEqual([
+        { pointer: `/${field}`, detail: expect.stringMatching(/number too large/) },
+      ]);
+    },
+  );
+});

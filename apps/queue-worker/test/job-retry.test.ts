@@ -49,11 +49,12 @@ describe("retry", () => {
 
     await deliver([id]);
     const runs = (await api(`/v1/jobs/${id}/runs`).then((r) => r.json())) as {
-      items: { attempt: number; outcome: string }[];
+      items: { run: number; attempt: number; outcome: string }[];
     };
-    expect(runs.items.map((run) => [run.attempt, run.outcome])).toEqual([
-      [1, "failed"],
-      [1, "failed"],
+    // attempt starts again at 1 after the retry; run tells the two runs apart.
+    expect(runs.items.map((run) => [run.run, run.attempt, run.outcome])).toEqual([
+      [1, 1, "failed"],
+      [2, 1, "failed"],
     ]);
   });
 

@@ -54,7 +54,7 @@ describe("the runs ledger", () => {
     expect(first).toBeDefined();
     const during = await runsFor(id);
     expect(during.items).toEqual([
-      { attempt: 1, outcome: "running", startedAt: new Date(now).toISOString() },
+      { run: 1, attempt: 1, outcome: "running", startedAt: new Date(now).toISOString() },
     ]);
 
     // The first runner died: its lease ran out and a redelivery claimed the job again.

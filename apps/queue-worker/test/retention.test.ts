@@ -125,6 +125,28 @@ describe("DELETE /v1/jobs/:id", () => {
     },
   );
 
+  it("answers 409 for a finished job whose completion callback is still pending, and keeps it", async () => {
+    const id = await insertJob({
+      type: "simulate",
+      payload: {},
+      status: "succeeded",
+      attempts: 1,
+      finishedAt: Date.now(),
+      callbackUrl: "https://hooks.example.com/done",
+      callbackStatus: "pending",
+      callbackAttempts: 0,
+      callbackNextAt: Date.now() + 3_600_000,
+    });
+    const response = await remove(id);
+    expect(response.status).toBe(409);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(await response.json()).toMatchObject({
+      type: "https://edge-async.dev/problems/callback-pending",
+      jobStatus: "succeeded",
+    });
+    expect(await exists(id)).toBe(true);
+  });
+
   it("reads another key's job as missing; an admin may delete it", async () => {
     const { keys, apiKeys } = await makeKeys({
       alice: ["jobs:write"],

@@ -80,6 +80,23 @@ describe("POST /v1/schedules", () => {
     expect(await (await api(`/v1/schedules/${view.id}`)).json()).toEqual(view);
   });
 
+  it.each([
+    ["utc", "UTC"],
+    ["europe/berlin", "Europe/Berlin"],
+    ["Etc/UTC", "UTC"],
+    ["America/New_York", "America/New_York"],
+  ])("stores the time zone %j under its canonical name %j", async (timezone, canonical) => {
+    const view = await created(schedule({ timezone }));
+    expect(view.timezone).toBe(canonical);
+    expect((await api(`/v1/schedules/${view.id}`).then((r) => r.json())) as View).toMatchObject({
+      timezone: canonical,
+    });
+  });
+
+  it("keeps a name with inner and edge spaces as sent", async () => {
+    expect((await created(schedule({ name: " a b " }))).name).toBe(" a b ");
+  });
+
   it("reads the cron in UTC when no time zone is named", async () => {
     const view = await created(schedule({ cron: "0 12 * * *" }));
     expect(view.timezone).toBe("UTC");
@@ -93,6 +110,20 @@ describe("POST /v1/schedules", () => {
     ["an empty cron", { cron: "" }, "/cron", /must not be empty/],
     ["a cron that is not a string", { cron: 5 }, "/cron", /string/],
     ["an unknown time zone", { timezone: "Mars/Olympus_Mons" }, "/timezone", /unknown time zone/],
+    ["a UTC offset", { timezone: "+01:00" }, "/timezone", /an offset is not a time zone/],
+    ["an offset named GMT-5", { timezone: "GMT-5" }, "/timezone", /an offset is not a time zone/],
+    ["a zone no tz database holds", { timezone: "Factory" }, "/timezone", /unknown time zone/],
+    ["a name with a NUL", { name: "a\u0000b" }, "/name", /control characters/],
+    ["a name of only spaces", { name: "   " }, "/name", /only whitespace/],
+    [
+      "day-of-month 0",
+      { cron: "0 0 0 * *" },
+      "/cron",
+      /day-of-month field "0" must be within 1-31/,
+    ],
+    ["month 13", { cron: "0 0 * 13 *" }, "/cron", /month field "13" must be within 1-12/],
+    ["a range past the month", { cron: "0 0 1-40 * *" }, "/cron", /day-of-month field "1-40"/],
+    ["hour 24", { cron: "0 24 * * *" }, "/cron", /hour field "24" must be within 0-23/],
     ["a name that is not text", { name: "a\ud800b" }, "/name", /surrogate/],
     ["an empty name", { name: "" }, "/name", /must not be empty/],
     ["a missing name", { name: undefined }, "/name", /./],

@@ -100,13 +100,13 @@ describe("a due run", () => {
     expect(await jobsOf(schedule.id)).toHaveLength(1);
   });
 
-  it("is not enqueued twice when a retry finds the run's idempotency key already taken", async () => {
+  it("never takes a job it did not enqueue as its run, though that job holds the run's key", async () => {
     sentMessages();
     const schedule = await createSchedule();
     const now = Date.now();
     const due = now - MINUTE;
-    // The job of this run exists (say a tick committed it and failed before answering); the
-    // schedule still shows the run due.
+    // A job of the owner's that holds this run's key (one written before POST /v1/jobs refused
+    // the schedule: key space): the run is skipped, and the schedule does not point at that job.
     const existing = await insertJob({
       type: "simulate",
       payload: { durationMs: 1, failureRate: 0 },
@@ -117,7 +117,50 @@ describe("a due run", () => {
     const row = await dueAt(schedule.id, due);
     expect(await runOnce(db, config, row, now)).toEqual({ claimed: true, inserted: undefined });
     expect((await jobsOf(schedule.id)).map((job) => job.id)).toEqual([existing]);
-    expect(await stored(schedule.id)).toMatchObject({ lastRunAt: due, lastJobId: existing });
+    expect(await stored(schedule.id)).toMatchObject({ lastRunAt: null, lastJobId: null });
+  });
+
+  it("keeps its key space to itself: POST /v1/jobs and batches refuse a schedule: key", async () => {
+    const schedule = await createSchedule();
+    const key = runIdempotencyKey(schedule.id, Date.now() + MINUTE);
+    const job = { type: "simulate", payload: {}, idempotencyKey: key, delaySeconds: 3600 };
+    const single = await api("/v1/jobs", { method: "POST", json: job });
+    expect(single.status).toBe(400);
+    expect(((await single.json()) as { errors: object[] }).errors).toEqual([
+      { pointer: "/idempotencyKey", detail: expect.stringMatching(/schedule:.*reserved/) },
+    ]);
+    const batch = await api("/v1/jobs/batch", {
+      method: "POST",
+      json: { jobs: [{ ...job, idempotencyKey: "mine" }, job] },
+    });
+    expect(batch.status).toBe(400);
+    expect(((await batch.json()) as { errors: object[] }).errors).toEqual([
+      { pointer: "/jobs/1/idempotencyKey", detail: expect.stringMatching(/reserved/) },
+    ]);
+    expect(await jobsOf(schedule.id)).toEqual([]);
+  });
+
+  it("skipped logs one structured JSON line naming the schedule, the due time and why", async () => {
+    sentMessages();
+    const schedule = await createSchedule();
+    const now = Date.now();
+    const due = now - MINUTE;
+    await insertJob({ type: "simulate", payload: {}, owner: DEV_PRINCIPAL_ID });
+    const row = await dueAt(schedule.id, due);
+    const capped = { ...config, caps: { jobsPerMinute: 1_000_000, openJobs: 1 } };
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    await runOnce(db, capped, row, now);
+    const lines = log.mock.calls.map(([line]) => JSON.parse(String(line)) as { event?: string });
+    expect(lines.filter((line) => line.event === "schedule-run-skipped")).toEqual([
+      expect.objectContaining({
+        event: "schedule-run-skipped",
+        scheduleId: schedule.id,
+        dueAt: new Date(due).toISOString(),
+        reason: expect.stringMatching(/caps/),
+      }),
+    ]);
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it("goes through the owner's caps: a run past them is skipped, and the schedule moves on", async () => {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { callbackDueOnFinish } from "../callbacks.ts";
 import type { Database } from "./database.ts";
 import { FINISHED_STATUSES, type JobRow, type JobStatus, jobRuns, jobs } from "./schema.ts";
@@ -173,12 +173,16 @@ export async function requeueMatching(
   return { ids: updated.map((row) => row.id), hasMore: more.length > 0 };
 }
 
-/** What a delete found: `deleted`, `unfinished` (the job exists, not finished), or `missing`. */
-export type DeleteOutcome = "deleted" | "unfinished" | "missing";
+/**
+ * What a delete found: `deleted`, `unfinished` (the job exists, not finished), `callbackPending`
+ * (finished, its completion callback not yet delivered or given up), or `missing`.
+ */
+export type DeleteOutcome = "deleted" | "unfinished" | "callbackPending" | "missing";
 
 /**
  * Deletes finished job `id` (only `owner`'s when given) and its runs in one D1 batch (one
- * transaction): the runs only when the job goes too.
+ * transaction): the runs only when the job goes too. A job whose callback is still `pending` is
+ * kept, as retention keeps it: the delivery reads the job to send it.
  */
 export async function deleteFinishedJob(
   db: Database,
@@ -186,14 +190,24 @@ export async function deleteFinishedJob(
   owner: string | undefined,
 ): Promise<DeleteOutcome> {
   const mine = and(eq(jobs.id, id), owner === undefined ? undefined : eq(jobs.owner, owner));
-  const finished = and(mine, inArray(jobs.status, [...FINISHED_STATUSES]));
+  const finished = and(
+    mine,
+    inArray(jobs.status, [...FINISHED_STATUSES]),
+    or(isNull(jobs.callbackStatus), ne(jobs.callbackStatus, "pending")),
+  );
   const [, deleted, [left]] = await db.batch([
     db
       .delete(jobRuns)
       .where(and(eq(jobRuns.jobId, id), sql`exists (select 1 from ${jobs} where ${finished})`)),
     db.delete(jobs).where(finished).returning({ id: jobs.id }),
-    db.select({ id: jobs.id }).from(jobs).where(mine).limit(1),
+    db
+      .select({ status: jobs.status, callbackStatus: jobs.callbackStatus })
+      .from(jobs)
+      .where(mine)
+      .limit(1),
   ]);
   if (deleted.length > 0) return "deleted";
-  return left === undefined ? "missing" : "unfinished";
+  if (left === undefined) return "missing";
+  const done = (FINISHED_STATUSES as readonly string[]).includes(left.status);
+  return done && left.callbackStatus === "pending" ? "callbackPending" : "unfinished";
 }

@@ -136,7 +136,7 @@ export interface DueRun {
  *    moves it; the other's UPDATE matches nothing. A pause committed in between fails it too.
  * 2. the producer's insert (`insertNewJobsStatement`: caps, owner, idempotency key), only while
  *    the schedule holds this claim's token, so a lost claim inserts nothing;
- * 3. `last_run_at`/`last_job_id` set to the job holding the run's idempotency key.
+ * 3. `last_run_at`/`last_job_id` set to the job step 2 inserted, when it did.
  *
  * @returns whether this call took the claim, and the job row it inserted (none when the claim was
  *   lost, or a cap or the idempotency key held it back)
@@ -163,7 +163,9 @@ export async function claimDueRun(
     return { claimed: claimed.length > 0, inserted: undefined };
   }
   const holdsClaim = sql`exists (select 1 from ${schedules} where ${schedules.id} = ${schedule.id} and ${schedules.claimToken} = ${token})`;
-  const jobOfRun = sql`(select ${jobs.id} from ${jobs} where ${jobs.owner} = ${schedule.owner} and ${jobs.idempotencyKey} = ${job.idempotencyKey})`;
+  // Only the job this claim inserted: a job of the owner's holding the run's key without being
+  // the schedule's (written before POST /v1/jobs refused the `schedule:` prefix) is never its run.
+  const jobOfRun = sql`(select ${jobs.id} from ${jobs} where ${jobs.id} = ${job.id as string})`;
   const [claimed, inserted] = await db.batch([
     claim,
     insertNewJobsStatement(db, [job], run.limits, holdsClaim),

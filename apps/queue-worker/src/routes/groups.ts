@@ -13,6 +13,7 @@ import {
 import { createCursorCodec, nextPageUrl } from "@edge-async/pagination";
 import * as z from "zod";
 import { assertMayIngest, readLimit, visibleOwner, writeLimit } from "../access.ts";
+import { noQuery } from "../contract.ts";
 import { type Database, database } from "../db/database.ts";
 import { countChildren, findGroup, listChildren } from "../db/groups.ts";
 import type { JobGroupRow } from "../db/schema.ts";
@@ -45,6 +46,7 @@ const createRoute = secureRoute({
     "Records the group and its 1 to 1,000 children in one D1 batch (all or nothing, under the same caps, validation and outbound policy as `POST /v1/jobs`), then sends them 100 per `sendBatch`. With `failFast`, the first child that ends `dead` cancels its siblings (waiting ones at once, running ones through their heartbeat) and the group is `failed`; without it every child runs and every outcome is recorded.",
   middleware: [writeLimit, jsonInput({ maxBytes: 2 * 1024 * 1024 })] as const,
   request: {
+    query: noQuery,
     body: { required: true, content: { "application/json": { schema: groupRequest } } },
   },
   responses: {

@@ -8,7 +8,7 @@ import {
 } from "@edge-async/http";
 import { visibleOwner, writeLimit } from "../access.ts";
 import { deliverDueCallbacks } from "../callbacks.ts";
-import { bulkRetryRequest, bulkRetryResult, jobIdParam, jobView } from "../contract.ts";
+import { bulkRetryRequest, bulkRetryResult, jobIdParam, jobView, noQuery } from "../contract.ts";
 import {
   CANCELLABLE_STATUSES,
   cancelJob,
@@ -43,7 +43,7 @@ const cancelRoute = secureRoute({
   description:
     "A `queued` job, or a `failed` one waiting for its retry, becomes `cancelled` (final): its message is acked without running when it arrives (200). A `running` job's run is asked to stop: the consumer's heartbeat aborts its signal within a few seconds and the job ends `cancelled` (202). A job of the API key's own (any job with `jobs:admin`).",
   middleware: [writeLimit] as const,
-  request: { params: jobIdParam },
+  request: { params: jobIdParam, query: noQuery },
   responses: {
     200: jsonResponse(jobView, "The job, now cancelled"),
     202: jsonResponse(
@@ -66,7 +66,7 @@ const retryRoute = secureRoute({
   description:
     "Puts a `dead` or `cancelled` job back `queued` with fresh attempts (one conditional UPDATE) and sends its message; its runs ledger keeps the old runs. Should the send fail, the job stays queued and the cron sweep sends it. A job of the API key's own (any job with `jobs:admin`).",
   middleware: [writeLimit] as const,
-  request: { params: jobIdParam },
+  request: { params: jobIdParam, query: noQuery },
   responses: {
     202: {
       ...jsonResponse(jobView, "The job, queued again"),
@@ -94,6 +94,7 @@ const bulkRetryRoute = secureRoute({
     "Puts back `queued`, with fresh attempts, the API key's `dead` and/or `cancelled` jobs (every job's with `jobs:admin`) matching the filter: `type`, `error` (a case-sensitive substring of the last error), `from`/`to` (finishedAt, from inclusive, to exclusive), `status`; oldest finished first, at most `limit`. Each 100 jobs are one D1 batch and one `sendBatch`. `hasMore` says more jobs match: the same call again takes the next ones (retried jobs no longer match). A lost send is left to the cron sweep.",
   middleware: [writeLimit, jsonInput({ maxBytes: 16 * 1024 })] as const,
   request: {
+    query: noQuery,
     body: { required: true, content: { "application/json": { schema: bulkRetryRequest } } },
   },
   responses: {
@@ -117,14 +118,14 @@ const deleteRoute = secureRoute({
   tags: ["jobs"],
   summary: "Delete a finished job",
   description:
-    "Deletes a `succeeded`, `dead` or `cancelled` job and its runs ledger (one D1 batch). A job of the API key's own (any job with `jobs:admin`). Finished jobs are also purged by the cron after `JOB_RETENTION_DAYS`.",
+    "Deletes a `succeeded`, `dead` or `cancelled` job and its runs ledger (one D1 batch), once its completion callback, if any, is no longer `pending`. A job of the API key's own (any job with `jobs:admin`). Finished jobs are also purged by the cron after `JOB_RETENTION_DAYS`.",
   middleware: [writeLimit] as const,
-  request: { params: jobIdParam },
+  request: { params: jobIdParam, query: noQuery },
   responses: {
     204: { description: "Deleted" },
     ...problemResponses({
       ...controlProblems,
-      409: "The job is not finished (`jobStatus` says what it is); nothing changed",
+      409: "The job is not finished, or its completion callback is still pending (`jobStatus` says what it is); nothing changed",
     }),
   },
 });
@@ -243,6 +244,13 @@ export const jobControlRoutes = createApi<App>()
     const { id } = c.req.valid("param");
     const outcome = await deleteFinishedJob(database(c.env.DB), id, visibleOwner(c.var.principal));
     if (outcome === "missing") throw jobNotFound(id);
+    if (outcome === "callbackPending") {
+      const job = await findJob(database(c.env.DB), id);
+      throw new HttpProblem(409, "callback-pending", "Callback still pending", {
+        detail: `Job ${id} is ${job?.status ?? "finished"} but its completion callback is still pending: it can be deleted once the callback is delivered or given up`,
+        jobStatus: job?.status,
+      });
+    }
     if (outcome === "unfinished") {
       const job = await findJob(database(c.env.DB), id);
       throw new HttpProblem(409, "job-not-finished", "Job is not finished", {

@@ -20,6 +20,7 @@ import {
   jobRunList,
   jobView,
   listQuery,
+  noQuery,
 } from "../contract.ts";
 import { database } from "../db/database.ts";
 import { findJob, findJobRuns, type ListPosition, listJobs } from "../db/jobs.ts";
@@ -62,6 +63,7 @@ const enqueueRoute = secureRoute({
     "Records the job in D1, then sends it to the queue. A repeated `idempotencyKey` of the same API key for the same type and payload answers the existing job (200, `Idempotent-Replayed: true`); keys of different API keys never meet.",
   middleware: [writeLimit, jsonInput({ maxBytes: 256 * 1024 })] as const,
   request: {
+    query: noQuery,
     body: {
       required: true,
       content: { "application/json": { schema: enqueueRequest, examples: examples.newJobs } },
@@ -90,6 +92,7 @@ const enqueueBatchRoute = secureRoute({
     "One D1 batch and one `sendBatch`; all or nothing. Answers 202 if any job was created, 200 if every job was a replay.",
   middleware: [writeLimit, jsonInput({ maxBytes: 1024 * 1024 })] as const,
   request: {
+    query: noQuery,
     body: {
       required: true,
       content: {
@@ -137,7 +140,7 @@ const getRoute = secureRoute({
   summary: "Read a job",
   description: "A job of the API key's own (any job with `jobs:admin`).",
   middleware: [readLimit] as const,
-  request: { params: jobIdParam },
+  request: { params: jobIdParam, query: noQuery },
   responses: {
     200: jsonResponse(jobView, "The job"),
     ...problemResponses({
@@ -158,7 +161,7 @@ const runsRoute = secureRoute({
   description:
     "The runs ledger of a job of the API key's own (any job with `jobs:admin`): each attempt's start, end, outcome, error and duration, oldest first. A retried job keeps its old runs.",
   middleware: [readLimit] as const,
-  request: { params: jobIdParam },
+  request: { params: jobIdParam, query: noQuery },
   responses: {
     200: jsonResponse(jobRunList, "The job's runs"),
     ...problemResponses({
@@ -244,5 +247,8 @@ export const jobRoutes = createApi<App>()
     const { id } = c.req.valid("param");
     const found = await findJobRuns(database(c.env.DB), id, visibleOwner(c.var.principal));
     if (found === undefined) throw jobNotFound(id);
-    return c.json({ items: found.runs.map((run) => toJobRunView(run, found.job)) }, 200);
+    return c.json(
+      { items: found.runs.map((run, index) => toJobRunView(run, found.job, index + 1)) },
+      200,
+    );
   });

@@ -12,6 +12,7 @@ import * as z from "zod";
 import { assertMayIngest, readLimit, visibleOwner, writeLimit } from "../access.ts";
 import {
   type EnqueueRequest,
+  noQuery,
   scheduleIdParam,
   scheduleListQuery,
   schedulePage,
@@ -56,6 +57,7 @@ const createRoute = secureRoute({
     "Stores a job template enqueued each time `cron` fires in `timezone`, by the cron trigger, once per due time. The job is checked as `POST /v1/jobs` checks it (an `ingest` job needs `feed:write` too).",
   middleware: [writeLimit, jsonInput({ maxBytes: 256 * 1024 })] as const,
   request: {
+    query: noQuery,
     body: { required: true, content: { "application/json": { schema: scheduleRequest } } },
   },
   responses: {
@@ -117,7 +119,7 @@ const idRoute = <M extends "get" | "post" | "delete">(
     summary,
     description,
     middleware: [method === "get" ? readLimit : writeLimit] as const,
-    request: { params: scheduleIdParam },
+    request: { params: scheduleIdParam, query: noQuery },
     responses: {
       ...(method === "delete"
         ? { 204: { description: "Deleted; no body" } }

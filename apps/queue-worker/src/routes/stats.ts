@@ -1,6 +1,6 @@
 import { createApi, jsonResponse, problemResponses, secureRoute } from "@edge-async/http";
 import { readLimit, visibleOwner } from "../access.ts";
-import { jobStats } from "../contract.ts";
+import { jobStats, noQuery } from "../contract.ts";
 import { database } from "../db/database.ts";
 import { countJobs } from "../db/jobs.ts";
 import type { App } from "../env.ts";
@@ -13,6 +13,7 @@ const statsRoute = secureRoute({
   summary: "Count jobs by status and type",
   description: "The API key's own jobs (every job with `jobs:admin`).",
   middleware: [readLimit] as const,
+  request: { query: noQuery },
   responses: {
     200: jsonResponse(jobStats, "Counts; every status appears, zero or not"),
     ...problemResponses({
