@@ -69,9 +69,11 @@ export async function streamView(
   params: Record<string, string>,
   signal: AbortSignal,
 ): Promise<ReadableStream<Uint8Array>> {
-  const started = performance.now();
   const lines = client.streamView(name, params, { signal });
   const first = await lines.next();
+  // The start line goes out as the aggregator begins the call: the timeline counts from here,
+  // so the bars and the deadline line share the aggregator's zero.
+  const started = performance.now();
   if (first.done === true || !("start" in first.value)) {
     await lines.return?.(undefined);
     throw new Error("The aggregator's view stream did not begin with its start line");

@@ -139,7 +139,7 @@ describe("the console, in Chromium", () => {
     await shoot("job-cancelled");
   });
 
-  it("runs the dashboard view and shows its waterfall", async () => {
+  it("runs the dashboard view and shows its waterfall, each part at its own time", async () => {
     await signIn();
     await page.waitForURL(`${base}/jobs`);
     await page.getByRole("link", { name: "Aggregator" }).click();
@@ -148,12 +148,27 @@ describe("the console, in Chromium", () => {
     await page.getByLabel("Parameters (a query string)").fill("userId=7");
     await page.getByRole("button", { name: "Run view" }).click();
     await page.locator("#waterfall[data-done]").waitFor({ timeout: 30_000 });
-    const states = await page
-      .locator("#waterfall .wf-row")
-      .evaluateAll((rows) =>
-        rows.map((row) => `${row.getAttribute("data-id")}:${row.getAttribute("data-state")}`),
-      );
-    expect(states.sort()).toEqual(["orders:ok", "recommendations:ok", "user:ok"]);
+    const bars = await page.locator("#waterfall .wf-row").evaluateAll((rows) =>
+      rows.map((row) => ({
+        id: row.getAttribute("data-id"),
+        state: row.getAttribute("data-state"),
+        start: Number(row.getAttribute("data-start")),
+        end: Number(row.getAttribute("data-end")),
+      })),
+    );
+    expect(bars.map((bar) => `${bar.id}:${bar.state}`).sort()).toEqual([
+      "orders:ok",
+      "recommendations:ok",
+      "user:ok",
+    ]);
+    // The stack's dashboard delays orders by 150 ms and recommendations by 300 ms: streamed, each
+    // part's bar ends when it finished, not all at the end of the call.
+    const end = (id: string) => bars.find((bar) => bar.id === id)?.end ?? Number.NaN;
+    expect(end("user")).toBeLessThan(end("orders"));
+    expect(end("orders")).toBeLessThan(end("recommendations"));
+    for (const bar of bars) expect(bar.start).toBeLessThanOrEqual(bar.end);
+    expect(await page.locator(".wf-deadline").isVisible()).toBe(true);
+    expect(await page.locator(".wf-deadline").textContent()).toContain("deadline 2000 ms");
     expect(await page.getByRole("status").textContent()).toContain("3 of 3 succeeded");
     expect(await seriousViolations()).toEqual([]);
     await shoot("aggregator-view");
