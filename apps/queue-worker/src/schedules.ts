@@ -24,16 +24,16 @@ export function isKnownTimezone(timezone: string): boolean {
 const OFFSET = /^(?:[+-]\d|(?:GMT|UTC)[+-])/i;
 
 /**
- * What is wrong with `timezone` as a schedule's zone, or `undefined` for an IANA name. Intl
- * accepts offsets, and some names the tz database lists nowhere as a zone (`Factory`): only a
- * name whose canonical form is one of the runtime's zones (or UTC) is taken.
+ * What is wrong with `timezone` as a schedule's zone, or `undefined` for an IANA name. Intl also
+ * takes offsets, which are refused, and tzdata's `Factory` (the placeholder of an unset zone, no
+ * civil time anywhere).
  */
 export function timezoneProblem(timezone: string): string | undefined {
   if (OFFSET.test(timezone)) {
     return `an offset is not a time zone (${JSON.stringify(timezone)} never follows daylight saving time): name an IANA zone such as Europe/Berlin, or Etc/GMT-1 for a fixed offset`;
   }
   const canonical = canonicalOrUndefined(timezone);
-  if (canonical === undefined || !(canonical === "UTC" || zones().has(canonical))) {
+  if (canonical === undefined || canonical.toLowerCase() === "factory") {
     return `unknown time zone ${JSON.stringify(timezone)}: expected an IANA name such as Europe/Berlin`;
   }
   return undefined;
@@ -50,12 +50,6 @@ function canonicalOrUndefined(timezone: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-let knownZones: Set<string> | undefined;
-function zones(): Set<string> {
-  knownZones ??= new Set(Intl.supportedValuesOf("timeZone"));
-  return knownZones;
 }
 
 // croner names the field and its value less the field's offset ("Invalid value for day: -1" for

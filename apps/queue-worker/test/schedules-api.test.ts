@@ -85,6 +85,8 @@ describe("POST /v1/schedules", () => {
     ["europe/berlin", "Europe/Berlin"],
     ["Etc/UTC", "UTC"],
     ["America/New_York", "America/New_York"],
+    ["Etc/GMT-1", "Etc/GMT-1"],
+    ["US/Pacific", "America/Los_Angeles"],
   ])("stores the time zone %j under its canonical name %j", async (timezone, canonical) => {
     const view = await created(schedule({ timezone }));
     expect(view.timezone).toBe(canonical);

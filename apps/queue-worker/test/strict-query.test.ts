@@ -48,6 +48,17 @@ describe("an unknown query parameter", () => {
   });
 });
 
+describe("a parameter given twice", () => {
+  it.each([
+    "/v1/jobs?limit=1&limit=2",
+    "/v1/schedules?limit=1&limit=2",
+    "/v1/jobs?status=dead&status=dead",
+  ])("%s is a 400 saying so", async (path) => {
+    const name = path.includes("status") ? "status" : "limit";
+    await expectRefused(await api(path), name, /given more than once/);
+  });
+});
+
 describe("limit", () => {
   it.each(["1e1", "%201", "1%20", "0x10", "1.0", "+1", "", "01e0"])(
     "%j is not a whole number to /v1/jobs nor /v1/schedules",
