@@ -9,8 +9,8 @@
 //   node ../../scripts/dev-worker.mjs <name> [--migrate] [--key] [--after URL] -- dev [args...]
 //   node ../../scripts/dev-worker.mjs <name> -- node scripts/wrapper.ts wrangler dev ...
 //
-// --after URL waits until URL/healthz answers: a worker whose service binding targets another
-// starts once that one is registered, so it prints its bindings once, connected.
+// --after URL (repeatable) waits until URL/healthz answers: a worker whose service bindings
+// target others starts once they are registered, so it prints its bindings once, connected.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -125,8 +125,9 @@ if (import.meta.main) {
   const [name = "worker"] = own;
   const cwd = process.cwd();
   if (own.includes("--migrate")) await migrateLocal(name, cwd);
-  const after = own.indexOf("--after");
-  if (after !== -1) await waitHealthy(own[after + 1]);
+  // Every `--after URL` given: a worker bound to several others waits for all of them.
+  const afters = own.flatMap((flag, at) => (flag === "--after" ? [own[at + 1]] : []));
+  await Promise.all(afters.map((url) => waitHealthy(url)));
   if (own.includes("--key") && !underRootDev) {
     console.log(`[${name}] development key: Authorization: Bearer ${await devApiKey(cwd)}`);
   }
