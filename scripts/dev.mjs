@@ -52,6 +52,9 @@ function stateOf(name) {
   return workerState.get(name);
 }
 
+/** Set on Ctrl-C (or SIGTERM): from then on worker output is dropped. */
+let stopping = false;
+
 function print(name, text, state) {
   // One blank line at most in a row per worker, none before its first line.
   const blank = text.trim() === "";
@@ -66,6 +69,9 @@ function print(name, text, state) {
  * binding's status changed.
  */
 function show(name, text) {
+  // After Ctrl-C the workers stop one by one and the others reprint their bindings as "not
+  // connected": teardown chatter, not news.
+  if (stopping) return;
   const state = stateOf(name);
   if (state.notice) {
     if (CRON_NOTICE_END.test(text)) state.notice = false;
@@ -106,7 +112,6 @@ for (const stream of [turbo.stdout, turbo.stderr]) {
     else print("", line, stateOf(""));
   });
 }
-let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     stopping = true;
