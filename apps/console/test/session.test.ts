@@ -42,6 +42,24 @@ describe("the sealed session", () => {
     expect(await unseal(sealed, "s1", session.expiresAt + 1)).toBeUndefined();
   });
 
+  it("treats any malformed cookie as no session, never a throw", async () => {
+    const sealed = await seal(session, "s1");
+    for (const value of ["A", "AAAAA", `${sealed}A`, `${sealed}==`, "", "%", sealed.slice(1)]) {
+      expect(await unseal(value, "s1")).toBeUndefined();
+    }
+  });
+
+  it("serves every page to a browser holding a malformed cookie as signed out", async () => {
+    const cookie = `console_session=${(await seal(session, DEV_SESSION_SECRET)).concat("A")}`;
+    const signin = await send("/signin", { headers: { cookie: "console_session=A" } });
+    expect(signin.status).toBe(200);
+    for (const path of ["/", "/jobs", "/feed", "/jobs/counts"]) {
+      const response = await send(path, { headers: { cookie } });
+      expect(response.status, path).toBe(303);
+      expect(response.headers.get("location")).toBe("/signin");
+    }
+  });
+
   it("uses the development secret only in development", () => {
     const base = { ENVIRONMENT: "production" } as Env;
     expect(sessionSecret(base)).toBeUndefined();
