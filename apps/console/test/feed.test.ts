@@ -89,8 +89,14 @@ describe("the feed page", () => {
     const missing = await send("/feed/items/9", { headers: { cookie } }, workers);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain("no item 9");
-    const bad = await send("/feed/items/0x1", { headers: { cookie } }, workers);
-    expect(bad.status).toBe(400);
+    for (const id of ["0x1", "abc", "-1", "99999999999999999999"]) {
+      const bad = await send(`/feed/items/${id}`, { headers: { cookie } }, workers);
+      expect(bad.status, id).toBe(400);
+      const problem = (await bad.json()) as { errors: { parameter?: string; detail: string }[] };
+      expect(problem.errors).toEqual([
+        { parameter: "id", detail: "id must be a positive integer" },
+      ]);
+    }
   });
 
   it("passes the export through as an NDJSON download", async () => {

@@ -111,8 +111,13 @@ describe("the jobs page", () => {
     const response = await send("/jobs/table?status=sleeping", { headers: { cookie } }, workers);
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    const problem = (await response.json()) as { errors: { parameter?: string }[] };
+    const problem = (await response.json()) as {
+      errors: { parameter?: string; detail: string }[];
+    };
     expect(problem.errors[0]?.parameter).toBe("status");
+    expect(problem.errors[0]?.detail).toBe(
+      "status must be one of queued, running, succeeded, failed, dead, cancelled",
+    );
   });
 
   it("enqueues a simulate job from the form and links to it", async () => {
@@ -140,6 +145,11 @@ describe("the jobs page", () => {
     );
     expect(response.status).toBe(400);
     expect(await response.text()).toContain("durationMs: must be at least 0");
+    const bogus = await send("/jobs", postForm({ type: "bogus" }, { cookie }), workers);
+    expect(bogus.status).toBe(400);
+    const html = await bogus.text();
+    expect(html).toContain("type: must be simulate or fetch");
+    expect(html).not.toContain("discriminator");
     expect(queue.seen.some((request) => request.method === "POST")).toBe(false);
   });
 
@@ -197,9 +207,17 @@ describe("the jobs page", () => {
     expect(data.seconds).toHaveLength(60);
     expect(data.succeeded.reduce((a, b) => a + b)).toBe(1);
     expect(data.failed.reduce((a, b) => a + b)).toBe(1);
-    const bad = await send("/jobs/throughput.json?minutes=99", { headers: { cookie } }, workers);
-    expect(bad.status).toBe(400);
-    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+    for (const minutes of ["99", "0", "%205", "0x5", "%2B5", "1e1", "15.0", ""]) {
+      const bad = await send(
+        `/jobs/throughput.json?minutes=${minutes}`,
+        { headers: { cookie } },
+        workers,
+      );
+      expect(bad.status, minutes).toBe(400);
+      expect(bad.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await bad.json()) as { errors: { parameter?: string }[] };
+      expect(problem.errors[0]?.parameter).toBe("minutes");
+    }
   });
 
   it("tells a key without jobs:read that it may not read jobs", async () => {

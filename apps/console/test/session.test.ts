@@ -126,6 +126,22 @@ describe("sign-in and sign-out", () => {
     expect(jobs.seen).toHaveLength(0);
   });
 
+  it("asks for a key, in words, when the body has none (a JSON body, say)", async () => {
+    const response = await send(
+      "/signin",
+      {
+        method: "POST",
+        headers: { origin: BASE, "content-type": "application/json" },
+        body: JSON.stringify({ key: DEV_KEY }),
+      },
+      grantingWorkers(),
+    );
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain("enter an API key");
+    expect(html).not.toContain("Invalid input");
+  });
+
   it("hides the jobs section from a key that may not read jobs (403)", async () => {
     const forbidden = stubWorker(() => json({ title: "Forbidden", status: 403 }, 403)).fetcher;
     const response = await send(

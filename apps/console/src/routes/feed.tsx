@@ -28,7 +28,10 @@ const listQuery = z.strictObject({
   topic,
   cursor: z.string().min(1).max(2048, "cursor must be at most 2048 characters").optional(),
 });
-const itemId = z.string().regex(/^[1-9][0-9]{0,14}$/, "id must be a positive integer");
+// Parsed as an object so a refusal names the parameter `id`, not the whole path.
+const itemParams = z.object({
+  id: z.string().regex(/^[1-9][0-9]{0,14}$/, "id must be a positive integer"),
+});
 
 const feed = (c: Context<ConsoleEnv>) => feedClient(c.env, c.var.session.key);
 
@@ -100,7 +103,7 @@ route(feedRoutes, "GET", "/feed/export", "session", async (c) => {
 });
 
 route(feedRoutes, "GET", "/feed/items/:id", "session", async (c) => {
-  const id = parseInput(itemId, c.req.param("id"), "param");
+  const { id } = parseInput(itemParams, c.req.param(), "param");
   let item: FeedItem;
   try {
     item = await feed(c).item(Number(id), { signal: c.req.raw.signal });

@@ -22,21 +22,22 @@ const signal = (c: Context<ConsoleEnv>) => c.req.raw.signal;
 
 const tableQuery = z.strictObject({
   status: z
-    .enum(STATUSES)
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
+    .enum(["", ...STATUSES], { error: `status must be one of ${STATUSES.join(", ")}` })
+    .transform((value) => (value === "" ? undefined : value))
+    .optional(),
   type: z
-    .enum(TYPES)
-    .optional()
-    .or(z.literal("").transform(() => undefined)),
+    .enum(["", ...TYPES], { error: `type must be one of ${TYPES.join(", ")}` })
+    .transform((value) => (value === "" ? undefined : value))
+    .optional(),
   cursor: z.string().max(2048, "cursor must be at most 2048 characters").optional(),
 });
 const throughputQuery = z.strictObject({
-  minutes: z.coerce
-    .number({ error: "minutes must be a number" })
-    .int("minutes must be a whole number")
-    .min(1, "minutes must be at least 1")
-    .max(15, "minutes must be at most 15")
+  // Digits only: Number() would also take " 5", 0x5, +5, 1e1 and 15.0.
+  minutes: z
+    .string()
+    .regex(/^[0-9]{1,2}$/, "minutes must be a whole number from 1 to 15, in digits")
+    .transform(Number)
+    .pipe(z.number().min(1, "minutes must be at least 1").max(15, "minutes must be at most 15"))
     .default(5),
 });
 const jobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a job id is 1-64 letters, digits, - or _");

@@ -21,7 +21,7 @@ import { Layout } from "../views/layout.tsx";
 export const signinRoutes = new Hono<ConsoleEnv>();
 
 const keyShape = z
-  .string()
+  .string({ error: "enter an API key (the form field key)" })
   .max(512, "the key must be at most 512 characters")
   .regex(/^ea_[A-Za-z0-9-]+_[A-Za-z0-9_-]+$/, "an API key looks like ea_<id>_<secret>");
 

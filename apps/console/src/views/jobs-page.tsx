@@ -4,27 +4,31 @@ import { STATUSES, TYPES } from "./jobs.tsx";
 import { Layout } from "./layout.tsx";
 
 /** The enqueue form's fields: a simulate job (duration, failure rate) or a fetch job (URL). */
-export const enqueueFields = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("simulate"),
-    durationMs: z.coerce
-      .number({ error: "must be a number" })
-      .int("must be a whole number")
-      .min(0, "must be at least 0")
-      .max(600_000, "must be at most 600000"),
-    failureRate: z.coerce
-      .number({ error: "must be a number" })
-      .min(0, "must be at least 0")
-      .max(1, "must be at most 1"),
-    url: z.string().optional(),
-  }),
-  z.object({
-    type: z.literal("fetch"),
-    url: z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }),
-    durationMs: z.string().optional(),
-    failureRate: z.string().optional(),
-  }),
-]);
+export const enqueueFields = z.discriminatedUnion(
+  "type",
+  [
+    z.object({
+      type: z.literal("simulate"),
+      durationMs: z.coerce
+        .number({ error: "must be a number" })
+        .int("must be a whole number")
+        .min(0, "must be at least 0")
+        .max(600_000, "must be at most 600000"),
+      failureRate: z.coerce
+        .number({ error: "must be a number" })
+        .min(0, "must be at least 0")
+        .max(1, "must be at most 1"),
+      url: z.string().optional(),
+    }),
+    z.object({
+      type: z.literal("fetch"),
+      url: z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }),
+      durationMs: z.string().optional(),
+      failureRate: z.string().optional(),
+    }),
+  ],
+  { error: "must be simulate or fetch" },
+);
 
 /** The form, with what the last submission did (an id, or why it was refused). */
 export function EnqueueForm(props: { enqueued?: string; error?: string }) {
