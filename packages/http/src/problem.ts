@@ -87,6 +87,13 @@ export function problemResponse(
   });
 }
 
+// The empty pointer is the whole body: named in words, never as a bare ": " prefix.
+function summarize(error: InvalidParam): string {
+  const where = error.pointer ?? error.parameter ?? "input";
+  if (where !== "") return `${where}: ${error.detail}`;
+  return error.detail.startsWith("the body") ? error.detail : `the body: ${error.detail}`;
+}
+
 /**
  * 400 for input that fails validation, listing every invalid field.
  *
@@ -97,10 +104,7 @@ export function problemResponse(
  * ```
  */
 export function invalidInput(errors: InvalidParam[], detail?: string): HttpProblem {
-  const summary = errors
-    .slice(0, 3)
-    .map((error) => `${error.pointer ?? error.parameter ?? "input"}: ${error.detail}`)
-    .join("; ");
+  const summary = errors.slice(0, 3).map(summarize).join("; ");
   return new HttpProblem(400, "invalid-input", "Invalid input", {
     detail: detail ?? (errors.length > 3 ? `${summary}; and ${errors.length - 3} more` : summary),
     errors,

@@ -118,7 +118,17 @@ describe("jsonBody", () => {
       expect(response.status).toBe(400);
       const details = await problem(response);
       expect(details.errors).toHaveLength(1);
+      // The empty pointer (the whole body) is named in words, never as a bare ": " prefix.
+      expect(details.detail).toMatch(/^the body (is empty|is not valid JSON)/);
     }
+  });
+
+  it("names the body when the whole document is of the wrong shape", async () => {
+    const response = await post("[]");
+    expect(response.status).toBe(400);
+    const details = await problem(response);
+    expect(details.errors).toMatchObject([{ pointer: "" }]);
+    expect(details.detail).toMatch(/^the body: /);
   });
 
   it("points at every invalid field", async () => {
