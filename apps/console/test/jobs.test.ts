@@ -21,7 +21,7 @@ const stats = {
 };
 
 /** A queue-worker stand-in: a fixed listing, stats, one job and its runs. */
-function queueWorker(state = { status: "running" }) {
+function queueWorker(state = { status: "running", cancelLands: true }) {
   return stubWorker(async (request) => {
     const url = new URL(request.url);
     if (url.pathname === "/v1/stats") return json(stats);
@@ -39,12 +39,16 @@ function queueWorker(state = { status: "running" }) {
       return json({ id: "job-new", status: "queued", created: true }, 201);
     }
     if (url.pathname === "/v1/jobs/job-1/cancel") {
-      state.status = "cancelled";
-      return json(job("job-1", "cancelled"));
+      // A running job's cancel lands at its runner's next heartbeat: until then it reads running.
+      if (state.cancelLands) state.status = "cancelled";
+      return json(job("job-1", state.status));
     }
     if (url.pathname === "/v1/jobs/job-1/runs") {
       return json({
-        items: [{ attempt: 1, outcome: "running", startedAt: "2026-11-29T10:00:00.500Z" }],
+        items: [
+          { run: 1, attempt: 1, outcome: "cancelled", startedAt: "2026-11-29T10:00:00.500Z" },
+          { run: 2, attempt: 1, outcome: "running", startedAt: "2026-11-29T10:00:02.500Z" },
+        ],
       });
     }
     if (url.pathname === "/v1/jobs/job-1") return json(job("job-1", state.status));
@@ -157,8 +161,12 @@ describe("the jobs page", () => {
     const { workers, cookie } = await session();
     const html = await (await send("/jobs/job-1", { headers: { cookie } }, workers)).text();
     expect(html).toContain('class="timeline"');
-    expect(html).toContain("Attempt 1");
+    // A retried job's attempts start again at 1; its runs keep counting.
+    expect(html).toContain("Run 1, attempt 1");
+    expect(html).toContain("Run 2, attempt 1");
+    expect(html).toContain('data-runs="2"');
     expect(html).toContain('hx-post="/jobs/job-1/cancel"');
+    expect(html).toContain('hx-disabled-elt="this"');
     expect(html).toContain('hx-trigger="every 2s"');
     expect(html).not.toContain("Retry job");
   });
@@ -170,6 +178,26 @@ describe("the jobs page", () => {
     expect(html).toContain('data-status="cancelled"');
     expect(html).toContain('hx-post="/jobs/job-1/retry"');
     expect(html).not.toContain("every 2s");
+  });
+
+  it("says a cancel was requested while the run has not stopped, with no second Cancel", async () => {
+    const { workers, cookie } = await session(
+      queueWorker({ status: "running", cancelLands: false }),
+    );
+    const html = await (await send("/jobs/job-1/cancel", postForm({}, { cookie }), workers)).text();
+    expect(html).toContain('data-status="running"');
+    expect(html).toContain("Cancel requested");
+    expect(html).toMatch(/<button id="job-cancel"[^>]*disabled/);
+    expect(html).toContain('hx-get="/jobs/job-1/detail?cancelling=1"');
+    // The poll carries the state on until the job is final.
+    const polled = await (
+      await send("/jobs/job-1/detail?cancelling=1", { headers: { cookie } }, workers)
+    ).text();
+    expect(polled).toContain("Cancel requested");
+    const plain = await (await send("/jobs/job-1/detail", { headers: { cookie } }, workers)).text();
+    expect(plain).not.toContain("Cancel requested");
+    const bad = await send("/jobs/job-1/detail?cancelling=yes", { headers: { cookie } }, workers);
+    expect(bad.status).toBe(400);
   });
 
   it("answers a missing job with 404 and the worker's reason", async () => {

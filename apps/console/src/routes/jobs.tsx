@@ -136,7 +136,12 @@ route(jobRoutes, "POST", "/jobs", "session", async (c) => {
   }
 });
 
-async function detail(c: Context<ConsoleEnv>, message?: string, job?: Job) {
+/** The detail fragment; `cancelling` when a cancel was asked for and may not have landed yet. */
+async function detail(
+  c: Context<ConsoleEnv>,
+  options: { message?: string; job?: Job; cancelling?: boolean } = {},
+) {
+  const { message, job, cancelling } = options;
   const id = jobId.safeParse(c.req.param("id"));
   if (!id.success)
     return c.html(
@@ -151,7 +156,14 @@ async function detail(c: Context<ConsoleEnv>, message?: string, job?: Job) {
       job ?? client.job(id.data, { signal: signal(c) }),
       client.runs(id.data, { signal: signal(c) }),
     ]);
-    return c.html(<JobDetail job={current} runs={runs.items} {...(message ? { message } : {})} />);
+    return c.html(
+      <JobDetail
+        job={current}
+        runs={runs.items}
+        cancelling={cancelling === true}
+        {...(message ? { message } : {})}
+      />,
+    );
   } catch (error) {
     const failure = describeFailure(error);
     return c.html(
@@ -178,7 +190,14 @@ route(jobRoutes, "GET", "/jobs/:id", "session", async (c) => {
   );
 });
 
-route(jobRoutes, "GET", "/jobs/:id/detail", "session", (c) => detail(c));
+const detailQuery = z.strictObject({
+  cancelling: z.literal("1", { error: "cancelling must be 1 or absent" }).optional(),
+});
+
+route(jobRoutes, "GET", "/jobs/:id/detail", "session", (c) => {
+  const { cancelling } = parseInput(detailQuery, c.req.query(), "query");
+  return detail(c, { cancelling: cancelling === "1" });
+});
 
 for (const action of ["cancel", "retry"] as const) {
   route(jobRoutes, "POST", `/jobs/:id/${action}`, "session", async (c) => {
@@ -186,9 +205,9 @@ for (const action of ["cancel", "retry"] as const) {
     if (!id.success) return detail(c);
     try {
       const job = await jobs(c)[action](id.data, { signal: signal(c) });
-      return detail(c, undefined, job);
+      return detail(c, { job, cancelling: action === "cancel" });
     } catch (error) {
-      return detail(c, describeFailure(error).message);
+      return detail(c, { message: describeFailure(error).message });
     }
   });
 }

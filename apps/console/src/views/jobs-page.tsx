@@ -70,7 +70,9 @@ export function EnqueueForm(props: { enqueued?: string; error?: string }) {
           <input id="enqueue-url" name="url" type="url" placeholder="https://example.com/" />
         </div>
         <div>
-          <button type="submit">Enqueue job</button>
+          <button id="enqueue-submit" type="submit">
+            Enqueue job
+          </button>
         </div>
       </div>
       <div aria-live="polite">

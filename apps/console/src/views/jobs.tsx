@@ -111,6 +111,7 @@ export function JobTable(props: { page: JobPage; filters: URLSearchParams }) {
       {props.page.nextCursor === null ? null : (
         <p>
           <button
+            id="jobs-next"
             type="button"
             class="secondary"
             hx-get={`/jobs/table?${next}`}
@@ -129,18 +130,27 @@ const FINAL = new Set(["succeeded", "dead", "cancelled"]);
 const CANCELLABLE = new Set(["queued", "running", "failed"]);
 const RETRYABLE = new Set(["dead", "cancelled"]);
 
-/** A job's state, its actions, and its runs as a timeline; polled until the job is final. */
-export function JobDetail(props: { job: Job; runs: JobRun[]; message?: string }) {
+/**
+ * A job's state, its actions, and its runs as a timeline; polled until the job is final.
+ * `cancelling`: a cancel was asked for and the running attempt has not stopped yet (it stops at
+ * its next heartbeat), so the page says so and offers no second Cancel; the poll carries it on.
+ */
+export function JobDetail(props: {
+  job: Job;
+  runs: JobRun[];
+  message?: string;
+  cancelling?: boolean;
+}) {
   const { job } = props;
   const live = !FINAL.has(job.status);
+  const cancelling = props.cancelling === true && live;
   const self = `/jobs/${encodeURIComponent(job.id)}`;
+  const poll = `${self}/detail${cancelling ? "?cancelling=1" : ""}`;
   return (
     <section
       id="job-detail"
       aria-live="polite"
-      {...(live
-        ? { "hx-get": `${self}/detail`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" }
-        : {})}
+      {...(live ? { "hx-get": poll, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
     >
       <dl class="counts">
         <div>
@@ -159,7 +169,16 @@ export function JobDetail(props: { job: Job; runs: JobRun[]; message?: string })
             {job.attempts}/{job.maxAttempts}
           </dd>
         </div>
+        <div>
+          <dt>runs</dt>
+          <dd data-runs={String(props.runs.length)}>{props.runs.length}</dd>
+        </div>
       </dl>
+      {cancelling ? (
+        <p role="status" data-cancelling="true">
+          Cancel requested: the running attempt stops at its next heartbeat.
+        </p>
+      ) : null}
       {props.message === undefined ? null : (
         <p class="error" role="alert">
           {props.message}
@@ -168,21 +187,26 @@ export function JobDetail(props: { job: Job; runs: JobRun[]; message?: string })
       <p class="row">
         {CANCELLABLE.has(job.status) ? (
           <button
+            id="job-cancel"
             type="button"
             class="danger"
             hx-post={`${self}/cancel`}
             hx-target="#job-detail"
             hx-swap="outerHTML"
+            hx-disabled-elt="this"
+            disabled={cancelling}
           >
-            Cancel job
+            {cancelling ? "Cancelling…" : "Cancel job"}
           </button>
         ) : null}
         {RETRYABLE.has(job.status) ? (
           <button
+            id="job-retry"
             type="button"
             hx-post={`${self}/retry`}
             hx-target="#job-detail"
             hx-swap="outerHTML"
+            hx-disabled-elt="this"
           >
             Retry job
           </button>
@@ -206,7 +230,7 @@ export function JobDetail(props: { job: Job; runs: JobRun[]; message?: string })
           {props.runs.map((run) => (
             <li class={`outcome-${run.outcome}`}>
               <strong>
-                Attempt {run.attempt}: <StatusBadge status={run.outcome} />
+                Run {run.run}, attempt {run.attempt}: <StatusBadge status={run.outcome} />
               </strong>
               <br />
               <span class="mono">
