@@ -20,7 +20,8 @@ function startThroughputChart() {
         {
           ...size(),
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-          axes: [{}, { label: "jobs/s" }],
+          // Room for a whole "10:42:30" label per tick, so a 375 px wide chart's do not run together.
+          axes: [{ space: 90 }, { label: "jobs/s" }],
           series: [
             {},
             { label: "succeeded", stroke: "#146c2e", fill: "rgba(20,108,46,0.15)" },
@@ -154,7 +155,8 @@ function startAggregator() {
           const errors = (problem.errors ?? [])
             .map((e) => `${e.parameter ?? e.pointer ?? ""} ${e.detail}`)
             .join("; ");
-          status.textContent = `Refused (${response.status}): ${problem.detail ?? problem.title ?? ""} ${errors}`;
+          // The detail repeats the errors in one sentence: show one or the other, not both.
+          status.textContent = `Refused (${response.status}): ${errors || problem.detail || problem.title || ""}`;
           return;
         }
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -175,7 +177,41 @@ function startAggregator() {
   }
 }
 
+/**
+ * Keeps keyboard focus across htmx swaps: an outerHTML or innerHTML swap removes the focused
+ * button (Cancel job, Next page, a poll of the detail), which would drop focus to <body>. Focus
+ * goes back to the element with the same id, else the first enabled control or focusable element
+ * of the new content, else the new content itself.
+ */
+function keepFocusAcrossSwaps() {
+  let pending = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    pending =
+      target && active && active !== document.body && target.contains(active)
+        ? { targetId: target.id, activeId: active.id }
+        : null;
+  });
+  document.body.addEventListener("htmx:afterSettle", () => {
+    if (pending === null) return;
+    const { targetId, activeId } = pending;
+    pending = null;
+    if (document.activeElement !== null && document.activeElement !== document.body) return;
+    const same = activeId ? document.getElementById(activeId) : null;
+    const region = targetId ? document.getElementById(targetId) : null;
+    const next =
+      same && !same.disabled
+        ? same
+        : (region?.querySelector("button:not([disabled]), a[href], [tabindex]") ?? region);
+    if (next === null) return;
+    if (next === region && !region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+    next.focus();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  keepFocusAcrossSwaps();
   startThroughputChart();
   startAggregator();
 });

@@ -51,7 +51,15 @@ function aggregatorWorker() {
     if (url.pathname === "/v1/views") return json(views);
     if (url.pathname === "/v1/views/dashboard") {
       if (url.searchParams.get("userId") === null) {
-        return json({ title: "Invalid input", status: 400, detail: "userId is missing" }, 400);
+        return json(
+          {
+            title: "Invalid input",
+            status: 400,
+            detail: "userId is missing",
+            instance: "/v1/views/dashboard",
+          },
+          400,
+        );
       }
       return new Response(paced(viewLines), {
         headers: { "content-type": "application/x-ndjson" },
@@ -192,7 +200,11 @@ describe("the aggregator page", () => {
       workers,
     );
     expect(missing.status).toBe(400);
-    expect(((await missing.json()) as { detail: string }).detail).toBe("userId is missing");
+    // Its instance is the console's route, the one the caller asked, not the aggregator's path.
+    expect(await missing.json()).toMatchObject({
+      detail: "userId is missing",
+      instance: "/aggregator/view",
+    });
     const calls = aggregator.seen.length;
     const bad = await send(
       "/aggregator/view",

@@ -32,10 +32,17 @@ const viewForm = z.object({
 
 const aggregator = (c: Context<ConsoleEnv>) => aggregatorClient(c.env, c.var.session.key);
 
-/** The aggregator's own refusal (its problem and status), passed to the page as it came. */
-function refused(error: unknown): Response {
+/**
+ * The aggregator's own refusal (its problem and status), passed to the page as it came but for
+ * `instance`: the caller asked the console's route, not the aggregator's.
+ */
+function refused(c: Context<ConsoleEnv>, error: unknown): Response {
   if (error instanceof ApiError && error.problem !== undefined) {
-    return problemResponse({ ...error.problem, status: error.status } as never);
+    return problemResponse({
+      ...error.problem,
+      status: error.status,
+      instance: c.req.path,
+    } as never);
   }
   const failure = describeFailure(error);
   return problemResponse({
@@ -43,6 +50,7 @@ function refused(error: unknown): Response {
     title: "Bad Gateway",
     status: failure.status,
     detail: failure.message,
+    instance: c.req.path,
   });
 }
 
@@ -84,7 +92,7 @@ route(aggregatorRoutes, "POST", "/aggregator/run", "session", async (c) => {
   try {
     body = await streamRequest(aggregator(c), call, c.req.raw.signal);
   } catch (error) {
-    return refused(error);
+    return refused(c, error);
   }
   return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
 });
@@ -96,7 +104,7 @@ route(aggregatorRoutes, "POST", "/aggregator/view", "session", async (c) => {
   try {
     body = await streamView(aggregator(c), form.view, params, c.req.raw.signal);
   } catch (error) {
-    return refused(error);
+    return refused(c, error);
   }
   return new Response(body, { headers: { "content-type": NDJSON, "cache-control": "no-store" } });
 });
