@@ -84,14 +84,19 @@ export interface GroupPage {
 }
 
 /**
- * A line of a followed group: a child as it finished, or the final summary.
+ * A line of a followed group: a child as it finished; a heartbeat (`at`, ISO 8601) after 15 s
+ * without another line; or the closing summary, with `stopped` (`deadline`, `max-follow`) when
+ * the follow ended before the group was done.
  *
  * @example
  * ```ts
  * for await (const line of queue.followGroup(id)) if ("summary" in line) console.log(line.summary.status);
  * ```
  */
-export type GroupStreamLine = { child: Job } | { summary: Group };
+export type GroupStreamLine =
+  | { child: Job }
+  | { heartbeat: { at: string } }
+  | { summary: Group; stopped?: "deadline" | "max-follow" };
 
 /**
  * The group methods of the client. They reject with `ApiError` (400 naming each invalid field,

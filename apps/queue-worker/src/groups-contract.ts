@@ -57,7 +57,7 @@ export const groupQuery = z.strictObject({
   ...pageParams({ defaultLimit: 100, maxLimit: 1000 }),
   stream: z.enum(["ndjson"], { error: "stream must be ndjson" }).optional().meta({
     description:
-      "ndjson: one line `{child}` per child as it finishes (those finished already first), then `{summary}` once every child has",
+      "ndjson: one line `{child}` per child as it finishes (those finished already first), `{heartbeat}` after 15 s without one, then `{summary}` once every child has (or `{summary, stopped}` when the deadline or the 15-minute longest follow ends it first). Not combinable with limit or cursor",
   }),
 });
 
@@ -105,8 +105,18 @@ export const groupPage = z
   })
   .meta({ id: "JobGroupPage" });
 
-/** One line of `GET /v1/groups/{id}?stream=ndjson`: a finished child, or the final summary. */
+/**
+ * One line of `GET /v1/groups/{id}?stream=ndjson`: a finished child; a heartbeat while nothing
+ * changed for 15 s; or the closing summary, with `stopped` when the follow ended before the group
+ * was done (the caller's `request-timeout-ms` deadline, or the 15-minute longest follow).
+ */
 export const groupStreamLine = z.union([
   z.object({ child: jobView }),
-  z.object({ summary: groupView }),
+  z.object({ heartbeat: z.object({ at: z.iso.datetime() }) }),
+  z.object({
+    summary: groupView,
+    stopped: z.enum(["deadline", "max-follow"]).optional().meta({
+      description: "Set when the follow ended early; the summary is then the group as it stands",
+    }),
+  }),
 ]);

@@ -2,6 +2,7 @@ import { linkedController } from "@edge-async/async-utils";
 import {
   createApi,
   HttpProblem,
+  invalidInput,
   jsonInput,
   jsonResponse,
   NDJSON_HEADERS,
@@ -75,7 +76,7 @@ const getRoute = secureRoute({
   tags: ["groups"],
   summary: "Read a group and its children's outcomes",
   description:
-    "A group of the API key's own (any group with `jobs:admin`): its status and counts by child status, and one page of its children in id order (`nextCursor` back as `cursor`; signed, bound to the group). With `stream=ndjson` the children instead stream one line each as they finish, then a `{summary}` line once every child is finished.",
+    "A group of the API key's own (any group with `jobs:admin`): its status and counts by child status, and one page of its children in id order (`nextCursor` back as `cursor`; signed, bound to the group). With `stream=ndjson` the children instead stream one line each as they finish, then a `{summary}` line once every child is finished; a `{heartbeat}` line after 15 s without another; `{summary, stopped}` when the caller's deadline (request-timeout-ms) or the 15-minute longest follow ends it first. limit and cursor do not apply to the stream (400).",
   middleware: [readLimit] as const,
   request: { params: groupIdParam, query: groupQuery },
   responses: {
@@ -92,7 +93,7 @@ const getRoute = secureRoute({
     },
     ...problemResponses({
       ...accessProblems,
-      400: "The id is not a UUID, or limit, cursor or stream is invalid (or the cursor belongs to another group)",
+      400: "The id is not a UUID, or limit, cursor or stream is invalid (or the cursor belongs to another group, or limit or cursor is sent with stream=ndjson)",
       404: "No group of this API key has this id (another key's group reads as missing)",
       503: "The worker is not configured (outside development: CURSOR_SECRET is not set)",
     }),
@@ -127,6 +128,7 @@ export const groupRoutes = createApi<App>()
     const { id } = c.req.valid("param");
     const { limit, cursor, stream } = c.req.valid("query");
     const { cursorSecret, maxAttempts } = c.var.config;
+    if (stream === "ndjson") refusePaging((name) => c.req.query(name));
     const db = database(c.env.DB);
     const row = await findGroup(db, id, visibleOwner(c.var.principal));
     if (row === undefined) throw groupNotFound(id);
@@ -173,6 +175,18 @@ export const groupRoutes = createApi<App>()
       200,
     );
   });
+
+/** A stream has no pages: a limit or cursor sent with `stream=ndjson` would be silently ignored. */
+function refusePaging(query: (name: string) => string | undefined): void {
+  const paging = (["limit", "cursor"] as const).filter((name) => query(name) !== undefined);
+  if (paging.length === 0) return;
+  throw invalidInput(
+    paging.map((parameter) => ({
+      parameter,
+      detail: `${parameter} does not apply to stream=ndjson`,
+    })),
+  );
+}
 
 /**
  * The NDJSON answer: the children as they finish, then the summary. Stops polling as soon as the
