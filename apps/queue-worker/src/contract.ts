@@ -93,9 +93,12 @@ const commonFields = {
   )
     .optional()
     .meta({ description: "Deadline of one run; default JOB_TIMEOUT_MS" }),
+  // A padded key would silently miss its CONCURRENCY_LIMITS entry; control characters reach logs.
   concurrencyKey: text("concurrencyKey")
     .min(1, "concurrencyKey must not be empty")
     .max(200, "concurrencyKey must be at most 200 characters")
+    .regex(/^\S(.*\S)?$/su, "concurrencyKey must not be blank or start or end with whitespace")
+    .regex(/^[^\p{Cc}]*$/u, "concurrencyKey must not contain control characters")
     .optional()
     .meta({
       description:

@@ -202,6 +202,22 @@ describe("concurrency keys at enqueue and in config", () => {
     expect(view.concurrencyKey).toBe(concurrencyKey);
   });
 
+  it.each([" ", "\u0000", "x\ny", "  padded  ", "padded ", "\tx", "a\u007fb"])(
+    "refuses the concurrencyKey %j with 400 naming /concurrencyKey, storing nothing",
+    async (concurrencyKey) => {
+      const before = await db.select({ n: sql<number>`count(*)` }).from(jobs);
+      const response = await api("/v1/jobs", {
+        method: "POST",
+        json: { type: "simulate", payload: {}, delaySeconds: 3600, concurrencyKey },
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      const problem = (await response.json()) as { errors: { pointer?: string }[] };
+      expect(problem.errors.map((error) => error.pointer)).toContain("/concurrencyKey");
+      expect(await db.select({ n: sql<number>`count(*)` }).from(jobs)).toEqual(before);
+    },
+  );
+
   it.each([
     [{ CONCURRENCY_LIMITS: "{not json" }, "CONCURRENCY_LIMITS"],
     [{ CONCURRENCY_LIMITS: '{"a": 0}' }, "CONCURRENCY_LIMITS"],
