@@ -47,12 +47,12 @@ export async function capExceeded(
     const leaving = usage.recentCreatedAt[usage.recent + fresh - jobsPerMinute - 1];
     const seconds = secondsUntil((leaving ?? limits.now) + CAP_WINDOW_MS, limits.now);
     return tooMany(MINUTE_POLICY, seconds, policy, {
-      detail: `This API key may enqueue ${jobsPerMinute} jobs per minute; ${usage.recent} were enqueued in the last 60 s, so these ${fresh} would pass the cap. Nothing was enqueued; retry after ${seconds} s.`,
+      detail: `This API key may enqueue ${jobsPerMinute} jobs per minute; ${usage.recent} ${usage.recent === 1 ? "was" : "were"} enqueued in the last 60 s, so ${fresh === 1 ? "this one" : `these ${fresh}`} would pass the cap. Nothing was enqueued; retry after ${seconds} s.`,
     });
   }
   const seconds = secondsUntil(usage.nextRunAt ?? limits.now, limits.now);
   return tooMany(OPEN_POLICY, seconds, policy, {
-    detail: `This API key may have ${openJobs} jobs open (queued, running or awaiting a retry) at once; ${usage.open} are, so these ${fresh} would pass the cap. Nothing was enqueued; a slot frees when one of them finishes (the next is due in ${seconds} s).`,
+    detail: `This API key may have ${openJobs} jobs open (queued, running or awaiting a retry) at once; ${usage.open} ${usage.open === 1 ? "is" : "are"}, so ${fresh === 1 ? "this one" : `these ${fresh}`} would pass the cap. Nothing was enqueued; a slot frees when one of them finishes (the next is due in ${seconds} s).`,
   });
 }
 

@@ -161,3 +161,19 @@ describe("the open-jobs cap per API key", () => {
     expect((await call("a", "/v1/jobs", simulate())).status).toBe(202);
   });
 });
+
+describe("the caps' details", () => {
+  it.each([
+    [
+      { MAX_JOBS_PER_KEY_PER_MINUTE: "1" },
+      "1 was enqueued in the last 60 s, so this one would pass",
+    ],
+    [{ MAX_QUEUED_JOBS_PER_KEY: "1" }, "1 is, so this one would pass"],
+  ])("speak of one job in the singular (%j)", async (vars, words) => {
+    const { call } = await client(vars);
+    expect((await call("a", "/v1/jobs", simulate())).status).toBe(202);
+    const refused = await call("a", "/v1/jobs", simulate());
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { detail: string }).detail).toContain(words);
+  });
+});
