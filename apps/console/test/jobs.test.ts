@@ -69,6 +69,7 @@ describe("the jobs page", () => {
     const html = await response.text();
     expect(html).toContain('<script src="/assets/htmx.min.js"');
     expect(html).toContain('<script src="/assets/uPlot.iife.min.js"');
+    expect(html).toContain('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"/>');
     expect(html).not.toMatch(/<script>|<script [^>]*>[^<]/);
     expect(html).toContain('hx-trigger="load, every 2s"');
     for (const id of ["enqueue-type", "enqueue-duration", "filter-status", "filter-type"]) {

@@ -24,6 +24,8 @@ export function Layout(props: {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{`${props.title} · edge-async console`}</title>
+          {/* Named here, so a browser asks for it from the assets and not for a missing /favicon.ico. */}
+          <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/assets/uPlot.min.css" />
           <link rel="stylesheet" href="/assets/console.css" />
           <script src="/assets/htmx.min.js" defer />
