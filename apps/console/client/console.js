@@ -178,35 +178,32 @@ function startAggregator() {
 }
 
 /**
- * Keeps keyboard focus across htmx swaps: an outerHTML or innerHTML swap removes the focused
- * button (Cancel job, Next page, a poll of the detail), which would drop focus to <body>. Focus
- * goes back to the element with the same id, else the first enabled control or focusable element
- * of the new content, else the new content itself.
+ * Keeps keyboard focus across htmx swaps. htmx puts focus back on an element with the focused
+ * one's id; when there is none, or it is now disabled (Cancel job becomes Retry job or
+ * "Cancelling…", the last table page has no Next page), focus would drop to <body>. It goes to the
+ * first enabled control of the new content instead, else to the new content itself.
  */
 function keepFocusAcrossSwaps() {
   let pending = null;
-  document.body.addEventListener("htmx:beforeSwap", (event) => {
-    const target = event.detail.target;
+  document.addEventListener("htmx:before:swap", (event) => {
+    const target = event.detail.ctx?.target;
     const active = document.activeElement;
     pending =
-      target && active && active !== document.body && target.contains(active)
-        ? { targetId: target.id, activeId: active.id }
+      target?.id && active && active !== document.body && target.contains(active)
+        ? target.id
         : null;
   });
-  document.body.addEventListener("htmx:afterSettle", () => {
-    if (pending === null) return;
-    const { targetId, activeId } = pending;
+  document.addEventListener("htmx:after:settle", () => {
+    const targetId = pending;
     pending = null;
+    if (targetId === null) return;
     if (document.activeElement !== null && document.activeElement !== document.body) return;
-    const same = activeId ? document.getElementById(activeId) : null;
-    const region = targetId ? document.getElementById(targetId) : null;
-    const next =
-      same && !same.disabled
-        ? same
-        : (region?.querySelector("button:not([disabled]), a[href], [tabindex]") ?? region);
-    if (next === null) return;
-    if (next === region && !region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
-    next.focus();
+    const region = document.getElementById(targetId);
+    if (region === null) return;
+    const control = region.querySelector("button:not([disabled]), a[href], [tabindex]");
+    if (control !== null) return control.focus();
+    if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+    region.focus();
   });
 }
 

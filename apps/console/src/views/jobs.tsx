@@ -193,7 +193,6 @@ export function JobDetail(props: {
             hx-post={`${self}/cancel`}
             hx-target="#job-detail"
             hx-swap="outerHTML"
-            hx-disabled-elt="this"
             disabled={cancelling}
           >
             {cancelling ? "Cancelling…" : "Cancel job"}
@@ -206,7 +205,6 @@ export function JobDetail(props: {
             hx-post={`${self}/retry`}
             hx-target="#job-detail"
             hx-swap="outerHTML"
-            hx-disabled-elt="this"
           >
             Retry job
           </button>
