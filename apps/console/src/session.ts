@@ -8,8 +8,11 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 
 /** The cookie's name. */
 export const SESSION_COOKIE = "console_session";
-/** A session lasts 8 hours, then signing in again is needed. */
-export const SESSION_TTL_SECONDS = 8 * 60 * 60;
+/**
+ * A session lasts 2 hours, then signing in again is needed. The cookie is stateless, so signing
+ * out cannot revoke a copy of it: the short life bounds how long such a copy works.
+ */
+export const SESSION_TTL_SECONDS = 2 * 60 * 60;
 /** The secret `pnpm dev` seals with; refused outside ENVIRONMENT=development. */
 export const DEV_SESSION_SECRET = "console-dev-session-secret-never-deploy";
 
