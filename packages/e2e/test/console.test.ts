@@ -135,6 +135,10 @@ describe("the console, in Chromium", () => {
     await page.getByRole("button", { name: "Cancel job" }).click();
     await statusIs("cancelled");
     await page.getByRole("button", { name: "Retry job" }).waitFor();
+    // The swap removed the focused Cancel button: focus moves to Retry, not back to <body>.
+    await page.waitForFunction(() => document.activeElement?.id === "job-retry", null, {
+      timeout: 15_000,
+    });
     expect(await seriousViolations()).toEqual([]);
     await shoot("job-cancelled");
   });
