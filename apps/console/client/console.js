@@ -20,8 +20,12 @@ function startThroughputChart() {
         {
           ...size(),
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-          // Room for a whole "10:42:30" label per tick, so a 375 px wide chart's do not run together.
-          axes: [{ space: 90 }, { label: "jobs/s" }],
+          // At least 70 px per time label, so a 375 px wide chart's do not run together; 2-minute
+          // ticks added to uPlot's steps, else a 5-minute window at that width gets a single label.
+          axes: [
+            { space: 70, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600] },
+            { label: "jobs/s" },
+          ],
           series: [
             {},
             { label: "succeeded", stroke: "#146c2e", fill: "rgba(20,108,46,0.15)" },
