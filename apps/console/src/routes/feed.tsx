@@ -10,6 +10,7 @@ import * as z from "zod";
 import { route } from "../access.ts";
 import { feedClient } from "../clients.ts";
 import type { ConsoleEnv } from "../env.ts";
+import { failureFragment } from "../views/failure.tsx";
 import { FeedItems, FeedPage, ItemDetail } from "../views/feed.tsx";
 import { Layout } from "../views/layout.tsx";
 import { describeFailure } from "../worker-error.ts";
@@ -69,13 +70,7 @@ route(feedRoutes, "GET", "/feed/items", "session", async (c) => {
     );
     return c.html(<FeedItems page={page} topic={topic} />);
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <li role="alert" class="error">
-        {failure.message}
-      </li>,
-      failure.status,
-    );
+    return failureFragment(c, error, "li");
   }
 });
 

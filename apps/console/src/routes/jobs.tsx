@@ -10,6 +10,7 @@ import { route } from "../access.ts";
 import { jobsClient } from "../clients.ts";
 import type { ConsoleEnv } from "../env.ts";
 import { throughput } from "../throughput.ts";
+import { failureFragment } from "../views/failure.tsx";
 import { Counts, JobDetail, JobTable, STATUSES, TYPES } from "../views/jobs.tsx";
 import { EnqueueForm, enqueueFields, JobsPage } from "../views/jobs-page.tsx";
 import { Layout } from "../views/layout.tsx";
@@ -72,13 +73,7 @@ route(jobRoutes, "GET", "/jobs/counts", "session", async (c) => {
     if (c.req.header("if-none-match") === etag) return c.body(null, 304);
     return c.html(<Counts stats={stats} />);
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <p role="alert" class="error">
-        {failure.message}
-      </p>,
-      failure.status,
-    );
+    return failureFragment(c, error);
   }
 });
 
@@ -96,13 +91,7 @@ route(jobRoutes, "GET", "/jobs/table", "session", async (c) => {
     );
     return c.html(<JobTable page={page} filters={filtersOf(c)} />);
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <p role="alert" class="error">
-        {failure.message}
-      </p>,
-      failure.status,
-    );
+    return failureFragment(c, error);
   }
 });
 
@@ -165,13 +154,7 @@ async function detail(
       />,
     );
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <p role="alert" class="error">
-        {failure.message}
-      </p>,
-      failure.status,
-    );
+    return failureFragment(c, error);
   }
 }
 
