@@ -1,12 +1,7 @@
-// The feed's typed client checks itself against the feed's own sources, which read these vars of
-// the feed's Env: declared here (optional, never set on the console) so the console's typecheck,
-// which sees those sources under its own Env, accepts them. The console reads none but the first.
+// A secret, so `wrangler types` (which reads only wrangler.jsonc) does not list it: declared here,
+// optional because production without it answers 503 and development falls back to a dev value.
 declare namespace Cloudflare {
   interface Env {
     CONSOLE_SESSION_SECRET?: string;
-    READ_REQUESTS_PER_MINUTE?: string;
-    WRITE_REQUESTS_PER_MINUTE?: string;
-    CURSOR_SECRET?: string;
-    ENABLE_BENCH_ROUTES?: string;
   }
 }
