@@ -35,6 +35,22 @@ describe("deadlines across workers: request-timeout-ms", () => {
     expect(sent).toBeLessThanOrEqual(1500);
   });
 
+  it("tells each upstream what is left of the caller's budget when the answer streams, too", async () => {
+    const key = uniqueKey("budget-stream");
+    const response = await aggregate(
+      { deadlineMs: 5000, requests: [{ id: "echo", url: `http://upstream.test/echo/${key}` }] },
+      { [HEADER]: "1500", accept: "application/x-ndjson" },
+    );
+    expect(response.status).toBe(200);
+    const lines = (await response.text())
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as ResultLine);
+    const sent = echoedBudget(lines.find((line) => line.id === "echo"));
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThanOrEqual(1500);
+  });
+
   it("without the header, passes the shorter of the call's deadline and the attempt's timeout", async () => {
     const key = uniqueKey("own-deadline");
     const [short, long] = await results(

@@ -1,6 +1,7 @@
 import { TimeoutError } from "./errors.ts";
 import { abortReason } from "./internal/abort.ts";
 import { describeValue } from "./internal/concurrency.ts";
+import { deadlines } from "./internal/deadlines.ts";
 
 /**
  * The request header that carries a deadline from caller to callee: the time the caller will
@@ -88,10 +89,6 @@ export interface DeadlineSignalOptions {
   /** A signal to follow as well; when it carries a deadline of its own, the earlier one wins. */
   signal?: AbortSignal;
 }
-
-// Deadlines (Date.now() instants) of the signals this module made. Weak: a signal that is gone
-// takes its entry with it.
-const deadlines = new WeakMap<AbortSignal, number>();
 
 // setTimeout keeps its delay in a signed 32-bit integer (~24.8 days); longer counts as never.
 const MAX_TIMER_DELAY = 2 ** 31 - 1;

@@ -1,4 +1,5 @@
 import { AbortError } from "./errors.ts";
+import { inheritDeadline } from "./internal/deadlines.ts";
 
 /**
  * Options for {@link linkedController}.
@@ -73,6 +74,8 @@ export function linkedController(
 ): LinkedController {
   const controller = new AbortController();
   if (parent === undefined) return linked(controller, noop);
+  // The child aborts with the parent, so the parent's deadline (deadlineSignal) bounds it too.
+  inheritDeadline(controller.signal, parent);
   const { reason } = options;
   const follow = (): void => {
     const parentReason: unknown = parent.reason ?? new AbortError();

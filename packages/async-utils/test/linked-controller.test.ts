@@ -1,10 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AbortError } from "../src/errors.ts";
-import { linkedController } from "../src/index.ts";
+import { deadlineHeader, deadlineSignal, linkedController, remainingMs } from "../src/index.ts";
 import { trackedController } from "./helpers/signals.ts";
 
 describe("linkedController", () => {
+  it("keeps the parent's deadline, so what is left of it still travels as request-timeout-ms", () => {
+    const parent = deadlineSignal(60_000);
+    const child = linkedController(parent).signal;
+    const left = remainingMs(child);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(60_000);
+    expect(deadlineHeader(child)).toHaveProperty("request-timeout-ms");
+    expect(remainingMs(linkedController(new AbortController().signal).signal)).toBeUndefined();
+  });
+
   it("aborts the child with the parent's reason", () => {
     const parent = new AbortController();
     const child = linkedController(parent.signal);
