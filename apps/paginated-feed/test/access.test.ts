@@ -33,6 +33,7 @@ describe("the route table", () => {
     expect(routes.map((route) => `${route.route} ${route.rule.scope}`).sort()).toEqual([
       "DELETE /v1/items/:id feed:write",
       "GET /__bench/cursor-at feed:admin",
+      "GET /__bench/export-reads feed:admin",
       "GET /__bench/export-reference feed:admin",
       "GET /__bench/offset-page feed:admin",
       "GET /__bench/rows-read feed:admin",

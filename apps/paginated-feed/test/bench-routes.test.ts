@@ -37,6 +37,16 @@ describe("benchmark routes", () => {
     expect(firstTen.items.map((item) => item.id)).not.toContain(byKeyset.items[0]!.id);
   });
 
+  it("read the export's pages alone: one newline per exported item, nothing else", async () => {
+    await ingest(Array.from({ length: 40 }, (_, i) => makeItem(T0 + Math.floor(i / 3))));
+    const reads = await benchFetch("/__bench/export-reads");
+    expect(reads.status).toBe(200);
+    const exported = await (await api("/v1/items/export")).arrayBuffer();
+    const lines = new Uint8Array(exported).filter((byte) => byte === 10).length;
+    expect(lines).toBe(40);
+    expect(new Uint8Array(await reads.arrayBuffer())).toEqual(new Uint8Array(lines).fill(10));
+  });
+
   it("count the rows D1 reads: a deep keyset page reads about a page, OFFSET reads everything before it", async () => {
     await ingest(Array.from({ length: 200 }, (_, i) => makeItem(T0 + Math.floor(i / 3))));
     const rows = await json<Record<string, number>>(

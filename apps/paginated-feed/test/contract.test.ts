@@ -136,6 +136,8 @@ const cases: [string, number, () => Promise<Response>][] = [
   ["GET /__bench/rows-read", 200, () => fetchWith("/__bench/rows-read?offset=2", bench)],
   ["GET /__bench/rows-read", 400, () => fetchWith("/__bench/rows-read?offset=x", bench)],
   ["GET /__bench/rows-read", 404, () => fetchWith("/__bench/rows-read?offset=1", {})],
+  ["GET /__bench/export-reads", 200, () => fetchWith("/__bench/export-reads", bench)],
+  ["GET /__bench/export-reads", 404, () => fetchWith("/__bench/export-reads", {})],
   ["GET /__bench/export-reference", 200, () => fetchWith("/__bench/export-reference", bench)],
   ["GET /__bench/export-reference", 404, () => fetchWith("/__bench/export-reference", {})],
   ["GET /", 200, () => api("/")],

@@ -117,9 +117,11 @@ describe("the resumable export", () => {
     const checkpoints = lines.flatMap((line, index) =>
       line.checkpoint === undefined ? [] : [{ index, count: line.count }],
     );
-    expect(checkpoints.map((c) => c.count)).toEqual([400, 800, 1200]);
-    expect(checkpoints.map((c) => c.index)).toEqual([400, 801, 1202]);
-    expect(lines).toHaveLength(COUNT + 3);
+    const counts = Array.from({ length: Math.floor(COUNT / 400) }, (_, i) => (i + 1) * 400);
+    expect(checkpoints.map((c) => c.count)).toEqual(counts);
+    // Each checkpoint follows its 400th item, after the checkpoint lines before it.
+    expect(checkpoints.map((c) => c.index)).toEqual(counts.map((count, i) => count + i));
+    expect(lines).toHaveLength(COUNT + counts.length);
   });
 
   it("resumed from the last checkpoint after random cuts, equals one uninterrupted export", async () => {

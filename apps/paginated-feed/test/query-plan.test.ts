@@ -2,12 +2,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ParsedFilters } from "../src/contract.ts";
 import { feedDb, selectPage } from "../src/db/feed-store.ts";
+import { selectExportPage } from "../src/export-feed.ts";
+
+const AFTER = { publishedAt: 1_700_000_000_000, id: 50, snapshotMaxId: 100 };
 
 async function plan(filters: ParsedFilters, withCursor: boolean): Promise<string> {
-  const after = withCursor
-    ? { publishedAt: 1_700_000_000_000, id: 50, snapshotMaxId: 100 }
-    : undefined;
-  const { sql, params } = selectPage(feedDb(env.DB), filters, after, 21).toSQL();
+  const after = withCursor ? AFTER : undefined;
+  return explain(selectPage(feedDb(env.DB), filters, after, 21).toSQL());
+}
+
+async function explain({ sql, params }: { sql: string; params: unknown[] }): Promise<string> {
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<{ detail: string }>();
@@ -26,5 +30,16 @@ describe("page queries", () => {
       expect(detail).toContain(`USING INDEX ${index}`);
       expect(detail).not.toMatch(/TEMP B-TREE|SCAN items\b(?! USING)/);
     }
+  });
+});
+
+describe("export pages", () => {
+  it.each([
+    [{}, "items_feed_order_idx"],
+    [{ topic: "rust", until: 2 }, "items_topic_feed_order_idx"],
+  ] as [ParsedFilters, string][])("seek %o through %s without sorting", async (filters, index) => {
+    const detail = await explain(selectExportPage(feedDb(env.DB), filters, AFTER, 5000).toSQL());
+    expect(detail).toContain(`USING INDEX ${index}`);
+    expect(detail).not.toMatch(/TEMP B-TREE|SCAN items\b(?! USING)/);
   });
 });

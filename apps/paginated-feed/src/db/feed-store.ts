@@ -73,17 +73,30 @@ export function selectPage(
   after: WalkPosition | undefined,
   fetch: number,
 ) {
+  return db
+    .select()
+    .from(items)
+    .where(pageWhere(filters, after))
+    .orderBy(desc(items.publishedAt), desc(items.id))
+    .limit(fetch);
+}
+
+/**
+ * The WHERE of a page after `after` in feed order ({@link selectPage}'s): the filters, and the
+ * walk's snapshot bound and keyset position when `after` is given.
+ *
+ * @example
+ * ```ts
+ * const where = pageWhere({ topic: "rust" }, { publishedAt: 1, id: 5, snapshotMaxId: 9 });
+ * ```
+ */
+export function pageWhere(filters: ParsedFilters, after: WalkPosition | undefined) {
   const conditions = filterConditions(filters);
   if (after !== undefined) {
     conditions.push(lte(items.id, after.snapshotMaxId));
     conditions.push(keysetAfter(FEED_ORDER, [after.publishedAt, after.id]));
   }
-  return db
-    .select()
-    .from(items)
-    .where(and(...conditions))
-    .orderBy(desc(items.publishedAt), desc(items.id))
-    .limit(fetch);
+  return and(...conditions);
 }
 
 /**

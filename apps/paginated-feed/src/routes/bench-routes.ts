@@ -22,6 +22,7 @@ import {
 } from "../db/feed-store.ts";
 import { type ItemRow, items } from "../db/schema.ts";
 import type { App } from "../env.ts";
+import { EXPORT_PAGE_SIZE, rawPage } from "../export-feed.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit } from "../limits.ts";
 
@@ -150,6 +151,48 @@ const exportReference = secureRoute({
   },
 });
 
+const exportReads = secureRoute({
+  access: BENCH_ACCESS,
+  method: "get",
+  path: "/export-reads",
+  tags: ["bench"],
+  summary: "Bench only: the whole-feed export's D1 reads alone, its floor",
+  description:
+    "Reads every page exactly as GET /v1/items/export does (same query, columns and page size) and writes one newline per row, formatting nothing: the time the export cannot go below while its rows come from D1.",
+  middleware: [readLimit, benchOnly] as const,
+  responses: {
+    200: { description: "One empty line per item", content: { "application/x-ndjson": {} } },
+    ...problemResponses({ 404: OFF, ...accessProblems, 503: `${NOT_CONFIGURED} (not-configured)` }),
+  },
+});
+
+/** {@link exportReads}' stream: the export's pages read one after another, a newline per row. */
+function readsOnlyExport(d1: D1Database, signal: AbortSignal): ReadableStream<Uint8Array> {
+  let position: WalkPosition | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        signal.throwIfAborted();
+        if (position === undefined) {
+          const [highest] = await feedDb(d1)
+            .select({ maxId: max(items.id) })
+            .from(items);
+          const start = Number.MAX_SAFE_INTEGER;
+          position = { publishedAt: start, id: start, snapshotMaxId: highest?.maxId ?? 0 };
+        }
+        const rows = await rawPage(d1, {}, position, EXPORT_PAGE_SIZE);
+        const last = rows.at(-1);
+        if (last !== undefined) {
+          position = { ...position, publishedAt: last[7] as number, id: last[0] as number };
+          controller.enqueue(new Uint8Array(rows.length).fill(10));
+        }
+        if (rows.length < EXPORT_PAGE_SIZE) controller.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** The export's earlier implementation, kept only as the benchmark's reference. */
 function referenceExport(db: ReturnType<typeof feedDb>, signal: AbortSignal) {
   async function* lines() {
@@ -190,6 +233,10 @@ export const benchRoutes = createApi<App>()
   .openapi(exportReference, (c) => {
     const body = referenceExport(feedDb(c.env.DB), c.var.signal);
     // zod-openapi types JSON and text answers only (it reads x-ndjson as no JSON at all).
+    return c.body(body, 200, { ...NDJSON_HEADERS }) as never;
+  })
+  .openapi(exportReads, (c) => {
+    const body = readsOnlyExport(c.env.DB, c.var.signal);
     return c.body(body, 200, { ...NDJSON_HEADERS }) as never;
   })
   .openapi(offsetPage, async (c) => {
