@@ -98,7 +98,8 @@ describe("every protected route (walked from the declarations)", () => {
       ops.map((op) => `${op.method} ${op.path.replaceAll(/\{([^}]+)\}/g, ":$1")}`).sort(),
     ).toEqual(
       routeTable(app)
-        .map((route) => `${route.method} ${route.path}`)
+        // The job id route's pattern carries a regular expression (see src/routes/jobs.ts).
+        .map((route) => `${route.method} ${route.path.replace(/\{.*\}$/, "")}`)
         .sort(),
     );
     for (const op of ops) expect(op.security).toEqual(securityRequirement(op.access));

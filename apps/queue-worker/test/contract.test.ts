@@ -374,7 +374,13 @@ describe("the OpenAPI document", () => {
     const document = (await (await api("/openapi.json")).json()) as {
       paths: Record<string, object>;
     };
-    expect(specOperations(document)).toEqual(routeTable(app));
+    // The job id route's router pattern carries a regular expression (see src/routes/jobs.ts);
+    // the document names the parameter only.
+    const routed = routeTable(app).map((route) => ({
+      ...route,
+      path: route.path.replace(/\{.*\}$/, ""),
+    }));
+    expect(specOperations(document)).toEqual(routed);
   });
 
   it("has a real request for every declared status of every route", () => {
@@ -412,6 +418,11 @@ describe("a known path asked with another method", () => {
     ["PUT", `/v1/jobs/${crypto.randomUUID()}`, "DELETE, GET, HEAD"],
     ["PATCH", "/openapi.json", "GET, HEAD"],
     ["POST", "/v1/stats", "GET, HEAD"],
+    // Named segments beside /v1/jobs/{id}: theirs, not a job id the id route refuses with 400.
+    ["GET", "/v1/jobs/retry", "POST"],
+    ["DELETE", "/v1/jobs/retry", "POST"],
+    ["GET", "/v1/jobs/batch", "POST"],
+    ["DELETE", "/v1/jobs/batch", "POST"],
   ])("%s %s answers 405 with Allow: %s", async (method, path, allow) => {
     const response = await api(path, { method });
     expect(response.status).toBe(405);

@@ -24,6 +24,7 @@ import { FINISHED_STATUSES } from "../db/schema.ts";
 import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
 import { jobMessage } from "../messages.ts";
+import { JOB_ID_ROUTING_PATH } from "./jobs.ts";
 
 const controlProblems = {
   400: "The id is not a UUID",
@@ -240,7 +241,7 @@ export const jobControlRoutes = createApi<App>()
     }
     return c.json({ retried: ids.length, ids, hasMore }, 200);
   })
-  .openapi(deleteRoute, async (c) => {
+  .openapi({ ...deleteRoute, path: JOB_ID_ROUTING_PATH, hide: true }, async (c) => {
     const { id } = c.req.valid("param");
     const outcome = await deleteFinishedJob(database(c.env.DB), id, visibleOwner(c.var.principal));
     if (outcome === "missing") throw jobNotFound(id);
@@ -260,3 +261,7 @@ export const jobControlRoutes = createApi<App>()
     }
     return c.body(null, 204);
   });
+
+// Declared for the document under its own path (the route above is hidden from it).
+const { middleware: _deleteRouting, ...deleteRouteDocument } = deleteRoute;
+jobControlRoutes.openAPIRegistry.registerPath(deleteRouteDocument);

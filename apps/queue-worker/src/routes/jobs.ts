@@ -176,6 +176,14 @@ const runsRoute = secureRoute({
 const jobNotFound = (id: string) =>
   new HttpProblem(404, "job-not-found", "Job not found", { detail: `No job ${id}` });
 
+/**
+ * The router's pattern for `/{id}` (GET here, DELETE in job-control.ts): it leaves the segments
+ * "retry" and "batch" to their own routes, so `GET /v1/jobs/retry` is a 405 naming `POST` rather
+ * than a 400 about the id, while any other segment still reaches the id's validation. The document
+ * says `/{id}` (registered below); zod-openapi turns `/{id{…}}` into Hono's `/:id{…}`.
+ */
+export const JOB_ID_ROUTING_PATH = "/{id{(?!(?:retry|batch)$)[^/]+}}";
+
 /** `/v1/jobs`: enqueue one job or a batch, read a job and its runs, list jobs. */
 export const jobRoutes = createApi<App>()
   .openapi(enqueueRoute, async (c) => {
@@ -237,7 +245,7 @@ export const jobRoutes = createApi<App>()
     const items = page.map((row) => toJobView(row, maxAttempts));
     return c.json({ items, nextCursor, hasMore: nextCursor !== null }, 200);
   })
-  .openapi(getRoute, async (c) => {
+  .openapi({ ...getRoute, path: JOB_ID_ROUTING_PATH, hide: true }, async (c) => {
     const { id } = c.req.valid("param");
     const job = await findJob(database(c.env.DB), id, visibleOwner(c.var.principal));
     if (job === undefined) throw jobNotFound(id);
@@ -252,3 +260,7 @@ export const jobRoutes = createApi<App>()
       200,
     );
   });
+
+// Declared for the document under its own path (the route above is hidden from it).
+const { middleware: _getRouting, ...getRouteDocument } = getRoute;
+jobRoutes.openAPIRegistry.registerPath(getRouteDocument);
