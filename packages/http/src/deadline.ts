@@ -12,6 +12,7 @@ import {
   signalFromDeadline,
 } from "@edge-async/async-utils";
 import type { Context, MiddlewareHandler } from "hono";
+import { refuseAfterAccessCheck } from "./access/route-guard.ts";
 import { HttpProblem, invalidInput } from "./problem.ts";
 
 export { DEADLINE_HEADER };
@@ -56,7 +57,9 @@ export interface RequestDeadlineOptions {
  * `0` answers 504 `deadline-exceeded`: the caller gave up before the request arrived, the same
  * status a gateway answers when its own wait runs out (RFC 9110 §15.6.5; gRPC maps
  * DEADLINE_EXCEEDED to it too). Not 503, which says "overloaded, try again later": a retry with
- * the same spent budget cannot succeed.
+ * the same spent budget cannot succeed. Either answer comes after routing and access control,
+ * as if the header were checked by the route itself: a path no route serves still answers 404
+ * (or 405), and a route with an access rule (`secureRoute`) answers its 401 or 403 first.
  *
  * @example
  * ```ts
@@ -70,28 +73,37 @@ export interface RequestDeadlineOptions {
 export function requestDeadline(options: RequestDeadlineOptions = {}): MiddlewareHandler {
   return async (c, next) => {
     const max = typeof options.maxMs === "function" ? options.maxMs(c) : options.maxMs;
+    const budget = { max: max ?? Number.POSITIVE_INFINITY, signal: c.req.raw.signal };
     let signal: AbortSignal;
     try {
-      signal = signalFromDeadline(c.req.raw.headers, {
-        max: max ?? Number.POSITIVE_INFINITY,
-        signal: c.req.raw.signal,
-      });
+      signal = signalFromDeadline(c.req.raw.headers, budget);
     } catch (error) {
       if (!(error instanceof DeadlineHeaderError)) throw error;
-      throw invalidInput(
-        [{ parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" }],
-        error.message,
-      );
+      refuseAfterAccessCheck(c, malformedHeader(error));
+      // Held back until the access check: until then, the budget of a request without the header.
+      signal = signalFromDeadline(new Headers(), budget);
     }
     // The header is digits by now; only a spent budget is refused (not a client already gone).
     if (Number(c.req.raw.headers.get(DEADLINE_HEADER) ?? Number.NaN) === 0) {
-      throw new HttpProblem(504, "deadline-exceeded", "Deadline exceeded", {
-        detail: `${DEADLINE_HEADER} is 0: the caller's time budget ran out before the request arrived.`,
-      });
+      refuseAfterAccessCheck(c, spentBudget());
+      signal = signalFromDeadline(new Headers(), budget);
     }
     c.set("signal", signal);
     await next();
   };
+}
+
+function malformedHeader(error: DeadlineHeaderError): HttpProblem {
+  return invalidInput(
+    [{ parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" }],
+    error.message,
+  );
+}
+
+function spentBudget(): HttpProblem {
+  return new HttpProblem(504, "deadline-exceeded", "Deadline exceeded", {
+    detail: `${DEADLINE_HEADER} is 0: the caller's time budget ran out before the request arrived.`,
+  });
 }
 
 /**

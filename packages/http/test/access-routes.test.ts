@@ -183,10 +183,60 @@ describe("a route public unless a variable says otherwise", () => {
     expect(await dev.json()).toEqual({ id: "dev" });
   });
 
+  it("refuses a sent bearer credential that does not verify, though the route is public", async () => {
+    const { key, env } = await keyEnv(["jobs:read"]);
+    for (const authorization of [
+      `Bearer ${key.slice(0, -1)}${key.endsWith("A") ? "B" : "A"}`,
+      `Bearer ea_ghost_${key.slice(6)}`,
+      "Bearer a.b.c",
+      "Bearer two words",
+      "Bearer",
+    ]) {
+      const response = await read(env, { authorization });
+      expect(response.status, authorization).toBe(401);
+      expect(response.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+    }
+    // A valid key of any scope reads as anyone does: the route is public, the key is not used.
+    const valid = await read(env, bearer(key));
+    expect(valid.status).toBe(200);
+    expect(await valid.json()).toEqual({ id: null });
+  });
+
+  it("reads no other scheme and no Access assertion while public", async () => {
+    const { env } = await keyEnv(["jobs:read"]);
+    const sent: Record<string, string>[] = [
+      { authorization: "Basic dXNlcjpwYXNz" },
+      { "cf-access-jwt-assertion": "a.b.c" },
+    ];
+    for (const headers of sent) {
+      expect((await read(env, headers)).status, JSON.stringify(headers)).toBe(200);
+    }
+  });
+
+  it("answers 401 to a bearer credential when the worker accepts none, 503 when its keys do not parse", async () => {
+    const none = await read({ ENVIRONMENT: "production" }, bearer(DEV_API_KEY));
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+    expect((await read({ ENVIRONMENT: "production" })).status).toBe(200);
+    const broken = await read({ ENVIRONMENT: "production", API_KEYS: "[{" }, bearer(DEV_API_KEY));
+    expect(broken.status).toBe(503);
+  });
+
   it("answers 503 for a value that is neither true nor false (never opens by mistake)", async () => {
     const response = await read({ FEED_READS_PRIVATE: "yes" });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ setting: "FEED_READS_PRIVATE" });
+  });
+});
+
+describe("a public route", () => {
+  it("reads no credentials: a wrong key still gets the answer anyone gets", async () => {
+    const { key, env } = await keyEnv(["jobs:read"]);
+    for (const path of ["/", "/openapi.json"]) {
+      const response = await demoApp().request(path, { headers: bearer(`${key}x`) }, env);
+      expect(response.status, path).toBe(200);
+    }
   });
 });
 

@@ -8,17 +8,6 @@ export interface UnguardedRoute extends RouteKey {
   reason: string;
 }
 
-// Hono wraps a sub-app's handlers when it mounts them (to keep the sub-app's error handler).
-const COMPOSED_HANDLER = "__COMPOSED_HANDLER";
-
-function unwrap(handler: unknown): unknown {
-  let current = handler as Record<string, unknown> | undefined;
-  while (typeof current === "function" && current[COMPOSED_HANDLER] !== undefined) {
-    current = current[COMPOSED_HANDLER] as Record<string, unknown>;
-  }
-  return current;
-}
-
 const keyOf = (route: RouteKey) => `${route.method} ${route.path}`;
 
 /**
@@ -54,7 +43,7 @@ export function routesWithoutAccessRule<E extends Env>(
   }
   const guarded = new Set<string>();
   for (const route of app.routes) {
-    if (route.method !== "ALL" && isAccessMiddleware(unwrap(route.handler))) {
+    if (route.method !== "ALL" && isAccessMiddleware(route.handler)) {
       guarded.add(keyOf({ method: route.method.toUpperCase(), path: route.path }));
     }
   }

@@ -37,6 +37,14 @@ const settingsByEnv = new WeakMap<object, AccessSettings | ConfigError>();
  * ```
  */
 export function accessSettings(env: AccessEnv): AccessSettings {
+  const entry = settingsEntry(env);
+  if (entry instanceof ConfigError) {
+    throw notConfigured(entry.setting, entry.message.slice(entry.setting.length + 1));
+  }
+  return entry;
+}
+
+function settingsEntry(env: AccessEnv): AccessSettings | ConfigError {
   let entry = settingsByEnv.get(env);
   if (entry === undefined) {
     try {
@@ -47,11 +55,11 @@ export function accessSettings(env: AccessEnv): AccessSettings {
     }
     settingsByEnv.set(env, entry);
   }
-  if (entry instanceof ConfigError) {
-    throw notConfigured(entry.setting, entry.message.slice(entry.setting.length + 1));
-  }
   return entry;
 }
+
+/** Neither keys nor an issuer outside development: no credential can verify. */
+class NoCredentialsAccepted extends ConfigError {}
 
 function parseSettings(env: AccessEnv): AccessSettings {
   const settings: AccessSettings = {};
@@ -61,7 +69,7 @@ function parseSettings(env: AccessEnv): AccessSettings {
   const jwt = parseJwtSettings(env);
   if (jwt !== undefined) settings.jwt = createJwtVerifier(jwt);
   if (settings.keys === undefined && settings.jwt === undefined) {
-    throw new ConfigError(
+    throw new NoCredentialsAccepted(
       "API_KEYS",
       "is not set and no JWT issuer is configured, so protected routes stay closed; create a key with `pnpm keys create` and set it with `wrangler secret put API_KEYS`",
     );
@@ -81,9 +89,10 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 function readCredential(c: Context): Credential | OtherScheme | "malformed" | undefined {
   const authorization = c.req.header("authorization")?.trim();
   if (authorization !== undefined) {
-    const match = /^Bearer +(.*)$/i.exec(authorization);
+    // A bare "Bearer" is a bearer credential with no token: malformed, not another scheme.
+    const match = /^Bearer(?: +(.*))?$/i.exec(authorization);
     if (match !== null) {
-      const token = (match[1] as string).trim();
+      const token = (match[1] ?? "").trim();
       return B64TOKEN.test(token) ? { token, header: "authorization" } : "malformed";
     }
   }
@@ -126,6 +135,29 @@ export async function authenticate(c: Context, settings: AccessSettings): Promis
   const outcome = await settings.jwt.verify(token, c.req.raw.signal);
   if ("invalid" in outcome) throw unauthorized(c, outcome.invalid);
   return outcome.principal;
+}
+
+/**
+ * For a route that is public at the moment but takes credentials: the caller of an
+ * `Authorization: Bearer` credential, which must verify as {@link authenticate} checks it (401
+ * otherwise, also when the worker accepts no credentials at all); `undefined` when none is sent.
+ * Other schemes and `Cf-Access-Jwt-Assertion` are not read: Cloudflare Access adds the assertion
+ * to requests itself, and a header in a scheme the worker never takes is not meant for it.
+ *
+ * @throws {HttpProblem} 401 for a bearer credential that does not verify, 503 `not-configured`
+ *   when the credential settings do not parse
+ * @example
+ * ```ts
+ * import { verifySentBearer } from "@edge-async/http";
+ * const caller = await verifySentBearer(c, c.env); // Principal, or undefined when none was sent
+ * ```
+ */
+export async function verifySentBearer(c: Context, env: AccessEnv): Promise<Principal | undefined> {
+  const authorization = c.req.header("authorization")?.trim();
+  if (authorization === undefined || !/^Bearer(?: |$)/i.test(authorization)) return undefined;
+  const entry = settingsEntry(env);
+  const settings = entry instanceof NoCredentialsAccepted ? {} : accessSettings(env);
+  return authenticate(c, settings);
 }
 
 function realmOf(c: Context): string {

@@ -1,13 +1,21 @@
 import { createRoute, type RouteConfig, type RouteConfigToEnv } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { notConfigured } from "../config.ts";
-import { type AccessEnv, accessSettings, authenticate, insufficientScope } from "./authenticate.ts";
+import {
+  type AccessEnv,
+  accessSettings,
+  authenticate,
+  insufficientScope,
+  verifySentBearer,
+} from "./authenticate.ts";
+import { isAccessCheck, markAccessCheck, refuseHeldBack } from "./route-guard.ts";
 import type { Principal, Scope } from "./scopes.ts";
 
 /**
- * Who may call a route: `"public"` (anyone), `{ scope }` (a caller whose credentials grant the
- * scope), or `{ scope, publicUnless: "VAR" }` (anyone while the variable `VAR` is unset or
- * `"false"`; the scope once it is `"true"`).
+ * Who may call a route: `"public"` (anyone; credentials are not read), `{ scope }` (a caller
+ * whose credentials grant the scope), or `{ scope, publicUnless: "VAR" }` (anyone while the
+ * variable `VAR` is unset or `"false"`, but an `Authorization: Bearer` credential sent anyway
+ * must verify; the scope once it is `"true"`).
  */
 export type AccessRule = "public" | { scope: Scope; publicUnless?: string };
 
@@ -51,10 +59,9 @@ export const ACCESS_SECURITY_SCHEMES = {
   },
 } as const;
 
-const accessMiddleware = new WeakSet<object>();
-
 /**
- * Whether `handler` is the access check of a route (made by {@link requireAccess}).
+ * Whether `handler` is the access check of a route (made by {@link requireAccess}), also as Hono
+ * wraps it when it mounts a sub-app.
  *
  * @example
  * ```ts
@@ -63,16 +70,25 @@ const accessMiddleware = new WeakSet<object>();
  * ```
  */
 export function isAccessMiddleware(handler: unknown): boolean {
-  return typeof handler === "function" && accessMiddleware.has(handler);
+  return isAccessCheck(handler);
 }
 
-const publicAccess: MiddlewareHandler = (_c, next) => next();
-accessMiddleware.add(publicAccess);
+// Each check ends with the refusal requestDeadline held back, so a malformed request-timeout-ms
+// answers only once the caller may call the route (401/403 first).
+const publicAccess: MiddlewareHandler = (c, next) => {
+  refuseHeldBack(c);
+  return next();
+};
+markAccessCheck(publicAccess);
 
 /**
  * The middleware that enforces `rule`: it resolves the caller into `c.var.principal`, answers
  * 401 (no or bad credentials), 403 (scope missing) or 503 (no credentials configured outside
  * development), and marks every answer to an authenticated request `Cache-Control: no-store`.
+ * While a `publicUnless` route is public it needs no credentials, but a sent `Authorization:
+ * Bearer` one that does not verify is refused with the same 401 (a caller learns its key is
+ * wrong now, not when reads turn private); a valid one is not used. A `"public"` route reads no
+ * credentials. Then it answers a malformed `request-timeout-ms` held back by `requestDeadline`.
  * Prefer {@link secureRoute}, which also declares the rule in the OpenAPI document.
  *
  * @example
@@ -89,14 +105,19 @@ export function requireAccess<A extends AccessRule>(
   const { scope, publicUnless } = rule as Exclude<AccessRule, "public">;
   const middleware: MiddlewareHandler = async (c, next) => {
     const env = (c.env ?? {}) as AccessEnv & Record<string, unknown>;
-    if (publicUnless !== undefined && !isPrivate(env, publicUnless)) return next();
+    if (publicUnless !== undefined && !isPrivate(env, publicUnless)) {
+      await verifySentBearer(c, env);
+      refuseHeldBack(c);
+      return next();
+    }
     const principal = await authenticate(c, accessSettings(env));
     if (!principal.scopes.includes(scope)) throw insufficientScope(c, scope);
+    refuseHeldBack(c);
     c.set("principal" as never, principal as never);
     await next();
     c.header("cache-control", "no-store");
   };
-  accessMiddleware.add(middleware);
+  markAccessCheck(middleware);
   return middleware;
 }
 
