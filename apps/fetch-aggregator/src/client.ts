@@ -6,7 +6,7 @@
  *
  * The types below are plain TypeScript so the packed client needs nothing else; the package's
  * tests prove each one equal to the schema the worker declares and validates with
- * (`src/contract.ts`).
+ * (`src/contract.ts`, `src/views-contract.ts`).
  *
  * @module
  */

@@ -1,9 +1,9 @@
 import { type InvalidParam, invalidInput, notConfigured } from "@edge-async/http";
 import type { CallPlan, CallReport } from "./aggregate.ts";
 import type { Config, ViewConfig } from "./config.ts";
-import type { ViewAnswer } from "./contract.ts";
 import { planRequest } from "./plan.ts";
 import type { CallLines } from "./stream.ts";
+import type { ViewAnswer } from "./views-contract.ts";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -19,9 +19,9 @@ export function viewParameters(view: Pick<ViewConfig, "parts">): string[] {
 /**
  * Builds the call of a view: each part's URL template filled from the query string (values are
  * percent-encoded, and "." and ".." refused, so they cannot add or remove path segments nor add
- * query parameters). A missing or repeated
- * parameter answers 400 naming it; a template that does not yield a URL is a configuration error
- * (503 not-configured naming VIEWS, the one answer of a misconfigured worker).
+ * query parameters). A missing, repeated or unknown parameter answers 400 naming it; a template
+ * that does not yield a URL is a configuration error (503 not-configured naming VIEWS, the one
+ * answer of a misconfigured worker).
  */
 export function planView(
   name: string,
@@ -29,9 +29,15 @@ export function planView(
   query: Readonly<Record<string, string[]>>,
   config: Config,
 ): CallPlan {
-  const errors: InvalidParam[] = [];
+  const parameters = viewParameters(view);
+  const errors: InvalidParam[] = Object.keys(query)
+    .filter((parameter) => !parameters.includes(parameter))
+    .map((parameter) => ({
+      parameter,
+      detail: `is not a parameter of view ${name} (it takes ${parameters.join(", ") || "none"})`,
+    }));
   const values = new Map<string, string>();
-  for (const parameter of viewParameters(view)) {
+  for (const parameter of parameters) {
     const given = query[parameter];
     if (given === undefined || given.length === 0 || given[0] === "") {
       errors.push({ parameter, detail: `view ${name} needs ${parameter}` });

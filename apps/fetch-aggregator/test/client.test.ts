@@ -16,7 +16,8 @@ import {
   type ViewPartLine,
   type ViewStartLine,
 } from "../src/client.ts";
-import type * as contract from "../src/contract.ts";
+import type * as aggregateContract from "../src/contract.ts";
+import type * as viewsContract from "../src/views-contract.ts";
 import { DEV_AUTH, uniqueKey, upstreamStats } from "./helpers.ts";
 
 // The client against the worker itself: `exports.default.fetch` stands in for a service binding.
@@ -40,18 +41,20 @@ const json = (key: string, delay = 0) => `http://upstream.test/json/${key}?delay
 
 describe("the client's types are the worker's contract", () => {
   it("sends what the route validates and receives what the route declares", () => {
-    expectTypeOf<AggregateCall>().toExtend<z.input<typeof contract.aggregateRequest>>();
-    expectTypeOf<z.input<typeof contract.aggregateRequest>>().toExtend<AggregateCall>();
-    expectTypeOf<AggregateResult>().toEqualTypeOf<z.output<typeof contract.aggregateResponse>>();
-    expectTypeOf<ResultLine>().toEqualTypeOf<z.output<typeof contract.resultLine>>();
-    expectTypeOf<SummaryLine>().toEqualTypeOf<z.output<typeof contract.summaryLine>>();
-    expectTypeOf<AggregateLine>().toEqualTypeOf<z.output<typeof contract.aggregateLine>>();
-    expectTypeOf<ViewAnswer>().toEqualTypeOf<z.output<typeof contract.viewAnswer>>();
-    expectTypeOf<ViewInfo>().toEqualTypeOf<z.output<typeof contract.viewInfo>>();
-    expectTypeOf<ViewStartLine>().toEqualTypeOf<z.output<typeof contract.viewStartLine>>();
-    expectTypeOf<ViewPartLine>().toEqualTypeOf<z.output<typeof contract.viewPartLine>>();
-    expectTypeOf<ViewAnswerLine>().toEqualTypeOf<z.output<typeof contract.viewAnswerLine>>();
-    expectTypeOf<ViewLine>().toEqualTypeOf<z.output<typeof contract.viewLine>>();
+    expectTypeOf<AggregateCall>().toExtend<z.input<typeof aggregateContract.aggregateRequest>>();
+    expectTypeOf<z.input<typeof aggregateContract.aggregateRequest>>().toExtend<AggregateCall>();
+    expectTypeOf<AggregateResult>().toEqualTypeOf<
+      z.output<typeof aggregateContract.aggregateResponse>
+    >();
+    expectTypeOf<ResultLine>().toEqualTypeOf<z.output<typeof aggregateContract.resultLine>>();
+    expectTypeOf<SummaryLine>().toEqualTypeOf<z.output<typeof aggregateContract.summaryLine>>();
+    expectTypeOf<AggregateLine>().toEqualTypeOf<z.output<typeof aggregateContract.aggregateLine>>();
+    expectTypeOf<ViewAnswer>().toEqualTypeOf<z.output<typeof viewsContract.viewAnswer>>();
+    expectTypeOf<ViewInfo>().toEqualTypeOf<z.output<typeof viewsContract.viewInfo>>();
+    expectTypeOf<ViewStartLine>().toEqualTypeOf<z.output<typeof viewsContract.viewStartLine>>();
+    expectTypeOf<ViewPartLine>().toEqualTypeOf<z.output<typeof viewsContract.viewPartLine>>();
+    expectTypeOf<ViewAnswerLine>().toEqualTypeOf<z.output<typeof viewsContract.viewAnswerLine>>();
+    expectTypeOf<ViewLine>().toEqualTypeOf<z.output<typeof viewsContract.viewLine>>();
   });
 });
 

@@ -67,6 +67,46 @@ describe("text that cannot be passed on exactly", () => {
     expect((await upstreamStats(key)).hits).toBe(0);
   });
 
+  // The URL parser drops these without a word: the upstream would get another URL than the one sent.
+  it.each([
+    ["a trailing NUL", "\u0000"],
+    ["a trailing space", " "],
+    ["a trailing control", "\u001f"],
+    ["a trailing CR", "\r"],
+    ["a leading space", " ", "before"],
+    ["a leading NUL", "\u0000", "before"],
+    ["a tab inside", "\t", "inside"],
+    ["a line feed inside", "\n", "inside"],
+  ])(
+    "refuses a url with %s with 400 naming it, and calls no upstream",
+    async (_name, character, where = "after") => {
+      const key = uniqueKey("url-text");
+      const url = `http://upstream.test/echo/${key}`;
+      const sent =
+        where === "before"
+          ? `${character}${url}`
+          : where === "inside"
+            ? url.replace("/echo/", `/ec${character}ho/`)
+            : `${url}${character}`;
+      const response = await aggregate({ requests: [{ url: sent }] });
+      expect(await problemPointers(response)).toEqual(["/requests/0/url"]);
+      const proxied = await gateway(`/v1/proxy?url=${encodeURIComponent(sent)}`);
+      expect(await problemPointers(proxied)).toEqual(["url"]);
+      expect((await upstreamStats(key)).hits).toBe(0);
+    },
+  );
+
+  it("passes on a url whose controls are percent-encoded, as sent", async () => {
+    const key = uniqueKey("url-encoded");
+    const { echo } = await echoed(
+      await aggregate({
+        requests: [{ url: `http://upstream.test/echo/${key}/%00%20`, method: "POST" }],
+      }),
+    );
+    expect(echo.method).toBe("POST");
+    expect((await upstreamStats(key)).hits).toBe(1);
+  });
+
   it("refuses a body nested deeper than 64 levels", async () => {
     let body: unknown = "x";
     for (let i = 0; i < 80; i++) body = [body];

@@ -2,7 +2,7 @@ import { createApi, jsonInput, problemResponses, secureRoute, wantsNdjson } from
 import type { MiddlewareHandler } from "hono";
 import { plannedSubrequests, runCall } from "../aggregate.ts";
 import { NOT_CONFIGURED } from "../config.ts";
-import { aggregateLine, aggregateRequest, aggregateResponse } from "../contract.ts";
+import { aggregateLine, aggregateRequest, aggregateResponse, noQuery } from "../contract.ts";
 import type { App } from "../env.ts";
 import {
   ACCESS_REFUSALS,
@@ -33,6 +33,7 @@ const aggregate = secureRoute({
   // The key's request rate is counted before the body is read; its subrequests once planned.
   middleware: [requestLimit, subrequestBudget, aggregateInput] as const,
   request: {
+    query: noQuery,
     body: { required: true, content: { "application/json": { schema: aggregateRequest } } },
   },
   responses: {

@@ -8,7 +8,7 @@ import {
 } from "@edge-async/http";
 import { plannedSubrequests, runCall } from "../aggregate.ts";
 import { NOT_CONFIGURED } from "../config.ts";
-import { viewAnswer, viewLine, viewList, viewParams, viewQuery } from "../contract.ts";
+import { noQuery } from "../contract.ts";
 import type { App } from "../env.ts";
 import {
   ACCESS_REFUSALS,
@@ -22,6 +22,7 @@ import {
 import { serverTiming } from "../server-timing.ts";
 import { callDeadlineMs, streamCall } from "../stream.ts";
 import { mergeView, planView, viewLines, viewParameters } from "../views.ts";
+import { viewAnswer, viewLine, viewList, viewParams, viewQuery } from "../views-contract.ts";
 
 // The list needs the scope too: it names the configured upstream compositions, and only a
 // caller who may run them has a use for it.
@@ -32,6 +33,7 @@ const listViews = secureRoute({
   path: "/",
   tags: ["views"],
   summary: "The configured views and the query parameters each needs",
+  request: { query: noQuery },
   responses: {
     200: jsonResponse(viewList, "Every view in the VIEWS var"),
     ...problemResponses({ ...ACCESS_REFUSALS, ...REQUEST_LIMITS, ...NOT_CONFIGURED }),
