@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/index.ts";
-import { gateway, uniqueKey, withDevKey } from "./helpers.ts";
+import { gateway, uniqueKey, upstreamStats, withDevKey } from "./helpers.ts";
 
 // The dashboard view of vitest.config.ts: user and orders answer, recommendations always 503
 // (on a host of its own, whose breaker opens after the first test; later tests ignore that part).
@@ -178,6 +178,36 @@ describe("GET /v1/views/:name as NDJSON", () => {
       error: { code: "deadline" },
     });
     expect(lines.at(-1)).toMatchObject({ answer: { complete: false } });
+  });
+
+  it("answers HEAD with a GET's status and media type, calling no upstream", async () => {
+    for (const accept of ["application/x-ndjson", "application/json"]) {
+      const key = uniqueKey("view-head");
+      const head = await app.request(
+        `/v1/views/timed?key=${key}`,
+        withDevKey({ method: "HEAD", headers: { accept } }),
+        timedViews,
+      );
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-type")).toMatch(new RegExp(`^${accept}`));
+      expect(head.headers.get("cache-control")).toBe("no-store");
+      expect(await head.text()).toBe("");
+      // A GET afterwards ends after its slowest part; a fan-out of the HEAD began before it.
+      expect(await (await streamed(`/v1/views/timed?key=${key}`)).text()).toContain('"answer"');
+      for (const part of ["slow", "fast", "middle"]) {
+        expect((await upstreamStats(`${key}-${part}`)).hits).toBe(1);
+      }
+    }
+  });
+
+  it("answers HEAD with the refusal a GET would get", async () => {
+    const head = await app.request(
+      "/v1/views/timed",
+      withDevKey({ method: "HEAD", headers: { accept: "application/x-ndjson" } }),
+      timedViews,
+    );
+    expect(head.status).toBe(400);
+    expect(head.headers.get("content-type")).toBe("application/problem+json");
   });
 
   it("refuses before streaming: a missing parameter is a 400 problem, not a line", async () => {

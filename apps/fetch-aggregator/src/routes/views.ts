@@ -2,6 +2,7 @@ import {
   createApi,
   HttpProblem,
   jsonResponse,
+  NDJSON_HEADERS,
   problemResponses,
   secureRoute,
   wantsNdjson,
@@ -75,6 +76,18 @@ const runView = secureRoute({
   },
 });
 
+/**
+ * A GET's status and media type without running the view: every refusal comes before the fan-out
+ * and a view that runs answers 200 whatever its parts do, so HEAD calls no upstream and counts
+ * none. Server-Timing is known only once the parts are done; RFC 9110 (9.3.2) lets HEAD omit it.
+ */
+function headOfView(ndjson: boolean): Response {
+  const headers = ndjson
+    ? NDJSON_HEADERS
+    : { "content-type": "application/json", "cache-control": "no-store" };
+  return new Response(null, { status: 200, headers });
+}
+
 /** `/v1/views`: named compositions from the VIEWS var (views.ts builds and merges them). */
 export const viewRoutes = createApi<App>()
   .openapi(listViews, (c) => {
@@ -97,10 +110,12 @@ export const viewRoutes = createApi<App>()
     }
     // Every value of each parameter, so that a repeated one is refused rather than one picked.
     const plan = planView(name, view, c.req.queries(), config);
+    const ndjson = wantsNdjson(c.req.header("accept"));
+    if (c.req.method === "HEAD") return headOfView(ndjson) as never;
     await reserveSubrequests(c, plannedSubrequests(plan));
     const takeRetry = keyCounter(c);
     // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
-    if (wantsNdjson(c.req.header("accept"))) {
+    if (ndjson) {
       const lines = viewLines(name, plan, callDeadlineMs(plan, c.var.signal));
       return streamCall(c, plan, config, takeRetry, lines) as never;
     }
