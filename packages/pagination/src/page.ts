@@ -4,7 +4,9 @@ import * as z from "zod";
 /**
  * Zod shape for `limit` and `cursor` query parameters; spread it into a listing's query schema.
  * `limit` is plain decimal digits (`1e1`, ` 1`, `0x10`, `1.0` and an empty value are refused with
- * "limit must be a whole number"), 1 to `maxLimit`, `defaultLimit` when absent.
+ * "limit must be a whole number from 1 to <maxLimit>, in plain digits"), 1 to `maxLimit` ("limit
+ * must be at least 1", "limit must be at most <maxLimit>", also for `-1`), `defaultLimit` when
+ * absent.
  *
  * @example
  * ```ts
@@ -16,14 +18,15 @@ import * as z from "zod";
 export function pageParams(options: { defaultLimit?: number; maxLimit?: number } = {}) {
   const { defaultLimit = 20, maxLimit = 100 } = options;
   return {
-    // Only decimal digits: Number() would also read "1e1", " 1", "0x10" and "" as numbers.
+    // Only decimal digits: Number() would also read "1e1", " 1", "0x10" and "" as numbers. A
+    // minus sign is read, so "-1" is told the bound it misses rather than that it is no number.
     limit: z
       .preprocess(
         (value) =>
-          typeof value === "string" && /^[0-9]{1,15}$/.test(value) ? Number(value) : value,
+          typeof value === "string" && /^-?[0-9]{1,15}$/.test(value) ? Number(value) : value,
         z
-          .number({ error: "limit must be a whole number" })
-          .int("limit must be a whole number")
+          .number({ error: `limit must be a whole number from 1 to ${maxLimit}, in plain digits` })
+          .int(`limit must be a whole number from 1 to ${maxLimit}, in plain digits`)
           .min(1, "limit must be at least 1")
           .max(maxLimit, `limit must be at most ${maxLimit}`),
       )

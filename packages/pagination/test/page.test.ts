@@ -13,13 +13,18 @@ describe("pageParams", () => {
     expect(schema.safeParse({ cursor: "" }).success).toBe(false);
   });
 
-  it("reads only plain decimal digits as a limit, saying it must be a whole number", () => {
+  it("reads only plain decimal digits as a limit, saying the range it must be in", () => {
     expect(schema.parse({ limit: "007" })).toEqual({ limit: 7 });
-    for (const limit of ["1e1", " 1", "1 ", "0x10", "1.0", "+1", ""]) {
-      expect(schema.safeParse({ limit }).error?.issues.map((issue) => issue.message)).toEqual([
-        "limit must be a whole number",
+    const messages = (limit: string) =>
+      schema.safeParse({ limit }).error?.issues.map((issue) => issue.message);
+    for (const limit of ["1e1", " 1", "1 ", "0x10", "1.0", "+1", "", "1e20", "--1"]) {
+      expect(messages(limit), limit).toEqual([
+        "limit must be a whole number from 1 to 100, in plain digits",
       ]);
     }
+    for (const limit of ["-1", "-0", "0"])
+      expect(messages(limit)).toEqual(["limit must be at least 1"]);
+    expect(messages("101")).toEqual(["limit must be at most 100"]);
   });
 });
 
