@@ -10,6 +10,7 @@ import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { CALLBACK_STATUSES, JOB_STATUSES } from "./db/schema.ts";
 import { examples } from "./examples.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
+import { rfc3339DateTime } from "./rfc3339.ts";
 import { canonicalTimezone, cronProblem, DEFAULT_TIMEZONE, timezoneProblem } from "./schedules.ts";
 import { scheduleExample } from "./schedules-examples.ts";
 
@@ -66,11 +67,10 @@ const commonFields = {
   delaySeconds: wholeNumber("delaySeconds", 0, MAX_QUEUE_DELAY_SECONDS)
     .optional()
     .meta({ description: "Seconds before the first run (at most 24 hours); not with runAt" }),
-  runAt: z.iso
-    .datetime({
-      offset: true,
-      error: "runAt must be an RFC 3339 date-time with a zone, e.g. 2026-12-01T09:00:00Z",
-    })
+  runAt: rfc3339DateTime(
+    "runAt",
+    "runAt must be an RFC 3339 date-time with a zone, e.g. 2026-12-01T09:00:00Z",
+  )
     .optional()
     .meta({
       description:
@@ -437,9 +437,7 @@ export const schedulePage = z
 export const MAX_BULK_RETRY = 1_000;
 
 const filterTime = (name: string) =>
-  z.iso
-    .datetime({ offset: true, error: `${name} must be an RFC 3339 date-time with a zone` })
-    .optional();
+  rfc3339DateTime(name, `${name} must be an RFC 3339 date-time with a zone`).optional();
 
 /**
  * Body of `POST /v1/jobs/retry`: which `dead`/`cancelled` jobs to put back. `error` matches a
@@ -468,8 +466,19 @@ const bulkRetryShape = z
         (list) => list.length >= 1 && list.length <= 2,
         "status must hold dead, cancelled or both",
       )
+      .superRefine((list, context) => {
+        const repeat = list.findIndex((status, index) => list.indexOf(status) !== index);
+        if (repeat === -1) return;
+        const message = `status lists ${list[repeat]} more than once`;
+        context.addIssue({ code: "custom", path: [repeat], message });
+      })
       .optional()
-      .meta({ description: "Which final states to retry; default both", minItems: 1, maxItems: 2 }),
+      .meta({
+        description: "Which final states to retry; default both",
+        minItems: 1,
+        maxItems: 2,
+        uniqueItems: true,
+      }),
     limit: wholeNumber("limit", 1, MAX_BULK_RETRY).default(100),
   })
   .superRefine((body, context) => {

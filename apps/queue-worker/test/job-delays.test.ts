@@ -75,6 +75,23 @@ describe("delays", () => {
     expect((await problemOf(inBatch)).errors[0]?.pointer).toBe("/jobs/1/runAt");
   });
 
+  it("reads a runAt with lower case t and z as the same instant, answered in upper case UTC", async () => {
+    catchSendBatches();
+    const response = await enqueue({ runAt: "2030-06-01t09:00:00.5+02:00" });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    expect((await getJob(id)).runAt).toBe(Date.parse("2030-06-01T07:00:00.500Z"));
+    const view = (await (await api(`/v1/jobs/${id}`)).json()) as { runAt: string };
+    expect(view.runAt).toBe("2030-06-01T07:00:00.500Z");
+  });
+
+  it("refuses a leap second runAt saying so", async () => {
+    const problem = await problemOf(await enqueue({ runAt: "2030-06-30T23:59:60Z" }));
+    expect(problem.errors).toEqual([
+      { pointer: "/runAt", detail: expect.stringMatching(/^runAt must not be a leap second/) },
+    ]);
+  });
+
   it("sends a runAt within 24 hours with the delay left", async () => {
     const sendBatch = catchSendBatches();
     const runAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
