@@ -1,7 +1,6 @@
 import {
   createApi,
   HttpProblem,
-  jsonInput,
   jsonResponse,
   problemResponses,
   secureRoute,
@@ -25,6 +24,7 @@ import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
 import { jobMessage } from "../messages.ts";
 import { JOB_ID_ROUTING_PATH } from "./jobs.ts";
+import { uniqueMemberJsonInput } from "./jobs-unique-members.ts";
 
 const controlProblems = {
   400: "The id is not a UUID",
@@ -93,7 +93,8 @@ const bulkRetryRoute = secureRoute({
   summary: "Retry many dead or cancelled jobs",
   description:
     "Puts back `queued`, with fresh attempts, the API key's `dead` and/or `cancelled` jobs (every job's with `jobs:admin`) matching the filter: `type`, `error` (a case-sensitive substring of the last error), `from`/`to` (finishedAt, from inclusive, to exclusive), `status`; oldest finished first, at most `limit`. Each 100 jobs are one D1 batch and one `sendBatch`. `hasMore` says more jobs match: the same call again takes the next ones (retried jobs no longer match). A lost send is left to the cron sweep.",
-  middleware: [writeLimit, jsonInput({ maxBytes: 16 * 1024 })] as const,
+  // A member given twice is refused too: which of the two a filter would run on is a guess.
+  middleware: [writeLimit, uniqueMemberJsonInput({ maxBytes: 16 * 1024 })] as const,
   request: {
     query: noQuery,
     body: { required: true, content: { "application/json": { schema: bulkRetryRequest } } },
@@ -105,7 +106,7 @@ const bulkRetryRoute = secureRoute({
       403: controlProblems[403],
       429: controlProblems[429],
       503: controlProblems[503],
-      400: "The body is not valid JSON or a filter is invalid (each `errors` entry points at its field); nothing changed",
+      400: "The body is not valid JSON, gives a member twice, or a filter is invalid (each `errors` entry points at its field); nothing changed",
       413: "The body is larger than 16 KiB",
       415: "The body is not application/json",
     }),

@@ -1,0 +1,145 @@
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { duplicateMember } from "../src/routes/jobs-unique-members.ts";
+import { api, getJob, insertJob } from "./fixtures/jobs.ts";
+
+// POST /v1/jobs/retry's filter as RFC 3339 and RFC 8259 allow it to be written: `t`/`z` in either
+// case, leap seconds refused saying so, and a member given twice refused rather than guessed at.
+
+const retryMany = (body: string, headers: Record<string, string> = {}) =>
+  api("/v1/jobs/retry", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+
+/** A dead job whose last error is `error`, finished at `finishedAt`. */
+const deadJob = (error: string, finishedAt: number) =>
+  insertJob({ type: "simulate", payload: {}, status: "dead", attempts: 2, error, finishedAt });
+
+async function problemOf(response: Response) {
+  expect(response.status).toBe(400);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  return (await response.json()) as { errors: { pointer: string; detail: string }[] };
+}
+
+async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Response(text).body!.pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("bulk retry times", () => {
+  it.each([
+    ["upper case", "2031-03-01T00:00:00Z", "2031-03-01T01:00:01.5+01:00"],
+    ["lower case t and z", "2031-03-01t00:00:00z", "2031-03-01t01:00:01.5+01:00"],
+    ["an offset of -00:00", "2031-02-28t23:00:00-01:00", "2031-03-01T00:00:01.500-00:00"],
+  ])("reads from and to in %s as the same instants", async (_, from, to) => {
+    vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const tag = `case-${crypto.randomUUID()}`;
+    const at = Date.parse("2031-03-01T00:00:00Z");
+    const inside = await deadJob(tag, at + 1_499);
+    const [before, atTo] = await Promise.all([deadJob(tag, at - 1), deadJob(tag, at + 1_500)]);
+    const response = await retryMany(JSON.stringify({ error: tag, from, to }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { ids: string[] }).ids).toEqual([inside]);
+    expect((await getJob(before)).status).toBe("dead");
+    expect((await getJob(atTo)).status).toBe("dead");
+  });
+
+  it.each(["2031-06-30T23:59:60Z", "2031-06-30t23:59:60.25z", "2031-07-01T01:59:60+02:00"])(
+    "refuses the leap second %s saying so",
+    async (from) => {
+      const problem = await problemOf(await retryMany(JSON.stringify({ from })));
+      expect(problem.errors).toHaveLength(1);
+      expect(problem.errors[0]!.pointer).toBe("/from");
+      expect(problem.errors[0]!.detail).toMatch(/^from must not be a leap second \(:60\)/);
+    },
+  );
+
+  it.each(["2031-03-01", "2031-03-01T00:00:00", "2031-03-01 00:00:00Z", "2031-02-29T00:00:00Z"])(
+    "still refuses %s as not an RFC 3339 date-time",
+    async (to) => {
+      const problem = await problemOf(await retryMany(JSON.stringify({ to })));
+      expect(problem.errors).toEqual([
+        { pointer: "/to", detail: "to must be an RFC 3339 date-time with a zone" },
+      ]);
+    },
+  );
+});
+
+describe("bulk retry members", () => {
+  it.each([
+    ['{"status":["dead"],"status":["cancelled"]}', "/status"],
+    ['{"error":"a","\\u0065rror":"b"}', "/error"],
+    ['{"limit":5, "type":"fetch" ,"limit":6}', "/limit"],
+  ])("refuses %s naming the member given twice, and retries nothing", async (body, pointer) => {
+    const sendBatch = vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const problem = await problemOf(await retryMany(body));
+    expect(problem.errors).toEqual([
+      { pointer, detail: expect.stringMatching(/is given more than once/) },
+    ]);
+    expect(sendBatch).not.toHaveBeenCalled();
+  });
+
+  it("refuses a member given twice in a gzip body too", async () => {
+    const body = await gzip('{"status":["dead"],"status":["cancelled"]}');
+    const response = await api("/v1/jobs/retry", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body,
+    });
+    const problem = await problemOf(response);
+    expect(problem.errors.map((error) => error.pointer)).toEqual(["/status"]);
+  });
+
+  it("refuses a status listed twice, pointing at the repeat", async () => {
+    const problem = await problemOf(await retryMany('{"status":["dead","dead"]}'));
+    expect(problem.errors).toEqual([
+      { pointer: "/status/1", detail: "status lists dead more than once" },
+    ]);
+  });
+
+  it("takes a value that reads like repeated members, since it is a string", async () => {
+    vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const tag = `"error":"x","error":"y" ${crypto.randomUUID()}`;
+    const job = await deadJob(tag, Date.now());
+    const response = await retryMany(JSON.stringify({ error: tag, status: ["dead"] }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { ids: string[] }).ids).toEqual([job]);
+  });
+});
+
+describe("duplicateMember", () => {
+  it("finds the first name given twice in one object, at any depth, with its path", () => {
+    const text = '{"a":{"b":1},"b":{"a":1,"b":[{"a":1},{"a":2, "a" :3}],"c":{"c":1,"c":2}}}';
+    expect(duplicateMember(text)).toEqual(["b", "b", 1, "a"]);
+    expect(duplicateMember('[{"x":1},{"z":"\\"","\\u007a":0}]')).toEqual([1, "z"]);
+    expect(duplicateMember('[{"z":"\\"z\\":1"},{"z":2},[{"z":3}]]')).toBeUndefined();
+  });
+
+  it("finds nothing in what JSON.stringify writes, since its objects hold each name once", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(duplicateMember(JSON.stringify(value, null, 1))).toBeUndefined();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("finds a name given twice however it is escaped", () => {
+    const escapeAll = (name: string) =>
+      `"${[...Array(name.length).keys()].map((i) => `\\u${name.charCodeAt(i).toString(16).padStart(4, "0")}`).join("")}"`;
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, name) => {
+        const text = `{"v":${JSON.stringify(value)},${JSON.stringify(name)}:1,"w":[],${escapeAll(name)}:2}`;
+        expect(duplicateMember(text)).toEqual([name]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
