@@ -73,10 +73,11 @@ export async function runCall(
   const deadlineMs = Math.min(plan.deadlineMs, inherited ?? Number.POSITIVE_INFINITY);
   const call = linkedController(options.signal, {
     // The caller's budget running out is this call's deadline, not a disconnect; it is reported
-    // as the budget the caller gave (its TimeoutError's), not the part left when the call began.
+    // as the budget the caller gave (its TimeoutError's), not the part left when the call began,
+    // and never as more than the plan's (callDeadlineMs, the streamed start line, says the same).
     reason: (reason) =>
       reason instanceof TimeoutError
-        ? new DeadlineError(reason.timeoutMs ?? deadlineMs)
+        ? new DeadlineError(Math.min(reason.timeoutMs ?? deadlineMs, plan.deadlineMs))
         : new CancelledError("The client disconnected"),
   });
   // When the caller's budget binds, its own signal ends the call at that moment.

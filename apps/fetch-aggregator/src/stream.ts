@@ -1,5 +1,5 @@
-import { linkedController, remainingMs } from "@edge-async/async-utils";
-import { NDJSON_HEADERS, ndjsonStream } from "@edge-async/http";
+import { linkedController } from "@edge-async/async-utils";
+import { DEADLINE_HEADER, NDJSON_HEADERS, ndjsonStream } from "@edge-async/http";
 import type { Context } from "hono";
 import { type CallPlan, type CallReport, runCall } from "./aggregate.ts";
 import type { Config } from "./config.ts";
@@ -16,11 +16,15 @@ export interface CallLines {
 }
 
 /**
- * The deadline a call will run under: the plan's, or the caller's `request-timeout-ms` when that
- * leaves less (as runCall decides it).
+ * The deadline a call runs under, as its results report it (runCall): the plan's, or the
+ * caller's `request-timeout-ms` as given when that is less. Not what is left of the budget when
+ * the line is written: the time spent counting the key's limits would make the two disagree (a
+ * budget of 1 ms would start as 0 and end as "the deadline of 1 ms passed"). requestDeadline has
+ * refused the header unless it is digits above 0.
  */
-export function callDeadlineMs(plan: CallPlan, signal: AbortSignal): number {
-  return Math.min(plan.deadlineMs, remainingMs(signal) ?? Number.POSITIVE_INFINITY);
+export function callDeadlineMs(plan: CallPlan, headers: Headers): number {
+  const given = headers.get(DEADLINE_HEADER);
+  return given === null ? plan.deadlineMs : Math.min(plan.deadlineMs, Number(given));
 }
 
 /**

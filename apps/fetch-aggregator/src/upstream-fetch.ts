@@ -164,6 +164,9 @@ class AttemptRun {
   }
 
   #attempt(signal: AbortSignal): Promise<UpstreamAnswer> {
+    // No time left: no attempt is made or counted (the upstream would be told it has 0 ms);
+    // the call's abort, due this instant, ends the request as a deadline.
+    if (this.#scope.deadlineAt <= Date.now()) return whenAborted(this.#scope.signal);
     this.current = this.#breaker.run(
       () => {
         this.attempts++;
@@ -186,6 +189,14 @@ class AttemptRun {
     const kind = failureKind(error, isFinal);
     return kind === "status" ? (error as RetryableStatusError).status >= 500 : kind === "transport";
   }
+}
+
+/** Rejects with `signal`'s reason once it aborts. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 /** One attempt: fetch (redirects followed under the policy) and read the body, within `timeoutMs`. */

@@ -58,9 +58,9 @@ export const viewStartLine = z
     start: z.object({
       view: z.string(),
       parts: z.array(z.string()),
-      deadlineMs: z.number().int().min(0).meta({
+      deadlineMs: z.number().int().min(1).meta({
         description:
-          "The call's deadline: the view's (or DEFAULT_DEADLINE_MS), or the caller's request-timeout-ms when that leaves less",
+          "The call's deadline, as its parts report it: the view's (or DEFAULT_DEADLINE_MS), or the caller's request-timeout-ms as given when that is less",
       }),
     }),
   })

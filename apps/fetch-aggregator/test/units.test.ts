@@ -1,5 +1,6 @@
+import { deadlineSignal } from "@edge-async/async-utils";
 import { ConfigError, wantsNdjson } from "@edge-async/http";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { runCall } from "../src/aggregate.ts";
 import { parseConfig } from "../src/config.ts";
 import { aggregateRequest } from "../src/contract.ts";
@@ -99,6 +100,30 @@ describe("runCall limits", () => {
       (await upstreamStats(keys[0] as string)).hits + (await upstreamStats(keys[1] as string)).hits;
     expect(hits).toBe(5);
     expect(report.results.every((result) => result.status === 503)).toBe(true);
+  });
+
+  it("makes no attempt once the caller's budget is spent, and reports none", async () => {
+    const config = parseConfig({ ALLOWED_HOSTS: "*.test" });
+    const key = uniqueKey("spent");
+    const body = aggregateRequest.parse({
+      requests: [{ url: `http://upstream.test/json/${key}` }],
+    });
+    // Only the clock is faked: the budget is spent, and its (real) timer has not fired yet.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    let report: Awaited<ReturnType<typeof runCall>>;
+    try {
+      const signal = deadlineSignal(50);
+      vi.setSystemTime(Date.now() + 100);
+      report = await runCall(planAggregate(body, config), config, { signal });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(report.results[0]).toMatchObject({
+      ok: false,
+      attempts: 0,
+      error: { code: "deadline", message: "The call's deadline of 50 ms passed" },
+    });
+    expect((await upstreamStats(key)).hits).toBe(0);
   });
 
   it("answers HEAD without a body", async () => {

@@ -169,15 +169,26 @@ describe("GET /v1/views/:name as NDJSON", () => {
     const lines = await ndjsonLines(
       await streamed(`/v1/views/timed?key=${key}`, { "request-timeout-ms": "200" }),
     );
-    const start = lines[0]?.start as { deadlineMs: number } | undefined;
-    const deadlineMs = start?.deadlineMs ?? 0;
-    expect(deadlineMs).toBeGreaterThan(0);
-    expect(deadlineMs).toBeLessThanOrEqual(200);
+    expect(lines[0]).toMatchObject({ start: { deadlineMs: 200 } });
     expect(lines.find((line) => line.id === "slow")).toMatchObject({
       ok: false,
-      error: { code: "deadline" },
+      error: { code: "deadline", message: "The call's deadline of 200 ms passed" },
     });
     expect(lines.at(-1)).toMatchObject({ answer: { complete: false } });
+  });
+
+  it("starts with the deadline its parts report, when the budget is spent before they start", async () => {
+    // 1 ms is gone by the time the key's limits are counted: the parts end at the deadline.
+    const key = uniqueKey("view-stream-spent");
+    const lines = await ndjsonLines(
+      await streamed(`/v1/views/timed?key=${key}`, { "request-timeout-ms": "1" }),
+    );
+    expect(lines[0]).toMatchObject({ start: { deadlineMs: 1 } });
+    const deadline = { code: "deadline", message: "The call's deadline of 1 ms passed" };
+    expect(lines.find((line) => line.id === "slow")).toMatchObject({ ok: false, error: deadline });
+    for (const part of lines.slice(1, -1).filter((line) => line.ok === false)) {
+      expect(part.error).toEqual(deadline);
+    }
   });
 
   it("answers HEAD with a GET's status and media type, calling no upstream", async () => {

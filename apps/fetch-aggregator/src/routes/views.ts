@@ -116,7 +116,7 @@ export const viewRoutes = createApi<App>()
     const takeRetry = keyCounter(c);
     // zod-openapi types JSON and text answers only; the NDJSON answer is a plain Response.
     if (ndjson) {
-      const lines = viewLines(name, plan, callDeadlineMs(plan, c.var.signal));
+      const lines = viewLines(name, plan, callDeadlineMs(plan, c.req.raw.headers));
       return streamCall(c, plan, config, takeRetry, lines) as never;
     }
     const report = await runCall(plan, config, { signal: c.var.signal, takeRetry });
