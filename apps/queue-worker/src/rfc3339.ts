@@ -14,7 +14,7 @@ export const rfc3339DateTime = (name: string, message: string) =>
   z
     .string({ error: message })
     .refine((value) => !LEAP_SECOND.test(value), {
-      error: `${name} must not be a leap second (:60): a second 60 cannot be stored; send :59 or the next minute's :00`,
+      error: `${name} must not be a leap second (:60), which this API cannot represent; send :59 or the next minute's :00`,
     })
     .transform((value) => value.replace(/[tz]/g, (letter) => letter.toUpperCase()))
     .pipe(z.iso.datetime({ offset: true, error: message }))
