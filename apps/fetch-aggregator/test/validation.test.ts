@@ -78,7 +78,7 @@ describe("bad input", () => {
     [{ requests: [{ url }], concurrency: 11 }, "/concurrency"],
     [{ requests: [{ url }], deadlineMs: 999_999 }, "/deadlineMs"],
     [{ requests: [{ url }], failFast: "yes" }, "/failFast"],
-    [{ requests: [{ url, timeout: 5 }] }, "/requests/0"],
+    [{ requests: [{ url, timeout: 5 }] }, "/requests/0/timeout"],
   ])("400 for %j naming %s", async (input, pointer) => {
     const body = await problem(await aggregate(input), 400);
     expect(pointers(body)).toContain(pointer);
