@@ -126,7 +126,11 @@ describe("POST /v1/items", () => {
       { items: [{ ...makeItem(T0), publishedAt: "2026-11-01" }] },
       "/items/0/publishedAt",
     ],
-    ["an unknown field", { items: [{ ...makeItem(T0), publishedat: "x" }] }, "/items/0"],
+    [
+      "an unknown field",
+      { items: [{ ...makeItem(T0), publishedat: "x" }] },
+      "/items/0/publishedat",
+    ],
     ["a non-string topic", { items: [{ ...makeItem(T0), topic: 7 }] }, "/items/0/topic"],
     ["a topic with a newline", { items: [{ ...makeItem(T0), topic: "a\nb" }] }, "/items/0/topic"],
     ["an array body", [makeItem(T0)], ""],

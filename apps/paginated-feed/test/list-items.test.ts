@@ -115,6 +115,20 @@ describe("GET /v1/items", () => {
       expect(problem.errors.length).toBeGreaterThan(0);
     }
   });
+
+  it.each([
+    ["limit=-1", { parameter: "limit", detail: "limit must be at least 1" }],
+    ["limit=500", { parameter: "limit", detail: "limit must be at most 100" }],
+    [
+      "limit=1e20",
+      { parameter: "limit", detail: "limit must be a whole number from 1 to 100, in plain digits" },
+    ],
+    ["topics=rust", { parameter: "topics", detail: "is not a parameter of this route" }],
+  ])("says what is wrong with ?%s, once", async (search, error) => {
+    const response = await api(`/v1/items?${search}`);
+    expect(response.status).toBe(400);
+    expect((await json<{ errors: unknown[] }>(response)).errors).toEqual([error]);
+  });
 });
 
 describe("cursors", () => {
