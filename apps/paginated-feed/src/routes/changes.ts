@@ -41,7 +41,7 @@ const listChanges = secureRoute({
     },
     ...problemResponses({
       400: "limit is invalid, or since is tampered, truncated or not a changes token",
-      401: "Reads are private (FEED_READS_PRIVATE) and no valid credentials were sent",
+      401: "A bearer credential was sent that does not verify (also while reads are public), or reads are private (FEED_READS_PRIVATE) and none was sent",
       403: "Reads are private and the credentials lack feed:read",
       429: "More reads than READ_REQUESTS_PER_MINUTE from this client address (or key, when private)",
       503: "CURSOR_SECRET is not set outside development, or reads are private and neither API_KEYS nor a JWT issuer is set (not-configured)",

@@ -34,35 +34,19 @@ import { exportStream } from "../export-feed.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit, writeLimit } from "../limits.ts";
 import { walkPage } from "../walk-response.ts";
+import {
+  cachedHeaders as cachedReadHeaders,
+  conditional,
+  READ_ACCESS,
+  READS_NOT_CONFIGURED,
+  readProblems,
+  textHeader,
+} from "./read-parts.ts";
 
 // 100 items at their largest fit well within 2 MiB.
 const MAX_INGEST_BYTES = 2 * 1024 * 1024;
 
-const conditional = z.object({
-  "if-none-match": z
-    .string()
-    .optional()
-    .meta({ description: "An ETag from an earlier answer: 304 while it still matches" }),
-});
-
-const text = { schema: { type: "string" as const } };
-const cachedHeaders = {
-  ETag: { description: "Weak ETag of the JSON", ...text },
-  "Cache-Control": {
-    description:
-      "`private, no-cache` (revalidate before reuse) while reads are public; `no-store` once they need a key",
-    ...text,
-  },
-};
-// Reads are public unless FEED_READS_PRIVATE is "true"; then they need feed:read.
-const READ_ACCESS = { scope: "feed:read", publicUnless: "FEED_READS_PRIVATE" } as const;
-const readProblems = {
-  401: "Reads are private (FEED_READS_PRIVATE) and no valid credentials were sent",
-  403: "Reads are private and the credentials lack feed:read",
-  429: "More reads than READ_REQUESTS_PER_MINUTE from this client address (or key, when private)",
-};
-const READS_NOT_CONFIGURED =
-  "Reads are private and neither API_KEYS nor a JWT issuer is set outside development (not-configured)";
+const cachedHeaders = cachedReadHeaders("Weak");
 
 const notModified = {
   description: "Unchanged since the ETag in If-None-Match; no body",
@@ -89,7 +73,7 @@ const listItems = secureRoute({
         Link: {
           description:
             'RFC 8288: `rel="next"` and `rel="prev"` when they exist, `rel="first"` always',
-          ...text,
+          ...textHeader,
         },
       },
       content: { "application/json": { schema: feedListPage } },

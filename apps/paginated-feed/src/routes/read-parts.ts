@@ -1,17 +1,18 @@
 /**
- * The pieces of a public read route that search and the syndication feeds declare alike: who may
- * call, the conditional-request header and the problems of a read. They repeat the listing's
- * (src/routes/items.ts), so every read answers the same way.
+ * The pieces every public read route declares alike (the listing, one item, the export, search
+ * and the syndication feeds): who may call, the conditional-request header and the problems of a
+ * read, so every read answers the same way.
  *
  * @module
  */
 import * as z from "zod";
 
-// Reads are public unless FEED_READS_PRIVATE is "true"; then they need feed:read.
+// Reads are public unless FEED_READS_PRIVATE is "true"; then they need feed:read. While public,
+// a bearer credential sent anyway must still verify (401 otherwise).
 export const READ_ACCESS = { scope: "feed:read", publicUnless: "FEED_READS_PRIVATE" } as const;
 
 export const readProblems = {
-  401: "Reads are private (FEED_READS_PRIVATE) and no valid credentials were sent",
+  401: "A bearer credential was sent that does not verify (also while reads are public), or reads are private (FEED_READS_PRIVATE) and none was sent",
   403: "Reads are private and the credentials lack feed:read",
   429: "More reads than READ_REQUESTS_PER_MINUTE from this client address (or key, when private)",
 };
