@@ -18,7 +18,8 @@ const pathOf = (stack: readonly Frame[]): (string | number)[] =>
 /** Index just past the string token that opens at `start` (its closing quote included). */
 function stringEnd(text: string, start: number): number {
   let at = start + 1;
-  while (text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+  // Bounded by the length too, so text that is not JSON cannot loop past its end.
+  while (at < text.length && text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
   return at + 1;
 }
 
@@ -76,7 +77,9 @@ export function uniqueMemberJsonInput(options: Required<JsonBodyOptions>): Middl
           copy.body === null
             ? new Uint8Array()
             : await readDecoded(copy.body, coding, options.maxBytes);
-        const path = duplicateMember(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+        const path = duplicateMember(
+          new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
+        );
         if (path !== undefined) {
           const detail = "is given more than once in its object; send each member once";
           throw invalidInput([{ pointer: toPointer(path.map(String)), detail }]);
