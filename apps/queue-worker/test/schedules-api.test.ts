@@ -144,10 +144,10 @@ describe("POST /v1/schedules", () => {
     [
       "a job option a schedule decides",
       { job: { ...simulate, delaySeconds: 5 } },
-      "/job",
-      /delaySeconds/,
+      "/job/delaySeconds",
+      /is not a member this route takes/,
     ],
-    ["an unknown field", { every: "minute" }, "", /every/],
+    ["an unknown field", { every: "minute" }, "/every", /is not a member this route takes/],
   ])("refuses %s with a 400 naming it", async (_what, extra, pointer, detail) => {
     await expectInvalid(await post("/v1/schedules", schedule(extra)), pointer, detail);
   });
