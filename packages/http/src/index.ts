@@ -38,3 +38,5 @@ export * from "./retry-after.ts";
 export * from "./retry-classifier.ts";
 export * from "./text.ts";
 export * from "./validation.ts";
+export * from "./validation-json.ts";
+export * from "./validation-params.ts";

@@ -1,6 +1,5 @@
 import { type Hook, OpenAPIHono } from "@hono/zod-openapi";
 import type { Env, MiddlewareHandler } from "hono";
-import * as z from "zod";
 import { cors } from "../access/cors.ts";
 import { securityHeaders } from "../access/security-headers.ts";
 import { withConfig } from "../config.ts";
@@ -8,16 +7,8 @@ import { type RequestDeadlineOptions, requestDeadline } from "../deadline.ts";
 import { problemErrorHandler } from "../errors.ts";
 import { requestObservability } from "../observability/request-log.ts";
 import { invalidInput } from "../problem.ts";
-import {
-  checkQuery,
-  decodeQuery,
-  type InputSource,
-  issuesToParams,
-  type JsonBodyOptions,
-  jsonBody,
-  malformedParams,
-  toPointer,
-} from "../validation.ts";
+import { type InputSource, issuesToParams } from "../validation.ts";
+import { checkQuery, decodeQuery, malformedParams } from "../validation-params.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const SOURCES: Record<string, InputSource> = {
@@ -115,59 +106,4 @@ export function createWorkerApi<E extends Env & { Variables: { config: unknown }
   const config = withConfig(parseConfig) as unknown as MiddlewareHandler<E>;
   for (const path of [configPaths].flat()) app.use(path, config);
   return app;
-}
-
-/**
- * Route middleware that reads a JSON request body with the shared rules of {@link jsonBody}
- * (415 unless JSON, 413 past `maxBytes`, the content coding decoded or refused, 400 for text
- * that is not UTF-8 or not JSON, and for a number past a double's range such as `1e400`, which
- * JSON.parse reads as Infinity and the validator would see as null) before the route's schema
- * validates it. Put it in `createRoute({ middleware })` of every route that declares a JSON body.
- *
- * @example
- * ```ts
- * import { createRoute } from "@hono/zod-openapi";
- * import { jsonInput } from "@edge-async/http";
- * const route = createRoute({ method: "post", path: "/items", middleware: [jsonInput({ maxBytes: 65_536 })], responses: {} });
- * ```
- */
-export function jsonInput(options: JsonBodyOptions = {}): MiddlewareHandler {
-  const read = jsonBody(z.unknown(), options);
-  return (c, next) =>
-    read(c, async () => {
-      // The route's schema validator reads the body through c.req.json(): hand it the document
-      // that was already read within the limits instead of letting it read the stream again.
-      const document = c.req.valid("json" as never) as unknown;
-      const huge = infinitePointer(document);
-      if (huge !== undefined) {
-        const detail = "is a number too large to hold (past ±1.7976931348623157e308)";
-        throw invalidInput([{ pointer: huge, detail }]);
-      }
-      c.req.bodyCache.json = Promise.resolve(document);
-      await next();
-    });
-}
-
-// Hono hands the cached document to the validator through JSON.stringify, which writes Infinity
-// as null: a number past a double's range must be refused before, where it can still be named.
-// Iterative with parent links, so a deeply nested body neither overflows the stack nor copies paths.
-type Visit = { value: unknown; key: string; parent: Visit | undefined };
-function infinitePointer(document: unknown): string | undefined {
-  const stack: Visit[] = [{ value: document, key: "", parent: undefined }];
-  for (let visit = stack.pop(); visit !== undefined; visit = stack.pop()) {
-    const { value } = visit;
-    if (typeof value === "number" && !Number.isFinite(value)) {
-      const path: string[] = [];
-      for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) {
-        path.push(at.key);
-      }
-      return toPointer(path.reverse());
-    }
-    if (typeof value === "object" && value !== null) {
-      for (const [key, member] of Object.entries(value)) {
-        stack.push({ value: member, key, parent: visit });
-      }
-    }
-  }
-  return undefined;
 }
