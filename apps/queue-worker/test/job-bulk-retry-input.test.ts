@@ -1,7 +1,5 @@
 import { env } from "cloudflare:workers";
-import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { duplicateMember } from "../src/routes/jobs-unique-members.ts";
 import { api, getJob, insertJob } from "./fixtures/jobs.ts";
 
 // POST /v1/jobs/retry's filter as RFC 3339 and RFC 8259 allow it to be written: `t`/`z` in either
@@ -111,35 +109,5 @@ describe("bulk retry members", () => {
     const response = await retryMany(JSON.stringify({ error: tag, status: ["dead"] }));
     expect(response.status).toBe(200);
     expect(((await response.json()) as { ids: string[] }).ids).toEqual([job]);
-  });
-});
-
-describe("duplicateMember", () => {
-  it("finds the first name given twice in one object, at any depth, with its path", () => {
-    const text = '{"a":{"b":1},"b":{"a":1,"b":[{"a":1},{"a":2, "a" :3}],"c":{"c":1,"c":2}}}';
-    expect(duplicateMember(text)).toEqual(["b", "b", 1, "a"]);
-    expect(duplicateMember('[{"x":1},{"z":"\\"","\\u007a":0}]')).toEqual([1, "z"]);
-    expect(duplicateMember('[{"z":"\\"z\\":1"},{"z":2},[{"z":3}]]')).toBeUndefined();
-  });
-
-  it("finds nothing in what JSON.stringify writes, since its objects hold each name once", () => {
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
-        expect(duplicateMember(JSON.stringify(value, null, 1))).toBeUndefined();
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it("finds a name given twice however it is escaped", () => {
-    const escapeAll = (name: string) =>
-      `"${[...Array(name.length).keys()].map((i) => `\\u${name.charCodeAt(i).toString(16).padStart(4, "0")}`).join("")}"`;
-    fc.assert(
-      fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, name) => {
-        const text = `{"v":${JSON.stringify(value)},${JSON.stringify(name)}:1,"w":[],${escapeAll(name)}:2}`;
-        expect(duplicateMember(text)).toEqual([name]);
-      }),
-      { numRuns: 200 },
-    );
   });
 });
