@@ -1,13 +1,14 @@
 /**
- * The wire shapes of `/v1/groups` (a parent over child jobs), beside contract.ts's jobs: a child is
+ * The wire shapes of `/v1/groups` (a parent over child jobs), beside jobs-contract.ts: a child is
  * validated exactly as `POST /v1/jobs` validates a job.
  */
 import { wellFormedJson } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
-import { anyJob, documentedAs, jobShape, jobStatus, jobView, uuidParam } from "./contract.ts";
+import { anyJob, documentedAs, jobShape, jobStatus, uuidParam } from "./contract.ts";
 import { JOB_STATUSES } from "./db/schema.ts";
 import { groupExamples } from "./groups-examples.ts";
+import { jobView } from "./jobs-contract.ts";
 
 /** Most children one group takes (D1 inserts them in one batch; they are sent 100 at a time). */
 export const MAX_GROUP_JOBS = 1_000;

@@ -1,5 +1,6 @@
-import type { JobRunView, JobView } from "./contract.ts";
 import type { JobRow, StoredJobRun } from "./db/schema.ts";
+import type { JobView } from "./jobs-contract.ts";
+import type { JobRunView } from "./runs-contract.ts";
 
 /** Shapes a row for the API: ISO timestamps, parsed JSON, absent fields left out. */
 export function toJobView(row: JobRow, maxAttempts: number): JobView {

@@ -9,7 +9,6 @@ import {
 import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { capExceeded } from "./caps.ts";
 import type { Config } from "./config.ts";
-import type { EnqueueRequest } from "./contract.ts";
 import type { Database, Statement } from "./db/database.ts";
 import { type EnqueueLimits, type EnqueueWrite, readBackJobs, recordJobs } from "./db/enqueue.ts";
 import { deleteEmptyGroup, insertGroupStatement } from "./db/groups.ts";
@@ -17,6 +16,7 @@ import { deleteUnsentJobs } from "./db/jobs.ts";
 import type { JobRow, NewJobRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
 import { jobTypes } from "./job-types/registry.ts";
+import type { EnqueueRequest } from "./jobs-contract.ts";
 import { jobMessage } from "./messages.ts";
 import { refusedTargets } from "./outbound.ts";
 

@@ -1,10 +1,10 @@
 import { logEvent } from "@edge-async/http";
 import type { Config } from "./config.ts";
-import type { EnqueueRequest } from "./contract.ts";
 import type { Database } from "./db/database.ts";
 import { claimDueRun, dueSchedules } from "./db/schedules.ts";
 import type { NewJobRow, ScheduleRow } from "./db/schema.ts";
 import type { Env } from "./env.ts";
+import type { EnqueueRequest } from "./jobs-contract.ts";
 import type { JobMessage } from "./messages.ts";
 import { buildRows, checkTargets } from "./producer.ts";
 import { nextRunAfter } from "./schedules.ts";

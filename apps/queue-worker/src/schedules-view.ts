@@ -1,5 +1,5 @@
-import type { ScheduleView } from "./contract.ts";
 import type { ScheduleRow } from "./db/schema.ts";
+import type { ScheduleView } from "./schedules-contract.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

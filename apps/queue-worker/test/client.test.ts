@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { DEV_API_KEY } from "@edge-async/http";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import type * as z from "zod";
+import type * as bulkRetry from "../src/bulk-retry-contract.ts";
 import {
   ApiError,
   createQueueClient,
@@ -14,7 +15,8 @@ import {
   type NewJob,
   type RetryManyResult,
 } from "../src/client.ts";
-import type * as contract from "../src/contract.ts";
+import type * as contract from "../src/jobs-contract.ts";
+import type * as runs from "../src/runs-contract.ts";
 import { deliver } from "./fixtures/jobs.ts";
 
 // The client against the worker itself: `exports.default.fetch` stands in for a service binding.
@@ -61,8 +63,8 @@ describe("the client's types", () => {
     >();
     expectTypeOf<JobPage>().toEqualTypeOf<z.output<typeof contract.jobPage>>();
     expectTypeOf<JobStats>().toEqualTypeOf<z.output<typeof contract.jobStats>>();
-    expectTypeOf<JobRunList>().toEqualTypeOf<z.output<typeof contract.jobRunList>>();
-    expectTypeOf<RetryManyResult>().toEqualTypeOf<z.output<typeof contract.bulkRetryResult>>();
+    expectTypeOf<JobRunList>().toEqualTypeOf<z.output<typeof runs.jobRunList>>();
+    expectTypeOf<RetryManyResult>().toEqualTypeOf<z.output<typeof bulkRetry.bulkRetryResult>>();
     expectTypeOf<JobFilters>().toEqualTypeOf<
       Pick<z.input<typeof contract.listQuery>, "status" | "type">
     >();

@@ -9,7 +9,7 @@ import {
   type Schedule,
   type SchedulePage,
 } from "../src/client.ts";
-import type * as contract from "../src/contract.ts";
+import type * as contract from "../src/schedules-contract.ts";
 
 // The client's schedule methods against the worker itself (`exports.default.fetch` stands in for
 // a service binding), each request recorded so the tests see which route it took.

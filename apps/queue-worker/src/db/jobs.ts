@@ -1,6 +1,6 @@
 import { keysetAfter } from "@edge-async/pagination";
 import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { JobStats } from "../contract.ts";
+import type { JobStats } from "../jobs-contract.ts";
 import type { Database } from "./database.ts";
 import {
   JOB_STATUSES,

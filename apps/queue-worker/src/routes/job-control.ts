@@ -7,8 +7,9 @@ import {
   secureRoute,
 } from "@edge-async/http";
 import { visibleOwner, writeLimit } from "../access.ts";
+import { bulkRetryRequest, bulkRetryResult } from "../bulk-retry-contract.ts";
 import { deliverDueCallbacks } from "../callbacks.ts";
-import { bulkRetryRequest, bulkRetryResult, jobIdParam, jobView, noQuery } from "../contract.ts";
+import { noQuery } from "../contract.ts";
 import {
   CANCELLABLE_STATUSES,
   cancelJob,
@@ -23,6 +24,7 @@ import { findJob } from "../db/jobs.ts";
 import { FINISHED_STATUSES } from "../db/schema.ts";
 import type { App, Env } from "../env.ts";
 import { toJobView } from "../job-view.ts";
+import { jobIdParam, jobView } from "../jobs-contract.ts";
 import { jobMessage } from "../messages.ts";
 import { JOB_ID_ROUTING_PATH } from "./jobs.ts";
 

@@ -10,6 +10,12 @@ import {
 import { createCursorCodec, nextPageUrl } from "@edge-async/pagination";
 import * as z from "zod";
 import { assertMayIngest, readLimit, visibleOwner, writeLimit } from "../access.ts";
+import { noQuery } from "../contract.ts";
+import { database } from "../db/database.ts";
+import { findJob, findJobRuns, type ListPosition, listJobs } from "../db/jobs.ts";
+import type { App } from "../env.ts";
+import { examples } from "../examples.ts";
+import { toJobRunView, toJobView } from "../job-view.ts";
 import {
   enqueueBatchRequest,
   enqueuedBatch,
@@ -17,17 +23,11 @@ import {
   enqueueRequest,
   jobIdParam,
   jobPage,
-  jobRunList,
   jobView,
   listQuery,
-  noQuery,
-} from "../contract.ts";
-import { database } from "../db/database.ts";
-import { findJob, findJobRuns, type ListPosition, listJobs } from "../db/jobs.ts";
-import type { App } from "../env.ts";
-import { examples } from "../examples.ts";
-import { toJobRunView, toJobView } from "../job-view.ts";
+} from "../jobs-contract.ts";
 import { enqueueJobs } from "../producer.ts";
+import { jobRunList } from "../runs-contract.ts";
 
 const positionSchema = z.tuple([z.number().int(), z.string()]);
 

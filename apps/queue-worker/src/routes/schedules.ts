@@ -10,15 +10,7 @@ import {
 import { createCursorCodec, nextPageUrl } from "@edge-async/pagination";
 import * as z from "zod";
 import { assertMayIngest, readLimit, visibleOwner, writeLimit } from "../access.ts";
-import {
-  type EnqueueRequest,
-  noQuery,
-  scheduleIdParam,
-  scheduleListQuery,
-  schedulePage,
-  scheduleRequest,
-  scheduleView,
-} from "../contract.ts";
+import { noQuery } from "../contract.ts";
 import { database } from "../db/database.ts";
 import {
   deleteSchedule,
@@ -30,8 +22,16 @@ import {
   type SchedulePosition,
 } from "../db/schedules.ts";
 import type { App } from "../env.ts";
+import type { EnqueueRequest } from "../jobs-contract.ts";
 import { checkTargets } from "../producer.ts";
 import { DEFAULT_TIMEZONE, nextRunAfter } from "../schedules.ts";
+import {
+  scheduleIdParam,
+  scheduleListQuery,
+  schedulePage,
+  scheduleRequest,
+  scheduleView,
+} from "../schedules-contract.ts";
 import { toScheduleView } from "../schedules-view.ts";
 
 const accessProblems = {

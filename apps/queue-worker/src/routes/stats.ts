@@ -1,9 +1,10 @@
 import { createApi, jsonResponse, problemResponses, secureRoute } from "@edge-async/http";
 import { readLimit, visibleOwner } from "../access.ts";
-import { jobStats, noQuery } from "../contract.ts";
+import { noQuery } from "../contract.ts";
 import { database } from "../db/database.ts";
 import { countJobs } from "../db/jobs.ts";
 import type { App } from "../env.ts";
+import { jobStats } from "../jobs-contract.ts";
 
 const statsRoute = secureRoute({
   access: { scope: "jobs:read" },
