@@ -5,7 +5,7 @@
  * @module
  */
 import { type Caller, type CallOptions, ndjsonLines } from "@edge-async/client";
-import type { Job, JobStatus, NewJob } from "./client.ts";
+import type { Job, JobStatus, NewJob } from "./jobs-client.ts";
 
 /**
  * A group to enqueue: 1 to 1,000 jobs (without `idempotencyKey`), and `failFast` (default
