@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregate, gateway } from "./helpers.ts";
+import { aggregate, gateway, uniqueKey, upstreamStats } from "./helpers.ts";
 
 interface Problem {
   type: string;
@@ -49,6 +49,32 @@ describe("bad input", () => {
     });
     expect(pointers(await problem(empty, 400))).toEqual([""]);
   });
+
+  it.each([
+    ['{"requests":[{"url":"URL-a"}],"requests":[{"url":"URL-b"}]}', "/requests"],
+    ['{"requests":[{"url":"URL-a","url":"URL-b"}]}', "/requests/0/url"],
+    ['{"requests":[{"url":"URL-a","method":"GET","\\u006dethod":"POST"}]}', "/requests/0/method"],
+  ])(
+    "400 at the repeat for a member given twice (%s), and nothing is fetched",
+    async (body, at) => {
+      const key = uniqueKey("twice");
+      const response = await gateway("/v1/aggregate", {
+        method: "POST",
+        body: body.replace(/URL-(a|b)/g, `http://upstream.test/json/${key}-$1`),
+        headers: { "content-type": "application/json" },
+      });
+      const refused = await problem(response, 400);
+      expect(refused.errors).toEqual([
+        { pointer: at, detail: "is given more than once in its object; send each member once" },
+      ]);
+      expect((await upstreamStats(`${key}-a`)).hits).toBe(0);
+      expect((await upstreamStats(`${key}-b`)).hits).toBe(0);
+      // With each member once the same call fetches, so the stats above would have seen one.
+      const taken = await aggregate({ requests: [{ url: `http://upstream.test/json/${key}-a` }] });
+      expect(taken.status).toBe(200);
+      expect((await upstreamStats(`${key}-a`)).hits).toBe(1);
+    },
+  );
 
   it.each([
     [{}, "/requests"],

@@ -151,6 +151,29 @@ describe("POST /v1/items", () => {
     expect(wrongType.headers.get("content-type")).toBe("application/problem+json");
   });
 
+  it("refuses a member given twice at its pointer, storing nothing of the batch", async () => {
+    const [first, second] = [makeItem(T0), makeItem(T0 + 1)];
+    const once = JSON.stringify({ items: [first, second] });
+    const title = `"title":${JSON.stringify(second.title)}`;
+    const cases: [string, string][] = [
+      [once.replace(title, `${title},"title":"Other"`), "/items/1/title"],
+      [once.replace(/}$/, ',"items":[]}'), "/items"],
+      [once.replace(title, `${title},"\\u0074itle":"Other"`), "/items/1/title"],
+    ];
+    for (const [body, pointer] of cases) {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      const problem = await json<{ errors: { pointer?: string; detail: string }[] }>(response);
+      expect(problem.errors).toEqual([
+        { pointer, detail: "is given more than once in its object; send each member once" },
+      ]);
+      expect(await countRows()).toBe(0);
+    }
+    // Each member once, the same batch is stored: the refusals were about the repeats alone.
+    expect((await post(once)).status).toBe(200);
+    expect(await countRows()).toBe(2);
+  });
+
   it("never answers 500 to arbitrary bodies (property)", async () => {
     const almostItem = fc.record(
       {
