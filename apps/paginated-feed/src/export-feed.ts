@@ -1,3 +1,4 @@
+import { remainingMs, TimeoutError } from "@edge-async/async-utils";
 import { desc, max } from "drizzle-orm";
 import type { ParsedExportQuery } from "./changes-contract.ts";
 import { type ExportCheckpoint, exportCheckpoints } from "./changes-tokens.ts";
@@ -169,6 +170,18 @@ async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) 
 }
 
 /**
+ * Throws once the request is over: its signal aborted, or its deadline reached by the clock. The
+ * clock matters because the deadline's timer runs as a task of its own, which can come after the
+ * continuation of the D1 read that outlasted it; a page read past the deadline is not sent.
+ */
+function stopIfDone(signal: AbortSignal): void {
+  signal.throwIfAborted();
+  if (remainingMs(signal) === 0) {
+    throw new TimeoutError("The request's deadline passed during the export");
+  }
+}
+
+/**
  * The export as an NDJSON byte stream: one line per item, newest first, pinned to the items that
  * existed when it started, plus a checkpoint line `{"checkpoint":"<signed>","count":N}` after
  * every `checkpointEvery`-th item when asked. `resume` (a checkpoint) continues after it with the
@@ -221,10 +234,10 @@ export async function exportStream(
   async function pullPage(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     // The client went away or its deadline passed: D1 calls cannot be aborted, so stop
     // between them, before asking for another page and before writing the one just read.
-    signal.throwIfAborted();
+    stopIfDone(signal);
     const { bytes, last } = await (ahead ?? page());
     ahead = undefined;
-    signal.throwIfAborted();
+    stopIfDone(signal);
     if (bytes.byteLength > 0) controller.enqueue(bytes);
     if (last) {
       controller.close();

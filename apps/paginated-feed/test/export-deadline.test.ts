@@ -37,6 +37,28 @@ describe("GET /v1/items/export and request-timeout-ms", () => {
     for (const line of text.slice(0, -1).split("\n")) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it("sends no page read after a budget that ran out while D1 read it", async () => {
+    await ingest(Array.from({ length: EXPORT_PAGE_SIZE * 2 + 10 }, (_, i) => makeItem(T0 + i)));
+    // 1 ms is spent by the first page's reads; the deadline's timer may fire after them.
+    const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "1" } });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let lines = 0;
+    let failure: unknown;
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        lines += next.value.filter((byte) => byte === 10).length;
+      }
+    } catch (error) {
+      failure = error;
+    }
+    expect((failure as Error | undefined)?.name).toBe("TimeoutError");
+    // Neither the page being read when time ran out nor the one read ahead goes out.
+    expect(lines).toBeLessThan(EXPORT_PAGE_SIZE * 2);
+  });
+
   it("exports everything when the budget is enough", async () => {
     await ingest(Array.from({ length: 30 }, (_, i) => makeItem(T0 + i)));
     const response = await api("/v1/items/export", { headers: { "request-timeout-ms": "60000" } });
