@@ -49,7 +49,7 @@ describe("GET /v1/items/export and request-timeout-ms", () => {
       for (;;) {
         const next = await reader.read();
         if (next.done) break;
-        lines += next.value.filter((byte) => byte === 10).length;
+        lines += (next.value as Uint8Array).filter((byte) => byte === 10).length;
       }
     } catch (error) {
       failure = error;
