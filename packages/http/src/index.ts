@@ -36,6 +36,7 @@ export * from "./outbound.ts";
 export * from "./problem.ts";
 export * from "./retry-after.ts";
 export * from "./retry-classifier.ts";
+export * from "./rfc3339.ts";
 export * from "./text.ts";
 export * from "./validation.ts";
 export * from "./validation-json.ts";
