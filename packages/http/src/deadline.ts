@@ -53,8 +53,9 @@ export interface RequestDeadlineOptions {
  * aborts with a `TimeoutError` when that budget runs out (capped at `options.maxMs`) or with the
  * request's own reason when the client goes away. `createWorkerApi` installs it on every worker.
  *
- * A header that is not plain digits answers 400 `invalid-input` naming the header. A budget of
- * `0` answers 504 `deadline-exceeded`: the caller gave up before the request arrived, the same
+ * A header that is not plain digits (`-0`, `+0`, `0x0`, `0.0`, `0e9`, an empty or blank value)
+ * answers 400 `invalid-input` naming the header. A budget of `0` (plain digits of value 0, such as
+ * `0` or `000`) answers 504 `deadline-exceeded`: the caller gave up before the request arrived, the same
  * status a gateway answers when its own wait runs out (RFC 9110 §15.6.5; gRPC maps
  * DEADLINE_EXCEEDED to it too). Not 503, which says "overloaded, try again later": a retry with
  * the same spent budget cannot succeed. Either answer comes after routing and access control,
@@ -74,21 +75,23 @@ export function requestDeadline(options: RequestDeadlineOptions = {}): Middlewar
   return async (c, next) => {
     const max = typeof options.maxMs === "function" ? options.maxMs(c) : options.maxMs;
     const budget = { max: max ?? Number.POSITIVE_INFINITY, signal: c.req.raw.signal };
-    let signal: AbortSignal;
+    let signal: AbortSignal | undefined;
+    let refusal: HttpProblem | undefined;
     try {
       signal = signalFromDeadline(c.req.raw.headers, budget);
+      // Plain digits here (anything else threw). Only their value 0 is a spent budget: "-0" or
+      // "0x0" reads as 0 to Number() but is malformed, and a client already gone is not refused.
+      if (/^0+$/.test(c.req.raw.headers.get(DEADLINE_HEADER) ?? "")) refusal = spentBudget();
     } catch (error) {
       if (!(error instanceof DeadlineHeaderError)) throw error;
-      refuseAfterAccessCheck(c, malformedHeader(error));
-      // Held back until the access check: until then, the budget of a request without the header.
-      signal = signalFromDeadline(new Headers(), budget);
+      refusal = malformedHeader(error);
     }
-    // The header is digits by now; only a spent budget is refused (not a client already gone).
-    if (Number(c.req.raw.headers.get(DEADLINE_HEADER) ?? Number.NaN) === 0) {
-      refuseAfterAccessCheck(c, spentBudget());
-      signal = signalFromDeadline(new Headers(), budget);
+    if (refusal !== undefined) {
+      refuseAfterAccessCheck(c, refusal);
+      signal = undefined;
     }
-    c.set("signal", signal);
+    // A refusal held back until the access check: until then, the budget of no header at all.
+    c.set("signal", signal ?? signalFromDeadline(new Headers(), budget));
     await next();
   };
 }

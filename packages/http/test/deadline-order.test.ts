@@ -45,8 +45,11 @@ async function keyEnv(scopes: Parameters<typeof createApiKey>[0]["scopes"]) {
   return { key, env: { ENVIRONMENT: "production", API_KEYS: JSON.stringify([entry]) } };
 }
 
-const BAD = ["soon", "-1", "0"];
-const statusOf = (value: string) => (value === "0" ? 504 : 400);
+// Spellings of zero that are not plain digits (Number() reads each as 0) are malformed, not spent;
+// an empty or blank value (Headers trims it to "") is malformed too.
+const MALFORMED_ZEROS = ["-0", "+0", "0x0", "0.0", "0e9", "0b0", "0o0", "", " ", "\t"];
+const BAD = ["soon", "-1", "0", "00", ...MALFORMED_ZEROS];
+const statusOf = (value: string) => (/^[0-9]+$/.test(value) ? 504 : 400);
 
 describe("the order of a worker's answers with a bad request-timeout-ms", () => {
   it("answers 404 for a path no route serves and 405 for another method, not the header's", async () => {
@@ -84,8 +87,13 @@ describe("the order of a worker's answers with a bad request-timeout-ms", () => 
       const refused = await post(writer.key, writer.env);
       expect(refused.status, value).toBe(statusOf(value));
       expect(refused.headers.get("content-type")).toBe("application/problem+json");
-      const body = (await refused.json()) as { detail: string };
+      const body = (await refused.json()) as { detail: string; errors?: unknown };
       expect(body.detail).toContain(DEADLINE_HEADER);
+      if (statusOf(value) === 400) {
+        expect(body.errors, value).toEqual([
+          { parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" },
+        ]);
+      }
     }
   });
 
