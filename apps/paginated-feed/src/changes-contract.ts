@@ -78,15 +78,24 @@ export const changesPage = z
 /** Most items between checkpoint lines that an export may ask for. */
 export const MAX_CHECKPOINT_EVERY = 100_000;
 
+const NOT_PLAIN_DIGITS = `checkpointEvery must be a whole number from 1 to ${MAX_CHECKPOINT_EVERY}, in plain digits`;
+
 /** Query of `GET /v1/items/export`: the filters, checkpoints on request, and `resume`. */
 export const exportRouteQuery = z
   .strictObject({
     ...exportQuery.shape,
-    checkpointEvery: z.coerce
-      .number({ error: "checkpointEvery must be a whole number" })
-      .int("checkpointEvery must be a whole number")
-      .min(1, "checkpointEvery must be at least 1")
-      .max(MAX_CHECKPOINT_EVERY, `checkpointEvery must be at most ${MAX_CHECKPOINT_EVERY}`)
+    // Plain digits, as `limit` (pageParams): Number() would read "1e3", " 1000", "0x10", "1.0"
+    // and "+5" as numbers. A minus sign is read, so "-1" is told the bound it misses.
+    checkpointEvery: z
+      .preprocess(
+        (value) =>
+          typeof value === "string" && /^-?[0-9]{1,15}$/.test(value) ? Number(value) : value,
+        z
+          .number({ error: NOT_PLAIN_DIGITS })
+          .int(NOT_PLAIN_DIGITS)
+          .min(1, "checkpointEvery must be at least 1")
+          .max(MAX_CHECKPOINT_EVERY, `checkpointEvery must be at most ${MAX_CHECKPOINT_EVERY}`),
+      )
       .optional()
       .meta({
         type: "integer",
