@@ -6,12 +6,11 @@
  * the routes declare and validate with them, the OpenAPI document is generated from them, and the
  * domain takes its request and view types from them, never from `routes/`.
  */
-import { keptAsSent, text } from "@edge-async/http";
+import { keptAsSent, rfc3339DateTime, text } from "@edge-async/http";
 import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { JOB_STATUSES } from "./db/schema.ts";
 import { JOB_TYPE_NAMES, type JobTypeName, jobTypes } from "./job-types/registry.ts";
-import { rfc3339DateTime } from "./rfc3339.ts";
 
 /** The idempotency keys of schedules' runs (`schedule:<id>:<due ms>`): no client may take one. */
 export const SCHEDULE_KEY_PREFIX = "schedule:";
@@ -63,16 +62,11 @@ const commonFields = {
   delaySeconds: wholeNumber("delaySeconds", 0, MAX_QUEUE_DELAY_SECONDS)
     .optional()
     .meta({ description: "Seconds before the first run (at most 24 hours); not with runAt" }),
-  runAt: rfc3339DateTime(
-    "runAt",
-    "runAt must be an RFC 3339 date-time with a zone, e.g. 2026-12-01T09:00:00Z",
-  )
-    .optional()
-    .meta({
-      description:
-        "When the first run may start, any distance ahead (a time past runs it now); not with delaySeconds. A job due beyond the queue's 24-hour delay waits in D1 and the cron sends it when due",
-      example: "2026-12-24T09:00:00Z",
-    }),
+  runAt: rfc3339DateTime("runAt").optional().meta({
+    description:
+      "When the first run may start (RFC 3339 with a zone, years 0000-9999 in UTC, kept to the millisecond), any distance ahead (a time past runs it now); not with delaySeconds. A job due beyond the queue's 24-hour delay waits in D1 and the cron sends it when due",
+    example: "2026-12-24T09:00:00Z",
+  }),
   callbackUrl: z
     .url({ protocol: /^https?$/, error: "callbackUrl must be an absolute http or https URL" })
     .max(2048, "callbackUrl must be at most 2048 characters")

@@ -59,15 +59,64 @@ describe("bulk retry times", () => {
     },
   );
 
-  it.each(["2031-03-01", "2031-03-01T00:00:00", "2031-03-01 00:00:00Z", "2031-02-29T00:00:00Z"])(
-    "still refuses %s as not an RFC 3339 date-time",
-    async (to) => {
-      const problem = await problemOf(await retryMany(JSON.stringify({ to })));
-      expect(problem.errors).toEqual([
-        { pointer: "/to", detail: "to must be an RFC 3339 date-time with a zone" },
-      ]);
-    },
-  );
+  it.each([
+    "2031-03-01",
+    "2031-03-01T00:00:00",
+    "2031-03-01 00:00:00Z",
+    "2031-02-29T00:00:00Z",
+    "2016-13-45T99:99:60Z",
+    "2016-02-30T23:59:60Z",
+    "2016-12-31T23:59:60+24:00",
+  ])("still refuses %s as not an RFC 3339 date-time, leap second or not", async (to) => {
+    const problem = await problemOf(await retryMany(JSON.stringify({ to })));
+    expect(problem.errors).toEqual([
+      {
+        pointer: "/to",
+        detail: "to must be an RFC 3339 date-time with a zone, such as 2026-11-20T08:30:00Z",
+      },
+    ]);
+  });
+
+  it("refuses bounds past 9999 in UTC naming the range", async () => {
+    const problem = await problemOf(
+      await retryMany(JSON.stringify({ from: "9999-12-31T23:59:59-23:59" })),
+    );
+    expect(problem.errors).toEqual([
+      { pointer: "/from", detail: "from must fall within the years 0000 to 9999 in UTC" },
+    ]);
+  });
+
+  it("refuses bounds within one millisecond saying times are kept to the millisecond", async () => {
+    const sendBatch = vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const from = "2026-01-01T00:00:00.0001Z";
+    const problem = await problemOf(
+      await retryMany(JSON.stringify({ from, to: "2026-01-01t00:00:00.0009z" })),
+    );
+    expect(problem.errors).toEqual([
+      {
+        pointer: "/to",
+        detail:
+          "to must be after from: both fall in the millisecond 2026-01-01T00:00:00.000Z, and times are kept to the millisecond",
+      },
+    ]);
+    expect(sendBatch).not.toHaveBeenCalled();
+  });
+
+  it("reads sub-millisecond bounds to the millisecond, dropping the digits past the third", async () => {
+    vi.spyOn(env.JOBS, "sendBatch").mockResolvedValue(undefined as never);
+    const tag = `ms-${crypto.randomUUID()}`;
+    const at = Date.parse("2031-04-01T00:00:00Z");
+    const [before, inside, atTo] = await Promise.all(
+      [at - 1, at, at + 1].map((finishedAt) => deadJob(tag, finishedAt)),
+    );
+    const from = "2031-04-01T00:00:00.0009Z"; // at, inclusive
+    const to = "2031-04-01T00:00:00.0019Z"; // at + 1 ms, exclusive
+    const response = await retryMany(JSON.stringify({ error: tag, from, to }));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { ids: string[] }).ids).toEqual([inside]);
+    expect((await getJob(before!)).status).toBe("dead");
+    expect((await getJob(atTo!)).status).toBe("dead");
+  });
 });
 
 describe("bulk retry members", () => {
@@ -93,6 +142,19 @@ describe("bulk retry members", () => {
     });
     const problem = await problemOf(response);
     expect(problem.errors.map((error) => error.pointer)).toEqual(["/status"]);
+  });
+
+  it.each([
+    ['{"status":["dead","cancelled","dead"]}', "/status/2", "status lists dead more than once"],
+    [
+      '{"status":["cancelled","cancelled","cancelled"]}',
+      "/status/1",
+      "status lists cancelled more than once",
+    ],
+    ['{"status":[]}', "/status", "status must hold dead, cancelled or both"],
+  ])("refuses %s with one message, at %s", async (body, pointer, detail) => {
+    const problem = await problemOf(await retryMany(body));
+    expect(problem.errors).toEqual([{ pointer, detail }]);
   });
 
   it("refuses a status listed twice, pointing at the repeat", async () => {

@@ -109,6 +109,40 @@ describe("bulk retry", () => {
     expect(await runsOf(ids[0]!)).toEqual([]);
   });
 
+  it("answers ids oldest finished first, whatever order the jobs were stored in", async () => {
+    const tag = `order-${crypto.randomUUID()}`;
+    const base = Date.UTC(2031, 5, 1);
+    // Stored newest first and shuffled, so storage order differs from finishing order.
+    const offsets = [4, 1, 3, 0, 2];
+    const ids: string[] = [];
+    for (const offset of offsets) {
+      ids.push(await finished("dead", { error: tag, finishedAt: base + offset * 1_000 }));
+    }
+    const oldestFirst = offsets
+      .map((offset, index) => ({ offset, id: ids[index]! }))
+      .sort((a, b) => a.offset - b.offset)
+      .map((job) => job.id);
+    catchSendBatches();
+    const body = (await (await retryMany({ error: tag })).json()) as { ids: string[] };
+    expect(body.ids).toEqual(oldestFirst);
+  });
+
+  it("answers ids oldest finished first across D1 batches of 100", async () => {
+    const tag = `order-pages-${crypto.randomUUID()}`;
+    const base = Date.UTC(2031, 6, 1);
+    // Finished times descend as stored: 149 ms after base for the first stored, 0 for the last.
+    const ids = await Promise.all(
+      Array.from({ length: 150 }, (_, index) =>
+        finished("cancelled", { error: tag, finishedAt: base + 149 - index }),
+      ),
+    );
+    catchSendBatches();
+    const body = (await (await retryMany({ error: tag, limit: 1_000 })).json()) as {
+      ids: string[];
+    };
+    expect(body.ids).toEqual([...ids].reverse());
+  });
+
   it("stops at the limit and says more match; the same call again goes on", async () => {
     const tag = `limit-${crypto.randomUUID()}`;
     await Promise.all(Array.from({ length: 5 }, () => finished("dead", { error: tag })));

@@ -85,6 +85,34 @@ describe("delays", () => {
     expect(view.runAt).toBe("2030-06-01T07:00:00.500Z");
   });
 
+  it.each([
+    ["9999-12-31T23:59:59-23:59", "runAt must fall within the years 0000 to 9999 in UTC"],
+    ["0000-01-01T00:00:00+00:01", "runAt must fall within the years 0000 to 9999 in UTC"],
+    [
+      "2016-13-45T99:99:60Z",
+      "runAt must be an RFC 3339 date-time with a zone, such as 2026-11-20T08:30:00Z",
+    ],
+  ])("refuses runAt %s at /runAt, storing and sending nothing", async (runAt, detail) => {
+    const sendBatch = catchSendBatches();
+    const key = `runat-${crypto.randomUUID()}`;
+    const problem = await problemOf(await enqueue({ runAt, idempotencyKey: key }));
+    expect(problem.errors).toEqual([{ pointer: "/runAt", detail }]);
+    expect(sendBatch).not.toHaveBeenCalled();
+    const stored = await env.DB.prepare("SELECT count(*) AS n FROM jobs WHERE idempotency_key = ?")
+      .bind(key)
+      .first<{ n: number }>();
+    expect(stored?.n).toBe(0);
+  });
+
+  it("takes runAt 9999-12-31T23:59:59.999Z, the last instant it can write back", async () => {
+    catchSendBatches();
+    const response = await enqueue({ runAt: "9999-12-31T23:59:59.9999Z" });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const view = (await (await api(`/v1/jobs/${id}`)).json()) as { runAt: string };
+    expect(view.runAt).toBe("9999-12-31T23:59:59.999Z");
+  });
+
   it("refuses a leap second runAt saying so", async () => {
     const problem = await problemOf(await enqueue({ runAt: "2030-06-30T23:59:60Z" }));
     expect(problem.errors).toEqual([

@@ -145,9 +145,10 @@ function matching(filter: RetryFilter): SQL | undefined {
 
 /**
  * Puts back `queued` up to `limit` (at most 100) jobs matching `filter`, oldest finished first, in
- * ONE D1 batch: the conditional UPDATE (only from `dead` or `cancelled`, so a job retried
- * meanwhile is not taken twice) and a look for one more match. Returns the ids requeued and
- * whether more match; since requeued jobs no longer match, the same filter again goes on.
+ * ONE D1 batch: the pick in that order, the conditional UPDATE (only from `dead` or `cancelled`,
+ * so a job retried meanwhile is not taken twice) and a look for one more match. Returns the ids
+ * requeued oldest finished first (ties by id) and whether more match; since requeued jobs no
+ * longer match, the same filter again goes on.
  */
 export async function requeueMatching(
   db: Database,
@@ -162,7 +163,10 @@ export async function requeueMatching(
     .where(where)
     .orderBy(asc(jobs.finishedAt), asc(jobs.id))
     .limit(Math.min(limit, 100));
-  const [updated, more] = await db.batch([
+  // UPDATE … RETURNING answers rows in no promised order (SQLite's is storage order), so the
+  // same pick is read first, in the batch's one transaction, to put the ids in finishing order.
+  const [order, updated, more] = await db.batch([
+    picked,
     db
       .update(jobs)
       .set(requeued(now))
@@ -170,7 +174,11 @@ export async function requeueMatching(
       .returning({ id: jobs.id }),
     db.select({ id: jobs.id }).from(jobs).where(where).limit(1),
   ]);
-  return { ids: updated.map((row) => row.id), hasMore: more.length > 0 };
+  const rank = new Map(order.map((row, index) => [row.id, index]));
+  const ids = updated
+    .map((row) => row.id)
+    .sort((a, b) => (rank.get(a) ?? rank.size) - (rank.get(b) ?? rank.size));
+  return { ids, hasMore: more.length > 0 };
 }
 
 /**
