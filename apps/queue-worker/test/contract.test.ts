@@ -423,6 +423,10 @@ describe("a known path asked with another method", () => {
     ["DELETE", "/v1/jobs/retry", "POST"],
     ["GET", "/v1/jobs/batch", "POST"],
     ["DELETE", "/v1/jobs/batch", "POST"],
+    // Percent-encoded spellings are routed decoded (as Hono's router decodes them).
+    ["GET", "/v1/jobs/%72etry", "POST"],
+    ["PUT", "/v1/jobs/%72etry", "POST"],
+    ["PUT", "/v1/%6aobs", "GET, HEAD, POST"],
   ])("%s %s answers 405 with Allow: %s", async (method, path, allow) => {
     const response = await api(path, { method });
     expect(response.status).toBe(405);

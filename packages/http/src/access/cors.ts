@@ -1,6 +1,6 @@
 import type { Context, Env, Hono, MiddlewareHandler } from "hono";
 import { ConfigError, notConfigured } from "../config.ts";
-import { allowedMethods } from "../openapi/method-not-allowed.ts";
+import { allowedMethods, routingPath } from "../openapi/method-not-allowed.ts";
 
 /** What {@link cors} allows; every list is exact and case-insensitive where HTTP says so. */
 export interface CorsOptions<E extends Env> {
@@ -124,7 +124,7 @@ export function cors<E extends Env>(
     const origin = c.req.header("origin");
     const listed = origin !== undefined && originsOf(c).has(origin);
     if (c.req.method === "OPTIONS") {
-      const methods = allowedMethods(app, new URL(c.req.url).pathname);
+      const methods = allowedMethods(app, routingPath(app, c));
       if (methods.length === 0 || methods.includes("OPTIONS")) return next();
       const headers = new Headers({
         allow: [...methods, "OPTIONS"].join(", "),
