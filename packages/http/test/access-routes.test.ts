@@ -89,14 +89,57 @@ describe("a scoped route", () => {
     for (const [authorization, scheme] of [
       ["Basic dXNlcjpwYXNz", "Basic"],
       ["Digest username=x", "Digest"],
-      ["token", "token"],
+      ["basic\tdXNlcjpwYXNz", "Basic"],
+      ["Negotiate    YII=", "Negotiate"],
     ]) {
       const response = await write(env, { authorization: authorization as string });
       expect(response.status).toBe(401);
       expect(response.headers.get("www-authenticate")).toBe('Bearer realm="localhost"');
       const { detail } = (await response.json()) as { detail: string };
-      expect(detail).toContain("Authorization: Bearer");
-      expect(detail).toContain(`the ${scheme} scheme`);
+      expect(detail).toBe(
+        `This route takes Authorization: Bearer <API key>; the Authorization header uses the ${scheme} scheme (see WWW-Authenticate).`,
+      );
+    }
+  });
+
+  it("echoes no part of an Authorization value but a registered scheme's name", async () => {
+    const { key, env } = await keyEnv(["jobs:write"]);
+    const secret = key.slice("ea_ci_".length); // the id is "ci"; a secret may hold "_" itself
+    const unknown = "uses a scheme this worker does not take";
+    const notAScheme = "does not start with an authentication scheme";
+    for (const [authorization, says] of [
+      [key, unknown], // a key sent as the scheme itself: all token characters
+      [DEV_API_KEY, unknown],
+      [`Token ${key}`, unknown],
+      [`ApiKey\t${key}`, unknown],
+      ["token", unknown],
+      [`"${key}"`, notAScheme],
+      [`Bearer:${key}`, notAScheme],
+      [`${key}, Bearer x`, notAScheme],
+    ]) {
+      const response = await write(env, { authorization: authorization as string });
+      expect(response.status, authorization).toBe(401);
+      const { detail } = (await response.json()) as { detail: string };
+      expect(detail, authorization).toContain(says);
+      for (const part of [key.slice(0, 12), secret.slice(0, 6), "ApiKey", "Token", "token", '"'])
+        expect(detail, authorization).not.toContain(part);
+    }
+  });
+
+  it("takes Bearer and the token apart by spaces only: a tab is malformed and echoes nothing", async () => {
+    const { key, env } = await keyEnv(["jobs:write"]);
+    expect((await write(env, { authorization: `Bearer    ${key}` })).status).toBe(200);
+    for (const authorization of [
+      `Bearer\t${key}`,
+      `bearer \t ${key}`,
+      `Bearer\t\t${DEV_API_KEY}`,
+    ]) {
+      const response = await write(env, { authorization });
+      expect(response.status, authorization).toBe(401);
+      expect(response.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+      const text = `${response.headers.get("www-authenticate")} ${await response.text()}`;
+      for (const part of [key.slice(0, 12), key.slice(-8), "ea_dev", "\t"])
+        expect(text, authorization).not.toContain(part);
     }
   });
 
@@ -201,6 +244,13 @@ describe("a route public unless a variable says otherwise", () => {
     const valid = await read(env, bearer(key));
     expect(valid.status).toBe(200);
     expect(await valid.json()).toEqual({ id: null });
+  });
+
+  it("reads a Bearer credential set apart by a tab while public: malformed, 401", async () => {
+    const { key, env } = await keyEnv(["jobs:read"]);
+    const response = await read(env, { authorization: `Bearer\t${key}` });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
   });
 
   it("reads no other scheme and no Access assertion while public", async () => {

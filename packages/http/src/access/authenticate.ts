@@ -88,19 +88,19 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 function readCredential(c: Context): Credential | OtherScheme | "malformed" | undefined {
   const authorization = c.req.header("authorization")?.trim();
-  if (authorization !== undefined) {
-    // A bare "Bearer" is a bearer credential with no token: malformed, not another scheme.
-    const match = /^Bearer(?: +(.*))?$/i.exec(authorization);
-    if (match !== null) {
-      const token = (match[1] ?? "").trim();
-      return B64TOKEN.test(token) ? { token, header: "authorization" } : "malformed";
-    }
+  // The scheme ends at the first whitespace of any kind, so "Bearer<TAB>key" is Bearer's.
+  const scheme = authorization?.split(/\s/, 1)[0] ?? "";
+  if (authorization !== undefined && /^bearer$/i.test(scheme)) {
+    // RFC 6750 §2.1: "Bearer" 1*SP b64token. A bare "Bearer" is a credential with no token.
+    const token = /^ +(.*)$/s.exec(authorization.slice(scheme.length))?.[1];
+    return token !== undefined && B64TOKEN.test(token)
+      ? { token, header: "authorization" }
+      : "malformed";
   }
   const assertion = c.req.header("cf-access-jwt-assertion")?.trim();
   if (assertion !== undefined && assertion !== "")
     return { token: assertion, header: "cf-access-jwt-assertion" };
-  const scheme = authorization?.split(/[ ,]/, 1)[0];
-  return scheme === undefined || scheme === "" ? undefined : { scheme };
+  return scheme === "" ? undefined : { scheme };
 }
 
 /**
@@ -120,7 +120,7 @@ export async function authenticate(c: Context, settings: AccessSettings): Promis
   const credential = readCredential(c);
   if (credential === undefined) throw unauthorized(c, undefined);
   if (credential === "malformed")
-    throw unauthorized(c, "the Authorization header is not a bearer token");
+    throw unauthorized(c, "the Authorization header is not Bearer followed by spaces and a token");
   if ("scheme" in credential) throw unauthorized(c, undefined, credential.scheme);
   const { token, header } = credential;
   if (header === "authorization" && token.startsWith("ea_")) {
@@ -154,7 +154,7 @@ export async function authenticate(c: Context, settings: AccessSettings): Promis
  */
 export async function verifySentBearer(c: Context, env: AccessEnv): Promise<Principal | undefined> {
   const authorization = c.req.header("authorization")?.trim();
-  if (authorization === undefined || !/^Bearer(?: |$)/i.test(authorization)) return undefined;
+  if (authorization === undefined || !/^Bearer(?:\s|$)/i.test(authorization)) return undefined;
   const entry = settingsEntry(env);
   const settings = entry instanceof NoCredentialsAccepted ? {} : accessSettings(env);
   return authenticate(c, settings);
@@ -173,19 +173,48 @@ function unauthorized(c: Context, invalid: string | undefined, otherScheme?: str
     invalid === undefined
       ? `Bearer realm="${realmOf(c)}"`
       : `Bearer realm="${realmOf(c)}", error="invalid_token", error_description="${invalid}"`;
-  const shown =
-    otherScheme !== undefined && otherScheme.length > 32
-      ? `${otherScheme.slice(0, 32)}...`
-      : otherScheme;
   return new HttpProblem(401, "unauthorized", "Unauthorized", {
     detail:
       invalid !== undefined
         ? `The credentials are not accepted: ${invalid}.`
         : otherScheme !== undefined
-          ? `This route takes Authorization: Bearer <API key>; the Authorization header uses the ${shown} scheme (see WWW-Authenticate).`
+          ? `This route takes Authorization: Bearer <API key>; the Authorization header ${describeScheme(otherScheme)} (see WWW-Authenticate).`
           : "This route needs credentials: send Authorization: Bearer <API key>.",
     headers: { "www-authenticate": challenge, "cache-control": "no-store" },
   });
+}
+
+// IANA's HTTP Authentication Scheme Registry (RFC 9110 §16.4.1).
+const REGISTERED_SCHEMES = [
+  "Basic",
+  "Bearer",
+  "Concealed",
+  "Digest",
+  "DPoP",
+  "GNAP",
+  "HOBA",
+  "Mutual",
+  "Negotiate",
+  "OAuth",
+  "PrivateToken",
+  "SCRAM-SHA-1",
+  "SCRAM-SHA-256",
+  "vapid",
+];
+// RFC 9110 §5.6.2 token.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * How a 401 names the scheme sent: by its registered name only. Anything else is described, not
+ * quoted, since a client that sends its key without a scheme (or as the scheme) would see it
+ * echoed in a body that logs and proxies keep.
+ */
+function describeScheme(scheme: string): string {
+  const registered = REGISTERED_SCHEMES.find((name) => name.toLowerCase() === scheme.toLowerCase());
+  if (registered !== undefined) return `uses the ${registered} scheme`;
+  return TOKEN.test(scheme)
+    ? "uses a scheme this worker does not take"
+    : "does not start with an authentication scheme";
 }
 
 /**
