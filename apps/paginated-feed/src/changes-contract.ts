@@ -7,7 +7,7 @@
 import { text } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
-import { exportQuery, feedItem } from "./contract.ts";
+import { exportQuery, feedItem, sinceBeforeUntil } from "./contract.ts";
 
 const token = (name: string, description: string) =>
   text(name)
@@ -109,11 +109,7 @@ export const exportRouteQuery = z
       "A checkpoint line's `checkpoint`, with the same filters: continues after it",
     ),
   })
-  .superRefine((value, ctx) => {
-    if (value.since !== undefined && value.until !== undefined && value.since >= value.until) {
-      ctx.addIssue({ code: "custom", path: ["until"], message: "until must be later than since" });
-    }
-  });
+  .superRefine(sinceBeforeUntil);
 
 /** A checkpoint line of the export: resume with `?resume=<checkpoint>` and the same filters. */
 export const exportCheckpointLine = z

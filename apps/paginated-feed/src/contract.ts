@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { keptAsSent, text } from "@edge-async/http";
+import { instantOrderMessage, keptAsSent, rfc3339DateTime, text } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
 
@@ -22,30 +22,17 @@ const topic = text("topic")
   .regex(/^[^\p{Cc}]*$/u, "topic must not contain control characters")
   .meta({ description: "Exact match; no control characters", example: "rust" });
 
-const EARLIEST_INSTANT = Date.parse("0000-01-01T00:00:00.000Z");
-const LATEST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
-
-const instant = (name: string) =>
-  text(name)
-    .pipe(
-      z.iso.datetime({
-        offset: true,
-        error: `${name} must be an ISO-8601 date-time such as 2026-11-20T08:30:00Z`,
-      }),
-    )
-    .transform((value) => Date.parse(value))
-    // Stored instants are answered as RFC 3339 UTC: an offset that carries one past the years
-    // 0000-9999 would read back as "+010000-…", which no client (nor this API) accepts.
-    .refine(
-      (ms) => ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT,
-      `${name} must fall within the years 0000 to 9999 in UTC`,
-    );
+// The shared RFC 3339 rule queue-worker reads its times by too: `t`/`z` in either case, kept to
+// the millisecond, and within the years 0000-9999 in UTC, since stored instants are answered as
+// RFC 3339 UTC and one past 9999 would read back as "+010000-…", which no client accepts.
+const instant = (name: string) => rfc3339DateTime(name).transform((value) => Date.parse(value));
 
 const filterShape = {
   topic: topic.optional(),
   since: instant("since").optional().meta({
     format: "date-time",
-    description: "Only items published at or after this instant (ISO-8601 with an offset)",
+    description:
+      "Only items published at or after this instant (RFC 3339 with a zone, to the millisecond)",
   }),
   until: instant("until").optional().meta({
     format: "date-time",
@@ -53,10 +40,11 @@ const filterShape = {
   }),
 };
 
-function sinceBeforeUntil(value: { since?: number; until?: number }, ctx: z.RefinementCtx) {
-  if (value.since !== undefined && value.until !== undefined && value.since >= value.until) {
-    ctx.addIssue({ code: "custom", path: ["until"], message: "until must be later than since" });
-  }
+/** `until` later than `since`, saying so when both fall in one millisecond (times are kept to it). */
+export function sinceBeforeUntil(value: { since?: number; until?: number }, ctx: z.RefinementCtx) {
+  if (value.since === undefined || value.until === undefined) return;
+  const message = instantOrderMessage("until must be later than since", value.since, value.until);
+  if (message !== undefined) ctx.addIssue({ code: "custom", path: ["until"], message });
 }
 
 /** Query of `GET /v1/items`; unknown keys are refused so a typo never widens a listing. */
@@ -120,7 +108,8 @@ export const ingestItem = z.strictObject({
   summary: optionalText("summary", 5000).meta({ description: '"" means null' }),
   publishedAt: instant("publishedAt").meta({
     format: "date-time",
-    description: "ISO-8601 date-time with an offset (Z or ±hh:mm)",
+    description:
+      "RFC 3339 date-time with a zone (Z or ±hh:mm), years 0000-9999 in UTC, kept to the millisecond",
   }),
 });
 
