@@ -81,7 +81,10 @@ export interface IngestItem {
   url: string;
   author?: string | null | undefined;
   summary?: string | null | undefined;
-  /** ISO-8601 date-time with an offset, e.g. `2026-11-20T08:30:00Z`. */
+  /**
+   * RFC 3339 date-time with a zone, e.g. `2026-11-20T08:30:00Z`, years 0000-9999 in UTC; kept to
+   * the millisecond (digits past the third dropped) and read back in UTC.
+   */
   publishedAt: string;
 }
 
@@ -114,9 +117,9 @@ export interface IngestResult {
 export interface FeedFilters {
   /** Only items of this topic (exact match). */
   topic?: string | undefined;
-  /** Only items published at or after this instant (ISO-8601 with an offset). */
+  /** Only items published at or after this instant (RFC 3339 with a zone, to the millisecond). */
   since?: string | undefined;
-  /** Only items published strictly before this instant (ISO-8601 with an offset). */
+  /** Only items published strictly before this instant (RFC 3339 with a zone, to the millisecond). */
   until?: string | undefined;
 }
 
