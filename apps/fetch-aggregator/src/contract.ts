@@ -14,22 +14,41 @@ const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 // The URL parser drops leading and trailing C0 controls and spaces, and every tab, LF and CR,
 // without a word (WHATWG URL, "basic URL parser"). keptAsSent cannot see that: this schema
-// rewrites nothing, the parser does later, so the text it would change is refused here.
+// rewrites nothing, the parser does later, so the text it would lose is refused here. What it
+// only rewrites into an equivalent form is sent as rewritten (see SENT_AS_PARSED).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: it names the characters the parser drops.
 const droppedByParser = /^[\x00-\x20]|[\x00-\x20]$|[\t\n\r]/;
 
-/** An upstream URL: absolute, and sent exactly as given (400 naming it otherwise). */
+/** What the upstream gets of a `url`, for the OpenAPI document and the docs page. */
+const SENT_AS_PARSED =
+  "An absolute URL (the policy refuses schemes other than http and https). It is sent as the WHATWG URL parser serialises it, as every fetch sends a URL: no fragment (never part of an HTTP request), dot segments resolved (`/a/../b` and `/a/%2e%2e/b` as `/b`), `\\` read as `/`, spaces and non-ASCII percent-encoded, scheme and host in lower case, a default port dropped. Refused (400): a leading or trailing control character or space, a tab or line break (the parser would drop them), and a user name or password (fetch would drop them).";
+
+/**
+ * An upstream URL: absolute, and nothing in it lost on the way out (400 naming it otherwise);
+ * the upstream gets the parser's serialisation of it.
+ */
 const upstreamUrl = (example: string) =>
   text("url")
     .max(8_192)
     .refine((value) => !droppedByParser.test(value), {
       abort: true,
       error:
-        "cannot start or end with a control character or space, nor hold a tab or line break: the URL parser would drop them, so the URL would not be sent as given",
+        "cannot start or end with a control character or space, nor hold a tab or line break: the URL parser would drop them, so they would never reach the upstream",
     })
-    .refine(absoluteUrl, `must be an absolute URL, e.g. ${example}`);
+    .refine(absoluteUrl, { abort: true, error: `must be an absolute URL, e.g. ${example}` })
+    .refine(withoutCredentials, {
+      error:
+        "cannot hold a user name or password (user:password@): they would not be sent; put credentials in headers, e.g. authorization",
+    })
+    .meta({ description: SENT_AS_PARSED, example });
 
 const absoluteUrl = (value: string) => URL.canParse(value);
+
+// fetch drops a URL's userinfo without a word (and RFC 3986 §3.2.1 deprecates a password there).
+const withoutCredentials = (value: string) => {
+  const { username, password } = new URL(value);
+  return username === "" && password === "";
+};
 
 /**
  * Query of a route that reads no query parameter: any one sent is refused by name, so a typo
@@ -39,8 +58,8 @@ export const noQuery = z.strictObject({});
 
 /**
  * One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos. Text is
- * passed on as sent (only `method` is upper-cased), so a `url` the URL parser would change is
- * refused. Every string of `body`, member names
+ * passed on as sent (only `method` is upper-cased), but `url` goes as the URL parser serialises
+ * it, and what the parser or fetch would drop from it is refused. Every string of `body`, member names
  * included, must be well-formed UTF-16 (a lone surrogate would be sent on as U+FFFD) and its
  * nesting is bounded (64 levels), or the call is refused with 400 naming the pointer.
  */
@@ -256,7 +275,5 @@ export const aggregateLine = z.union([resultLine, summaryLine]).meta({
 
 /** Query of `GET /v1/proxy`: `url` only. */
 export const proxyQuery = z.strictObject({
-  url: upstreamUrl("http://127.0.0.1:8790/orders/1001").meta({
-    example: "http://127.0.0.1:8790/orders/1001",
-  }),
+  url: upstreamUrl("http://127.0.0.1:8790/orders/1001"),
 });

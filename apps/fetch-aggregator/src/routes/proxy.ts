@@ -55,7 +55,7 @@ const proxy = secureRoute({
       content: passedThrough,
     },
     ...refusals({
-      400: "`url` is missing, not absolute or not valid percent-encoded UTF-8",
+      400: "`url` is missing, not absolute, not valid percent-encoded UTF-8, or holds what would not be sent (a user name or password, a control character or space at either end, a tab or line break)",
       401: ACCESS_REFUSALS[401],
       403: `The policy refuses the target (scheme, ALLOWED_HOSTS, private networks), or ${ACCESS_REFUSALS[403].replace("The", "the")}`,
       ...FAN_OUT_LIMITS,

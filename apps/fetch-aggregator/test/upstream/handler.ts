@@ -12,7 +12,8 @@
  * - `/large/:key?bytes=&declare=1`      a text body of that size, chunked unless `declare`
  * - `/reset/:key`                       drops the connection (a network error)
  * - `/redirect/:key?to=`                302 to `to`
- * - `/echo/:key`                        the request as JSON (method, headers, body)
+ * - `/echo/:key`                        the request as JSON (method, request-target as it
+ *                                       arrived, headers, body)
  * - `/__stats/:key`                     what this upstream saw for `key`
  *
  * @module
@@ -176,6 +177,8 @@ export async function handleUpstream(req: IncomingMessage, res: ServerResponse):
     case "echo":
       return send(res, 200, {
         method: req.method,
+        // Raw, before any parsing here: what the worker put on the request line.
+        target: req.url,
         headers: req.headers,
         body: await readBody(req),
       });
