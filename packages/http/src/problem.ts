@@ -89,6 +89,7 @@ export function problemResponse(
 
 // The empty pointer is the whole body: named in words, never as a bare ": " prefix.
 function summarize(error: InvalidParam): string {
+  if (error.parameter === "") return `parameter "": ${error.detail}`;
   const where = error.pointer ?? error.parameter ?? "input";
   if (where !== "") return `${where}: ${error.detail}`;
   return error.detail.startsWith("the body") ? error.detail : `the body: ${error.detail}`;

@@ -96,9 +96,15 @@ function malformed(raw: string): string {
   return `is not valid percent-encoded UTF-8 (${JSON.stringify(shown)}); encode text as UTF-8 and % as %25`;
 }
 
+const EMPTY_NAME: InvalidParam = {
+  parameter: "",
+  detail: 'has an empty name (nothing comes before "="); name it or leave the pair out',
+};
+
 /**
- * The query of `url` as Hono reads it (pairs split on `&`, empty names skipped), decoded strictly,
- * with an entry in `errors` for each name or value that is not valid percent-encoded UTF-8.
+ * The query of `url` as Hono reads it (pairs split on `&`, empty pairs skipped), decoded strictly,
+ * with an entry in `errors` for each name or value that is not valid percent-encoded UTF-8, and
+ * one (`parameter: ""`) for pairs with an empty name (`=x`), which Hono drops but no route takes.
  *
  * @example
  * ```ts
@@ -122,7 +128,9 @@ export function decodeQuery(url: string): {
     const rawValue = (equals === -1 ? "" : pair.slice(equals + 1)).replaceAll("+", " ");
     const name = decodeComponent(rawName);
     const value = decodeComponent(rawValue);
-    if (name === undefined) {
+    if (equals === 0) {
+      if (!errors.some((error) => error.parameter === "")) errors.push(EMPTY_NAME);
+    } else if (name === undefined) {
       errors.push({ parameter: rawName, detail: `the parameter name ${malformed(rawName)}` });
     } else if (name !== "" && value === undefined) {
       errors.push({ parameter: name, detail: malformed(rawValue) });
