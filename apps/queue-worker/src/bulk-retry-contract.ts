@@ -72,7 +72,9 @@ export type BulkRetryRequest = z.output<typeof bulkRetryRequest>;
 export const bulkRetryResult = z
   .object({
     retried: z.number().int().min(0),
-    ids: z.array(z.uuid()),
+    ids: z
+      .array(z.uuid())
+      .meta({ description: "The jobs put back, oldest finished first (ties by id)" }),
     hasMore: z
       .boolean()
       .meta({ description: "More jobs match: send the same filter again to retry them" }),

@@ -270,6 +270,7 @@ export interface RetryFilter {
  */
 export interface RetryManyResult {
   retried: number;
+  /** The jobs put back, oldest finished first (ties by id). */
   ids: string[];
   hasMore: boolean;
 }
