@@ -4,9 +4,9 @@ import * as z from "zod";
 /**
  * Zod shape for `limit` and `cursor` query parameters; spread it into a listing's query schema.
  * `limit` is plain decimal digits (`1e1`, ` 1`, `0x10`, `1.0` and an empty value are refused with
- * "limit must be a whole number from 1 to <maxLimit>, in plain digits"), 1 to `maxLimit` ("limit
- * must be at least 1", "limit must be at most <maxLimit>", also for `-1`), `defaultLimit` when
- * absent.
+ * "limit must be a whole number from 1 to <maxLimit>, in plain digits"), read by value (leading
+ * zeros allowed: `007` is 7), 1 to `maxLimit` ("limit must be at least 1", also for `-1`; "limit
+ * must be at most <maxLimit>", however many digits), `defaultLimit` when absent.
  *
  * @example
  * ```ts
@@ -22,8 +22,7 @@ export function pageParams(options: { defaultLimit?: number; maxLimit?: number }
     // minus sign is read, so "-1" is told the bound it misses rather than that it is no number.
     limit: z
       .preprocess(
-        (value) =>
-          typeof value === "string" && /^-?[0-9]{1,15}$/.test(value) ? Number(value) : value,
+        (value) => (typeof value === "string" ? digitsValue(value) : value),
         z
           .number({ error: `limit must be a whole number from 1 to ${maxLimit}, in plain digits` })
           .int(`limit must be a whole number from 1 to ${maxLimit}, in plain digits`)
@@ -37,6 +36,21 @@ export function pageParams(options: { defaultLimit?: number; maxLimit?: number }
       .max(1024, "cursor is too long")
       .optional(),
   };
+}
+
+/**
+ * The value of plain decimal digits (an optional minus sign, leading zeros allowed), or `text`
+ * itself when it is anything else. Past 15 significant digits (beyond any page size, and where
+ * a double stops being exact) the value is clamped to ±`Number.MAX_SAFE_INTEGER`, so it is still
+ * told the bound it misses rather than that it is no whole number.
+ */
+function digitsValue(text: string): number | string {
+  const match = /^(-?)0*([0-9]+)$/.exec(text);
+  if (match === null) return text;
+  const [, sign, significant = ""] = match;
+  const magnitude =
+    significant.length > 15 ? Number.MAX_SAFE_INTEGER : Number.parseInt(significant, 10);
+  return sign === "-" ? -magnitude : magnitude;
 }
 
 /** One page of a keyset-paginated listing, as every listing endpoint answers it. */

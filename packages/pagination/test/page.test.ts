@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -25,6 +26,42 @@ describe("pageParams", () => {
     for (const limit of ["-1", "-0", "0"])
       expect(messages(limit)).toEqual(["limit must be at least 1"]);
     expect(messages("101")).toEqual(["limit must be at most 100"]);
+  });
+
+  it("reads plain digits by their value however many leading zeros or digits they have", () => {
+    const messages = (limit: string) =>
+      schema.safeParse({ limit }).error?.issues.map((issue) => issue.message);
+    expect(schema.parse({ limit: "00000000000000000000001" })).toEqual({ limit: 1 });
+    expect(schema.parse({ limit: `${"0".repeat(400)}100` })).toEqual({ limit: 100 });
+    for (const limit of ["9007199254740993", "1000000000000000", "9".repeat(400), "0000101"])
+      expect(messages(limit), limit).toEqual(["limit must be at most 100"]);
+    for (const limit of [
+      "00000000000000000000000",
+      "-00000000000000000000001",
+      `-${"9".repeat(30)}`,
+    ])
+      expect(messages(limit), limit).toEqual(["limit must be at least 1"]);
+    for (const limit of ["1e400", "0x0000000000000000001", "١"])
+      expect(messages(limit), limit).toEqual([
+        "limit must be a whole number from 1 to 100, in plain digits",
+      ]);
+  });
+
+  it("answers by value for any digits: a page size, or the bound the value misses", () => {
+    const digits = fc
+      .tuple(fc.nat({ max: 30 }), fc.bigInt({ min: 0n, max: 10n ** 40n }))
+      .map(([zeros, value]) => ({ text: `${"0".repeat(zeros)}${value}`, value }));
+    fc.assert(
+      fc.property(digits, ({ text, value }) => {
+        const result = schema.safeParse({ limit: text });
+        if (value >= 1n && value <= 100n) expect(result.data).toEqual({ limit: Number(value) });
+        else
+          expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+            value === 0n ? "limit must be at least 1" : "limit must be at most 100",
+          ]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
