@@ -42,7 +42,7 @@ describe("GET /v1/items/export?checkpointEvery=", () => {
     ["%2B5", "a plus sign"],
     ["", "nothing"],
     ["five", "a word"],
-    ["1000000000000000000000", "more digits than a number holds exactly"],
+    ["-", "a sign alone"],
   ])("refuses %s (%s): 400 saying what to send, once", async (value) => {
     const response = await api(`/v1/items/export?checkpointEvery=${value}`);
     expect(response.status).toBe(400);
@@ -54,6 +54,10 @@ describe("GET /v1/items/export?checkpointEvery=", () => {
     ["0", "checkpointEvery must be at least 1"],
     ["-1", "checkpointEvery must be at least 1"],
     [String(MAX_CHECKPOINT_EVERY + 1), "checkpointEvery must be at most 100000"],
+    // Read by value however long, as limit is: past a double's exact range it is still too many.
+    ["9007199254740993", "checkpointEvery must be at most 100000"],
+    ["9".repeat(400), "checkpointEvery must be at most 100000"],
+    [`-${"9".repeat(40)}`, "checkpointEvery must be at least 1"],
   ])("refuses %s, naming the bound it misses", async (value, detail) => {
     const response = await api(`/v1/items/export?checkpointEvery=${value}`);
     expect(response.status).toBe(400);
@@ -65,8 +69,10 @@ describe("GET /v1/items/export?checkpointEvery=", () => {
   it("takes plain digits from 1 to 100000 as that interval", async () => {
     expect(checkpointCounts(await exportLines("checkpointEvery=2"))).toEqual([2, 4]);
     expect(checkpointCounts(await exportLines("checkpointEvery=1"))).toEqual([1, 2, 3, 4, 5]);
-    // Leading zeros are still plain digits.
+    // Leading zeros are still plain digits, however many.
     expect(checkpointCounts(await exportLines("checkpointEvery=002"))).toEqual([2, 4]);
+    const zeros = `${"0".repeat(30)}2`;
+    expect(checkpointCounts(await exportLines(`checkpointEvery=${zeros}`))).toEqual([2, 4]);
     const widest = await exportLines(`checkpointEvery=${MAX_CHECKPOINT_EVERY}`);
     expect(widest).toHaveLength(5);
     expect(checkpointCounts(widest)).toEqual([]);
