@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { aggregate, gateway, uniqueKey, upstreamStats } from "./helpers.ts";
 
-// Every route takes only the query parameters it declares (a view: the ones its templates name),
-// so a misspelt one is a 400 naming it rather than a call that silently ignores it.
+// Every /v1 route takes only the query parameters it declares (a view: the ones its templates
+// name), so a misspelt one is a 400 naming it rather than a call that silently ignores it. The
+// shared service routes (/, /healthz, /openapi.json, /docs) read none and ignore any sent.
 
 async function unknownParameters(response: Response): Promise<string[]> {
   expect(response.status).toBe(400);
