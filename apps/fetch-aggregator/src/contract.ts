@@ -31,21 +31,23 @@ const upstreamUrl = (example: string) =>
   text("url")
     .max(8_192)
     .refine((value) => !droppedByParser.test(value), {
-      abort: true,
       error:
         "cannot start or end with a control character or space, nor hold a tab or line break: the URL parser would drop them, so they would never reach the upstream",
     })
-    .refine(absoluteUrl, { abort: true, error: `must be an absolute URL, e.g. ${example}` })
+    .refine(absoluteUrl, `must be an absolute URL, e.g. ${example}`)
     .refine(withoutCredentials, {
       error:
         "cannot hold a user name or password (user:password@): they would not be sent; put credentials in headers, e.g. authorization",
     })
     .meta({ description: SENT_AS_PARSED, example });
 
-const absoluteUrl = (value: string) => URL.canParse(value);
+// Each check passes what an earlier one refused, so a url gets one message; none aborts, so the
+// call's own checks (a GET's body, duplicate ids) still run and one 400 names every problem.
+const absoluteUrl = (value: string) => droppedByParser.test(value) || URL.canParse(value);
 
 // fetch drops a URL's userinfo without a word (and RFC 3986 §3.2.1 deprecates a password there).
 const withoutCredentials = (value: string) => {
+  if (droppedByParser.test(value) || !URL.canParse(value)) return true;
   const { username, password } = new URL(value);
   return username === "" && password === "";
 };

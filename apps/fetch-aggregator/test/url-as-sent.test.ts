@@ -75,6 +75,28 @@ describe("a url reaches the upstream as the URL parser serialises it", () => {
     },
   );
 
+  it("a refused url leaves the call's other errors named in the same answer", async () => {
+    const response = await aggregate({
+      requests: [
+        { url: "not a url" },
+        { url: "http://u:p@upstream.test/json/x" },
+        { url: " http://u:p@upstream.test/json/x" },
+        { url: "http://upstream.test/json/x", body: "x" },
+      ],
+    });
+    const problem = (await response.json()) as { errors: { pointer: string; detail: string }[] };
+    expect(response.status).toBe(400);
+    // One message per url, the first that applies; the GET with a body is named too.
+    expect(problem.errors.map((error) => [error.pointer, error.detail.split(" ")[0]])).toEqual([
+      ["/requests/0/url", "must"],
+      ["/requests/1/url", "cannot"],
+      ["/requests/2/url", "cannot"],
+      ["/requests/3/body", "a"],
+    ]);
+    expect(problem.errors[1]?.detail).toMatch(/user name or password/);
+    expect(problem.errors[2]?.detail).toMatch(/control character or space/);
+  });
+
   it("an accepted url reaches the upstream as new URL(url) serialises it (property)", async () => {
     const piece = fc.oneof(
       anyText(8),
