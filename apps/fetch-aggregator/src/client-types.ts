@@ -10,6 +10,9 @@
  * One upstream request of a call. `method` is one of GET, HEAD, POST, PUT, PATCH, DELETE,
  * OPTIONS in any case (default GET); a string `body` is sent as is, any other value as JSON (not
  * with GET or HEAD). `id` defaults to the request's index and must be unique in the call.
+ * `url` is absolute and goes out as the WHATWG URL parser serialises it (no fragment, dot
+ * segments resolved, spaces percent-encoded); one holding a user name or password, a control
+ * character or space at either end, a tab or a line break is refused (400 naming it).
  *
  * @example
  * ```ts
