@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { text } from "@edge-async/http";
+import { digitsParam, text } from "@edge-async/http";
 import { pageParams } from "@edge-async/pagination";
 import * as z from "zod";
 import { exportQuery, feedItem, sinceBeforeUntil } from "./contract.ts";
@@ -78,42 +78,13 @@ export const changesPage = z
 /** Most items between checkpoint lines that an export may ask for. */
 export const MAX_CHECKPOINT_EVERY = 100_000;
 
-/**
- * The value of plain decimal digits (an optional minus sign, leading zeros allowed), or `text`
- * itself otherwise; past 15 significant digits clamped to ±MAX_SAFE_INTEGER, so a long number is
- * told the bound it misses. The reading of pageParams' `limit`, which does not export it.
- */
-function digitsValue(text: string): number | string {
-  const match = /^(-?)0*([0-9]+)$/.exec(text);
-  if (match === null) return text;
-  const [, sign, significant = ""] = match;
-  const magnitude =
-    significant.length > 15 ? Number.MAX_SAFE_INTEGER : Number.parseInt(significant, 10);
-  return sign === "-" ? -magnitude : magnitude;
-}
-
-const NOT_PLAIN_DIGITS = `checkpointEvery must be a whole number from 1 to ${MAX_CHECKPOINT_EVERY}, in plain digits`;
-
 /** Query of `GET /v1/items/export`: the filters, checkpoints on request, and `resume`. */
 export const exportRouteQuery = z
   .strictObject({
     ...exportQuery.shape,
-    // Plain digits, as `limit` (pageParams): Number() would read "1e3", " 1000", "0x10", "1.0"
-    // and "+5" as numbers. A minus sign is read, so "-1" is told the bound it misses.
-    checkpointEvery: z
-      .preprocess(
-        (value) => (typeof value === "string" ? digitsValue(value) : value),
-        z
-          .number({ error: NOT_PLAIN_DIGITS })
-          .int(NOT_PLAIN_DIGITS)
-          .min(1, "checkpointEvery must be at least 1")
-          .max(MAX_CHECKPOINT_EVERY, `checkpointEvery must be at most ${MAX_CHECKPOINT_EVERY}`),
-      )
+    checkpointEvery: digitsParam("checkpointEvery", { min: 1, max: MAX_CHECKPOINT_EVERY })
       .optional()
       .meta({
-        type: "integer",
-        minimum: 1,
-        maximum: MAX_CHECKPOINT_EVERY,
         description:
           "Write a checkpoint line after every this many items (none when absent, unless resuming)",
       }),

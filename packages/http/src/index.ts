@@ -19,6 +19,7 @@ export * from "./access/security-headers.ts";
 export * from "./body.ts";
 export * from "./config.ts";
 export * from "./deadline.ts";
+export * from "./digits-param.ts";
 export * from "./errors.ts";
 export * from "./fetch-within-policy.ts";
 export * from "./health.ts";

@@ -1,3 +1,4 @@
+import { digitsParam } from "@edge-async/http";
 import type { Context } from "hono";
 import * as z from "zod";
 
@@ -18,39 +19,13 @@ import * as z from "zod";
 export function pageParams(options: { defaultLimit?: number; maxLimit?: number } = {}) {
   const { defaultLimit = 20, maxLimit = 100 } = options;
   return {
-    // Only decimal digits: Number() would also read "1e1", " 1", "0x10" and "" as numbers. A
-    // minus sign is read, so "-1" is told the bound it misses rather than that it is no number.
-    limit: z
-      .preprocess(
-        (value) => (typeof value === "string" ? digitsValue(value) : value),
-        z
-          .number({ error: `limit must be a whole number from 1 to ${maxLimit}, in plain digits` })
-          .int(`limit must be a whole number from 1 to ${maxLimit}, in plain digits`)
-          .min(1, "limit must be at least 1")
-          .max(maxLimit, `limit must be at most ${maxLimit}`),
-      )
-      .default(defaultLimit),
+    limit: digitsParam("limit", { min: 1, max: maxLimit }).default(defaultLimit),
     cursor: z
       .string()
       .min(1, "cursor must not be empty")
       .max(1024, "cursor is too long")
       .optional(),
   };
-}
-
-/**
- * The value of plain decimal digits (an optional minus sign, leading zeros allowed), or `text`
- * itself when it is anything else. Past 15 significant digits (beyond any page size, and where
- * a double stops being exact) the value is clamped to ±`Number.MAX_SAFE_INTEGER`, so it is still
- * told the bound it misses rather than that it is no whole number.
- */
-function digitsValue(text: string): number | string {
-  const match = /^(-?)0*([0-9]+)$/.exec(text);
-  if (match === null) return text;
-  const [, sign, significant = ""] = match;
-  const magnitude =
-    significant.length > 15 ? Number.MAX_SAFE_INTEGER : Number.parseInt(significant, 10);
-  return sign === "-" ? -magnitude : magnitude;
 }
 
 /** One page of a keyset-paginated listing, as every listing endpoint answers it. */
