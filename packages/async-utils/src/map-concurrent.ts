@@ -1,5 +1,5 @@
 import { abortReason, listenAbort, noop } from "./internal/abort.ts";
-import { checkConcurrency, isPromiseLike } from "./internal/concurrency.ts";
+import { checkConcurrency } from "./internal/concurrency.ts";
 import { ConcurrentMapIterator } from "./internal/map-iterator.ts";
 import { Pump, siblingFailed } from "./internal/pump.ts";
 
@@ -102,8 +102,11 @@ function aggregate(failures: Failure[]): AggregateError {
   );
 }
 
-// Index-based worker loops: one pair of settle handlers per worker instead of per item, no
-// iterator protocol, and synchronous results handled without touching the microtask queue.
+// Index-based worker loops, each one `async` function: per item one call of `fn` and one `await`
+// (which attaches its reaction without allocating the promise a `then` returns), no iterator
+// protocol, a synchronous result stored without a microtask. A failure (thrown or rejected) ends
+// its worker's loop into one catch; with `stopOnError: false` that worker's loop goes on.
+// Settling moves the cursor past the end, so every loop stops at its next item.
 function mapArray<T, R>(
   array: readonly T[],
   fn: (item: T, index: number, signal: AbortSignal) => PromiseLike<R> | R,
@@ -120,74 +123,64 @@ function mapArray<T, R>(
     let failures: Failure[] | undefined;
     let cursor = 0;
     let running = 0;
-    let done = false;
-
-    const end = (): void => {
-      done = true;
+    let settled = false;
+    const settle = (): void => {
+      settled = true;
+      cursor = length;
       detachParent();
     };
-    const fail = (index: number, error: unknown): void => {
-      if (!stopOnError) {
-        if (failures === undefined) failures = [];
-        failures.push({ index, error });
-        return;
-      }
-      end();
-      controller.abort(siblingFailed(error));
-      reject(error);
-    };
     const detachParent = listenAbort(parent, () => {
-      if (done) return;
-      end();
+      if (settled) return;
+      settle();
       const reason = abortReason(parent as AbortSignal);
       controller.abort(reason);
       reject(reason);
     });
-
+    const workerEnded = (): void => {
+      if (--running !== 0 || settled) return;
+      settle();
+      if (failures === undefined) resolve(results);
+      else reject(aggregate(failures));
+    };
+    // Whether the worker that saw this failure goes on to the next item.
+    const failed = (index: number, error: unknown): boolean => {
+      if (settled) return false;
+      if (stopOnError) {
+        settle();
+        controller.abort(siblingFailed(error));
+        reject(error);
+        return false;
+      }
+      if (failures === undefined) failures = [];
+      failures.push({ index, error });
+      return true;
+    };
+    const work = async (): Promise<void> => {
+      let index = 0;
+      // The try is entered once per failure, not once per item; after a failure the same loop
+      // goes on, so a run of synchronous throws never nests.
+      for (;;) {
+        try {
+          while (cursor < length) {
+            index = cursor++;
+            const out = fn(array[index] as T, index, signal);
+            results[index] =
+              (typeof out === "object" && out !== null) || typeof out === "function"
+                ? await out
+                : out;
+          }
+          return;
+        } catch (error) {
+          if (!failed(index, error)) return;
+        }
+      }
+    };
     const startWorker = (): void => {
       running++;
-      let index = 0;
-      const onFulfilled = (value: R): void => {
-        if (done) return;
-        results[index] = value;
-        step();
-      };
-      const onRejected = (error: unknown): void => {
-        if (done) return;
-        fail(index, error);
-        step();
-      };
-      const step = (): void => {
-        while (!done && cursor < length) {
-          index = cursor++;
-          let out: PromiseLike<R> | R;
-          try {
-            out = fn(array[index] as T, index, signal);
-          } catch (error) {
-            fail(index, error);
-            continue;
-          }
-          if (out instanceof Promise) {
-            out.then(onFulfilled, onRejected);
-            return;
-          }
-          if (isPromiseLike(out)) {
-            Promise.resolve(out).then(onFulfilled, onRejected);
-            return;
-          }
-          results[index] = out;
-        }
-        if (--running === 0 && !done) {
-          end();
-          if (failures === undefined) resolve(results);
-          else reject(aggregate(failures));
-        }
-      };
-      step();
+      work().then(workerEnded);
     };
-
     const workers = Math.min(concurrency, length);
-    for (let i = 0; i < workers && !done && cursor < length; i++) startWorker();
+    for (let i = 0; i < workers && cursor < length; i++) startWorker();
   });
 }
 

@@ -212,6 +212,23 @@ describe("mapConcurrent", () => {
     expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it("with stopOnError false, a long run of synchronous throws neither nests nor stops early", async () => {
+    const items = Array.from({ length: 50_000 }, (_, i) => i);
+    const error = await mapConcurrent(
+      items,
+      (i) => {
+        if (i % 2 === 0) throw new Error(`item ${i}`);
+        return i;
+      },
+      { stopOnError: false, concurrency: 2 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AggregateError);
+    const messages = (error as AggregateError).errors.map((e: Error) => e.message);
+    expect(messages).toHaveLength(25_000);
+    expect(messages[0]).toBe("item 0");
+    expect(messages.at(-1)).toBe("item 49998");
+  });
+
   it("with stopOnError false, also for iterables and synchronous throws", async () => {
     const error = await mapConcurrent(
       new Set([0, 1, 2]),
