@@ -38,6 +38,7 @@ export * from "./problem.ts";
 export * from "./retry-after.ts";
 export * from "./retry-classifier.ts";
 export * from "./rfc3339.ts";
+export * from "./sent-url.ts";
 export * from "./text.ts";
 export * from "./validation.ts";
 export * from "./validation-json.ts";
