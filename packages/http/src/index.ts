@@ -24,6 +24,7 @@ export * from "./errors.ts";
 export * from "./fetch-within-policy.ts";
 export * from "./health.ts";
 export * from "./ndjson.ts";
+export * from "./no-query.ts";
 export * from "./observability/context.ts";
 export * from "./observability/log.ts";
 export * from "./observability/metrics.ts";

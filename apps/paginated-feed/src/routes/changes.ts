@@ -3,6 +3,7 @@ import {
   HttpProblem,
   hasScope,
   jsonResponse,
+  noQuery,
   problemResponses,
   secureRoute,
 } from "@edge-async/http";
@@ -58,7 +59,7 @@ const removeItem = secureRoute({
   description:
     "Only the key that created the item, or one with feed:admin, may delete it. The changes feed reports the deletion as a tombstone; the id is never reused.",
   middleware: [writeLimit] as const,
-  request: { params: itemParams },
+  request: { query: noQuery, params: itemParams },
   responses: {
     204: { description: "Deleted; no body", headers: bookmarkResponseHeader },
     ...problemResponses({

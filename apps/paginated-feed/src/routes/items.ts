@@ -5,6 +5,7 @@ import {
   jsonInput,
   jsonResponse,
   NDJSON_HEADERS,
+  noQuery,
   problemResponses,
   secureRoute,
 } from "@edge-async/http";
@@ -97,6 +98,7 @@ const ingestItems = secureRoute({
     "One D1 batch, all or nothing. A known key keeps its id and first publishedAt and has its content updated; only the key that created an item, or one with feed:admin, may update it. Always 200: `created` says what happened, in request order.",
   middleware: [writeLimit, jsonInput({ maxBytes: MAX_INGEST_BYTES })] as const,
   request: {
+    query: noQuery,
     body: { required: true, content: { "application/json": { schema: ingestBody } } },
   },
   responses: {
@@ -148,7 +150,11 @@ const getItem = secureRoute({
   tags: ["items"],
   summary: "One item by id",
   middleware: [readLimit, etag({ weak: true })] as const,
-  request: { params: itemParams, headers: conditional.extend(bookmarkRequestHeader) },
+  request: {
+    query: noQuery,
+    params: itemParams,
+    headers: conditional.extend(bookmarkRequestHeader),
+  },
   responses: {
     200: {
       ...jsonResponse(feedItem, "The item"),
