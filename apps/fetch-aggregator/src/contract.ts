@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { text, wellFormedJson } from "@edge-async/http";
+import { sentAsGivenUrl, text, wellFormedJson } from "@edge-async/http";
 import * as z from "zod";
 
 /** Methods the gateway forwards. */
@@ -12,51 +12,21 @@ export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTION
 
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-// The URL parser drops leading and trailing C0 controls and spaces, and every tab, LF and CR,
-// without a word (WHATWG URL, "basic URL parser"). keptAsSent cannot see that: this schema
-// rewrites nothing, the parser does later, so the text it would lose is refused here. What it
-// only rewrites into an equivalent form is sent as rewritten (see SENT_AS_PARSED).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: it names the characters the parser drops.
-const droppedByParser = /^[\x00-\x20]|[\x00-\x20]$|[\t\n\r]/;
-
 /** What the upstream gets of a `url`, for the OpenAPI document and the docs page. */
 const SENT_AS_PARSED =
   "An absolute URL (the policy refuses schemes other than http and https). It is sent as the WHATWG URL parser serialises it, as every fetch sends a URL: no fragment (never part of an HTTP request), dot segments resolved (`/a/../b` and `/a/%2e%2e/b` as `/b`), `\\` read as `/`, spaces and non-ASCII percent-encoded, scheme and host in lower case, a default port dropped. Refused (400): a leading or trailing control character or space, a tab or line break (the parser would drop them), and a user name or password (fetch would drop them).";
 
 /**
- * An upstream URL: absolute, and nothing in it lost on the way out (400 naming it otherwise);
- * the upstream gets the parser's serialisation of it.
+ * An upstream URL: absolute, and nothing in it lost on the way out (400 naming it otherwise,
+ * by the shared sentAsGivenUrl); the upstream gets the parser's serialisation of it.
  */
 const upstreamUrl = (example: string) =>
-  text("url")
-    .max(8_192)
-    .refine((value) => !droppedByParser.test(value), {
-      error:
-        "cannot start or end with a control character or space, nor hold a tab or line break: the URL parser would drop them, so they would never reach the upstream",
-    })
-    .refine(absoluteUrl, `must be an absolute URL, e.g. ${example}`)
-    .refine(withoutCredentials, {
-      error:
-        "cannot hold a user name or password (user:password@): they would not be sent; put credentials in headers, e.g. authorization",
-    })
-    .meta({ description: SENT_AS_PARSED, example });
+  sentAsGivenUrl(text("url").max(8_192), {
+    notAbsolute: `must be an absolute URL, e.g. ${example}`,
+  }).meta({ description: SENT_AS_PARSED, example });
 
-// Each check passes what an earlier one refused, so a url gets one message; none aborts, so the
-// call's own checks (a GET's body, duplicate ids) still run and one 400 names every problem.
-const absoluteUrl = (value: string) => droppedByParser.test(value) || URL.canParse(value);
-
-// fetch drops a URL's userinfo without a word (and RFC 3986 §3.2.1 deprecates a password there).
-const withoutCredentials = (value: string) => {
-  if (droppedByParser.test(value) || !URL.canParse(value)) return true;
-  const { username, password } = new URL(value);
-  return username === "" && password === "";
-};
-
-/**
- * Query of a route that reads no query parameter: any one sent is refused by name, so a typo
- * is not silently ignored.
- */
-export const noQuery = z.strictObject({});
+/** Query of a route that reads no query parameter (the shared schema). */
+export { noQuery } from "@edge-async/http";
 
 /**
  * One upstream request of `POST /v1/aggregate`. Unknown keys are refused to catch typos. Text is
