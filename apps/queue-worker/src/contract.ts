@@ -28,11 +28,8 @@ export const wholeNumber = (
     .min(min, `${name} must be at least ${min}`)
     .max(max, tooBig);
 
-/**
- * Query of a route that reads no query parameter: any one sent is refused by name, so a typo
- * (`?limt=5`) never passes silently.
- */
-export const noQuery = z.strictObject({});
+/** Query of a route that reads no query parameter (the shared schema). */
+export { noQuery } from "@edge-async/http";
 
 /**
  * Path parameter `{id}`: a UUID this worker issued (lower case). UUIDs are read in any case (RFC
