@@ -96,10 +96,13 @@ export function requestDeadline(options: RequestDeadlineOptions = {}): Middlewar
   };
 }
 
-function malformedHeader(error: DeadlineHeaderError): HttpProblem {
+// The value is not echoed: it can be anything a client put there, of any length, a key included.
+const MALFORMED = "must be whole milliseconds in plain digits (0-9), such as 1500";
+
+function malformedHeader(_error: DeadlineHeaderError): HttpProblem {
   return invalidInput(
-    [{ parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" }],
-    error.message,
+    [{ parameter: DEADLINE_HEADER, detail: MALFORMED }],
+    `${DEADLINE_HEADER} ${MALFORMED}.`,
   );
 }
 

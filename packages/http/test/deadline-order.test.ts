@@ -91,7 +91,10 @@ describe("the order of a worker's answers with a bad request-timeout-ms", () => 
       expect(body.detail).toContain(DEADLINE_HEADER);
       if (statusOf(value) === 400) {
         expect(body.errors, value).toEqual([
-          { parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" },
+          {
+            parameter: DEADLINE_HEADER,
+            detail: "must be whole milliseconds in plain digits (0-9), such as 1500",
+          },
         ]);
       }
     }

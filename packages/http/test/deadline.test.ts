@@ -56,9 +56,26 @@ describe("requestDeadline", () => {
       expect(response.headers.get("content-type")).toBe("application/problem+json");
       const body = (await response.json()) as { errors: { parameter: string }[]; detail: string };
       expect(body.errors).toEqual([
-        { parameter: DEADLINE_HEADER, detail: "must be a non-negative integer of milliseconds" },
+        {
+          parameter: DEADLINE_HEADER,
+          detail: "must be whole milliseconds in plain digits (0-9), such as 1500",
+        },
       ]);
       expect(body.detail).toContain(DEADLINE_HEADER);
+    }
+  });
+
+  it("never echoes the value it refuses, however long or whatever it holds", async () => {
+    for (const value of [
+      "9".repeat(30_000).concat("x"),
+      "Bearer ea_dev_some-secret-looking-value",
+    ]) {
+      const response = await probeApp().request("/probe", withHeader(value));
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(text.length).toBeLessThan(1_000);
+      expect(text).not.toContain("some-secret");
+      expect(text).not.toContain("99999");
     }
   });
 
