@@ -6,7 +6,7 @@
  * the routes declare and validate with them, the OpenAPI document is generated from them, and the
  * domain takes its request and view types from them, never from `routes/`.
  */
-import { keptAsSent, rfc3339DateTime, text } from "@edge-async/http";
+import { keptAsSent, rfc3339DateTime, sentAsGivenUrl, text } from "@edge-async/http";
 import * as z from "zod";
 import { MAX_QUEUE_DELAY_SECONDS } from "./backoff.ts";
 import { JOB_STATUSES } from "./db/schema.ts";
@@ -64,13 +64,18 @@ const commonFields = {
       "When the first run may start (RFC 3339 with a zone, years 0000-9999 in UTC, kept to the millisecond), any distance ahead (a time past runs it now); not with delaySeconds. A job due beyond the queue's 24-hour delay waits in D1 and the cron sends it when due",
     example: "2026-12-24T09:00:00Z",
   }),
-  callbackUrl: z
-    .url({ protocol: /^https?$/, error: "callbackUrl must be an absolute http or https URL" })
-    .max(2048, "callbackUrl must be at most 2048 characters")
+  callbackUrl: sentAsGivenUrl(
+    text("callbackUrl").max(2048, "callbackUrl must be at most 2048 characters"),
+    {
+      notAbsolute: "callbackUrl must be an absolute http or https URL",
+      schemes: ["http", "https"],
+    },
+  )
     .optional()
     .meta({
+      format: "uri",
       description:
-        "POSTed the final job view once the job is succeeded, dead or cancelled, signed in `Webhook-Signature` (see README); under the same outbound URL policy as `fetch` jobs",
+        "POSTed the final job view once the job is succeeded, dead or cancelled, signed in `Webhook-Signature` (see README); under the same outbound URL policy as `fetch` jobs. Stored and shown back as given; refused (400) when it holds what would not be sent: a user name or password, a control character or space at either end, a tab or line break",
     }),
   timeoutMs: wholeNumber(
     "timeoutMs",

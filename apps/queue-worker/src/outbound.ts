@@ -19,7 +19,8 @@ class RefusedTargetError extends PermanentJobError {
 /**
  * GETs or HEADs `url` under the outbound policy (every redirect hop checked before it is sent),
  * as a job sees it: a refused target or an unfollowable redirect is a {@link PermanentJobError},
- * since another run would meet the same answer. Returns the last response and its URL.
+ * since another run would meet the same answer. Returns the last response and the URL it was
+ * fetched from, as `Response.url` gives it: without a fragment, which fetch never sends.
  */
 export async function fetchOutbound(
   url: string,
@@ -32,7 +33,9 @@ export async function fetchOutbound(
       signal,
       maxRedirects: MAX_REDIRECTS,
     });
-    return { response: result.response, url: result.url.href };
+    const fetched = new URL(result.url);
+    fetched.hash = "";
+    return { response: result.response, url: fetched.href };
   } catch (error) {
     if (error instanceof TargetRefusedError) throw new RefusedTargetError(error.message);
     if (error instanceof RedirectError) throw new PermanentJobError(error.message);

@@ -3,7 +3,9 @@ import {
   BodyTooLargeError,
   isRetryableStatus,
   limitedChunks,
+  sentAsGivenUrl,
   type TargetPolicy,
+  text,
 } from "@edge-async/http";
 import * as z from "zod";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
@@ -11,9 +13,15 @@ import { fetchOutbound } from "../outbound.ts";
 import { httpRetryOptions, responseError } from "./http-status.ts";
 import { defineJobType } from "./job-type.ts";
 
-const httpUrl = z
-  .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
-  .max(2048, "must be at most 2048 characters");
+// Stored and shown back as given; refused when fetch would not send it so (see sentAsGivenUrl).
+const httpUrl = sentAsGivenUrl(text("url").max(2048, "must be at most 2048 characters"), {
+  notAbsolute: "must be an absolute http(s) URL",
+  schemes: ["http", "https"],
+}).meta({
+  format: "uri",
+  description:
+    "An absolute http(s) URL, stored and shown back as given and fetched as the URL parser serialises it (no fragment). Refused (400): a user name or password (fetch would drop them), a control character or space at either end, a tab or line break (the parser would drop them)",
+});
 
 /** What a `fetch` job records as its result: enough to tell what came back without storing it. */
 interface FetchResult {
