@@ -27,7 +27,9 @@ export type JobTypeName = "fetch" | "ingest" | "simulate";
 
 /**
  * Payload of a `fetch` job: GETs or HEADs `url`, recording status, size and SHA-256 of the body.
- * Defaults: `GET`, `timeoutMs` 10 000 per try, `retries` 2, `maxBytes` 10 MiB.
+ * Defaults: `GET`, `timeoutMs` 10 000 per try, `retries` 2, `maxBytes` 10 MiB. A `url` holding a
+ * user name or password, a control character or space at either end, or a tab or line break is
+ * refused (400 at `/payload/url`): fetch would not send it as given.
  *
  * @example
  * ```ts
@@ -75,7 +77,8 @@ export interface SimulatePayload {
  * Options every job takes: `idempotencyKey` (printable ASCII, at most 200 characters; a replay
  * answers the job it created), `delaySeconds` (0-86 400) before the first run or `runAt` (an
  * RFC 3339 time, any distance ahead; not both), `callbackUrl` (POSTed the final job view, signed:
- * see {@link verifyCallbackSignature}), `timeoutMs` (100-900 000) per run.
+ * see {@link verifyCallbackSignature}; refused like a fetch job's `url` when it holds what would
+ * not be sent), `timeoutMs` (100-900 000) per run.
  *
  * @example
  * ```ts
