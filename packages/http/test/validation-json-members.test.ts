@@ -161,7 +161,12 @@ describe("a JSON body that gives a member twice", () => {
   it("is refused for any object and repeated key, which without the repeat reads back as sent", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1, maxKeys: 5 }),
+        // Not "__proto__": this route's z.record leaves such a member out of what it reads.
+        fc.dictionary(
+          fc.string().filter((key) => key !== "__proto__"),
+          fc.jsonValue(),
+          { minKeys: 1, maxKeys: 5 },
+        ),
         fc.nat(),
         async (value, pick) => {
           const text = JSON.stringify(value);
