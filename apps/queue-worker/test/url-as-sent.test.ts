@@ -155,3 +155,18 @@ describe("callbackUrl", () => {
     expect(view.callback.url).toBe(callbackUrl);
   });
 });
+
+describe("an ingest job's feedUrl", () => {
+  it.each([
+    [credentials[0], URL_CREDENTIALS_DETAIL],
+    [dropped[1], URL_DROPPED_TEXT_DETAIL],
+  ])("%j is refused (400 at /payload/feedUrl), nothing stored", async (feedUrl, detail) => {
+    const idempotencyKey = `url-as-sent-ingest-${crypto.randomUUID()}`;
+    const response = await api("/v1/jobs", {
+      method: "POST",
+      json: { type: "ingest", payload: { feedUrl, topic: "go" }, idempotencyKey, ...later },
+    });
+    expect(await problemErrors(response)).toEqual([{ pointer: "/payload/feedUrl", detail }]);
+    expect(await storedWithKey(idempotencyKey)).toEqual([]);
+  });
+});

@@ -3,7 +3,6 @@ import {
   BodyTooLargeError,
   isRetryableStatus,
   limitedChunks,
-  sentAsGivenUrl,
   type TargetPolicy,
   text,
 } from "@edge-async/http";
@@ -11,17 +10,8 @@ import * as z from "zod";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { fetchOutbound } from "../outbound.ts";
 import { httpRetryOptions, responseError } from "./http-status.ts";
+import { jobUrl } from "./http-url.ts";
 import { defineJobType } from "./job-type.ts";
-
-// Stored and shown back as given; refused when fetch would not send it so (see sentAsGivenUrl).
-const httpUrl = sentAsGivenUrl(text("url").max(2048, "must be at most 2048 characters"), {
-  notAbsolute: "must be an absolute http(s) URL",
-  schemes: ["http", "https"],
-}).meta({
-  format: "uri",
-  description:
-    "An absolute http(s) URL, stored and shown back as given and fetched as the URL parser serialises it (no fragment). Refused (400): a user name or password (fetch would drop them), a control character or space at either end, a tab or line break (the parser would drop them)",
-});
 
 /** What a `fetch` job records as its result: enough to tell what came back without storing it. */
 interface FetchResult {
@@ -45,7 +35,7 @@ export const fetchJob = defineJobType({
   name: "fetch",
   description: "Fetches a URL; records status, byte size and SHA-256 of the body.",
   payload: z.strictObject({
-    url: httpUrl,
+    url: jobUrl("url"),
     method: z.enum(["GET", "HEAD"]).default("GET"),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     retries: z.number().int().min(0).max(5).default(2),

@@ -19,6 +19,7 @@ import type { Env } from "../env.ts";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
 import { fetchOutbound } from "../outbound.ts";
 import { httpRetryOptions, responseError } from "./http-status.ts";
+import { jobUrl } from "./http-url.ts";
 import { defineJobType } from "./job-type.ts";
 
 // paginated-feed accepts at most this many items per `POST /v1/items` (MAX_INGEST_ITEMS of its
@@ -139,7 +140,7 @@ export const ingestJob = defineJobType({
   name: "ingest",
   description: "Fetches a JSON Feed and posts its items to paginated-feed (FEED binding).",
   payload: z.strictObject({
-    feedUrl: z.url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" }).max(2048),
+    feedUrl: jobUrl("feedUrl"),
     topic: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "must be a lowercase slug of 1-64 characters"),
