@@ -10,10 +10,8 @@ import * as z from "zod";
 import { route } from "../access.ts";
 import { feedClient } from "../clients.ts";
 import type { ConsoleEnv } from "../env.ts";
-import { failureFragment } from "../views/failure.tsx";
+import { failureFragment, failurePage } from "../views/failure.tsx";
 import { FeedItems, FeedPage, ItemDetail } from "../views/feed.tsx";
-import { Layout } from "../views/layout.tsx";
-import { describeFailure } from "../worker-error.ts";
 
 export const feedRoutes = new Hono<ConsoleEnv>();
 
@@ -45,15 +43,7 @@ route(feedRoutes, "GET", "/feed", "session", async (c) => {
     );
     return c.html(<FeedPage page={page} topic={topic} />);
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <Layout title="Feed" section="feed" signedIn>
-        <p role="alert" class="error">
-          {failure.message}
-        </p>
-      </Layout>,
-      failure.status,
-    );
+    return failurePage(c, error, { title: "Feed", section: "feed" });
   }
 });
 
@@ -103,15 +93,7 @@ route(feedRoutes, "GET", "/feed/items/:id", "session", async (c) => {
   try {
     item = await feed(c).item(Number(id), { signal: c.req.raw.signal });
   } catch (error) {
-    const failure = describeFailure(error);
-    return c.html(
-      <Layout title="Feed item" section="feed" signedIn>
-        <p role="alert" class="error">
-          {failure.message}
-        </p>
-      </Layout>,
-      failure.status,
-    );
+    return failurePage(c, error, { title: "Feed item", section: "feed" });
   }
   return c.html(<ItemDetail item={item} />);
 });
