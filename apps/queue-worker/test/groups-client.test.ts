@@ -1,33 +1,11 @@
-import { exports } from "cloudflare:workers";
-import { DEV_API_KEY } from "@edge-async/http";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type * as z from "zod";
-import {
-  type CreatedGroup,
-  createQueueClient,
-  type Group,
-  type GroupPage,
-  type GroupStreamLine,
-} from "../src/client.ts";
+import type { CreatedGroup, Group, GroupPage, GroupStreamLine } from "../src/client.ts";
 import type * as contract from "../src/groups-contract.ts";
-import { deliver } from "./fixtures/jobs.ts";
+import { deliver, recordingClient } from "./fixtures/jobs.ts";
 
-// The client's group methods against the worker itself (`exports.default.fetch` stands in for a
-// service binding), and its hand-written types proved equal to the route's schemas.
-
-function client() {
-  const requests: string[] = [];
-  const queue = createQueueClient({
-    baseUrl: "https://queue-worker.test",
-    headers: { authorization: `Bearer ${DEV_API_KEY}` },
-    fetch: (request) => {
-      const url = new URL(request.url);
-      requests.push(`${request.method} ${url.pathname}${url.search}`);
-      return exports.default.fetch(request);
-    },
-  });
-  return { queue, requests };
-}
+// The client's group methods against the worker itself (recordingClient), and its hand-written
+// types proved equal to the route's schemas.
 
 const later = { delaySeconds: 3600 };
 
@@ -43,7 +21,7 @@ describe("the client's group types", () => {
 
 describe("createQueueClient's groups", () => {
   it("creates a group, pages its children and follows it to its summary", async () => {
-    const { queue, requests } = client();
+    const { queue, requests } = recordingClient();
     const created = await queue.createGroup({
       failFast: true,
       jobs: [

@@ -1,32 +1,12 @@
-import { env, exports } from "cloudflare:workers";
-import { DEV_API_KEY } from "@edge-async/http";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import type * as z from "zod";
-import {
-  ApiError,
-  createQueueClient,
-  type NewSchedule,
-  type Schedule,
-  type SchedulePage,
-} from "../src/client.ts";
+import { ApiError, type NewSchedule, type Schedule, type SchedulePage } from "../src/client.ts";
 import type * as contract from "../src/schedules-contract.ts";
+import { recordingClient } from "./fixtures/jobs.ts";
 
-// The client's schedule methods against the worker itself (`exports.default.fetch` stands in for
-// a service binding), each request recorded so the tests see which route it took.
-
-function counted() {
-  const requests: string[] = [];
-  const queue = createQueueClient({
-    baseUrl: "https://queue-worker.test",
-    headers: { authorization: `Bearer ${DEV_API_KEY}` },
-    fetch: (request) => {
-      const url = new URL(request.url);
-      requests.push(`${request.method} ${url.pathname}${url.search}`);
-      return exports.default.fetch(request);
-    },
-  });
-  return { queue, requests };
-}
+// The client's schedule methods against the worker itself (recordingClient), each request
+// recorded so the tests see which route it took.
 
 const every = (name: string): NewSchedule => ({
   name,
@@ -50,7 +30,7 @@ describe("the client's schedule types", () => {
 
 describe("createQueueClient's schedules", () => {
   it("creates a schedule and reads it back", async () => {
-    const { queue, requests } = counted();
+    const { queue, requests } = recordingClient();
     const made = await queue.createSchedule(every("client-create"));
     expect(requests.at(-1)).toBe("POST /v1/schedules");
     expect(made).toMatchObject({
@@ -66,7 +46,7 @@ describe("createQueueClient's schedules", () => {
   });
 
   it("pauses, resumes and deletes a schedule", async () => {
-    const { queue, requests } = counted();
+    const { queue, requests } = recordingClient();
     const { id } = await queue.createSchedule(every("client-pause"));
     expect(await queue.pauseSchedule(id)).toMatchObject({ id, paused: true, nextRunAt: null });
     expect(requests.at(-1)).toBe(`POST /v1/schedules/${id}/pause`);
@@ -83,7 +63,7 @@ describe("createQueueClient's schedules", () => {
   });
 
   it("rejects a bad schedule with an ApiError naming the field", async () => {
-    const { queue } = counted();
+    const { queue } = recordingClient();
     const error = await queue
       .createSchedule({ ...every("bad"), cron: "* * * * * *" })
       .catch((caught: unknown) => caught);
@@ -92,7 +72,7 @@ describe("createQueueClient's schedules", () => {
   });
 
   it("walks every schedule with an async iterator, a page per request", async () => {
-    const { queue, requests } = counted();
+    const { queue, requests } = recordingClient();
     for (let index = 0; index < 5; index += 1) await queue.createSchedule(every(`walk-${index}`));
     const first = await queue.schedulePage({ limit: 2 });
     expect(first.items).toHaveLength(2);
@@ -110,7 +90,7 @@ describe("createQueueClient's schedules", () => {
 
   it("sends nothing to the queue: creating a schedule enqueues no job", async () => {
     const send = vi.spyOn(env.JOBS, "sendBatch");
-    const { queue } = counted();
+    const { queue } = recordingClient();
     await queue.createSchedule(every("no-send"));
     expect(send).not.toHaveBeenCalled();
   });
