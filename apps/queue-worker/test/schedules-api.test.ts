@@ -1,5 +1,6 @@
 import { expectProblem } from "@edge-async/testing";
 import { describe, expect, it } from "vitest";
+import type { Schedule } from "../src/client.ts";
 import { nextRunAfter } from "../src/schedules.ts";
 import { api } from "./fixtures/jobs.ts";
 import { callWith, makeKeys } from "./fixtures/keys.ts";
@@ -17,23 +18,10 @@ const schedule = (extra: object = {}) => ({
 const post = (path: string, json?: unknown) =>
   api(path, json === undefined ? { method: "POST" } : { method: "POST", json });
 
-interface View {
-  id: string;
-  name: string;
-  cron: string;
-  timezone: string;
-  job: { type: string; payload: Record<string, unknown>; timeoutMs?: number };
-  paused: boolean;
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  lastJobId: string | null;
-  createdAt: string;
-}
-
-async function created(body: object = schedule()): Promise<View> {
+async function created(body: object = schedule()): Promise<Schedule> {
   const response = await post("/v1/schedules", body);
   expect(response.status).toBe(201);
-  return (await response.json()) as View;
+  return (await response.json()) as Schedule;
 }
 
 /**
@@ -63,7 +51,7 @@ describe("POST /v1/schedules", () => {
       }),
     );
     expect(response.status).toBe(201);
-    const view = (await response.json()) as View;
+    const view = (await response.json()) as Schedule;
     expect(response.headers.get("location")).toBe(`/v1/schedules/${view.id}`);
     expect(view).toMatchObject({
       name: "nightly \u{1F319} ​",
@@ -90,9 +78,11 @@ describe("POST /v1/schedules", () => {
   ])("stores the time zone %j under its canonical name %j", async (timezone, canonical) => {
     const view = await created(schedule({ timezone }));
     expect(view.timezone).toBe(canonical);
-    expect((await api(`/v1/schedules/${view.id}`).then((r) => r.json())) as View).toMatchObject({
-      timezone: canonical,
-    });
+    expect((await api(`/v1/schedules/${view.id}`).then((r) => r.json())) as Schedule).toMatchObject(
+      {
+        timezone: canonical,
+      },
+    );
   });
 
   it("keeps a name with inner and edge spaces as sent", async () => {
@@ -206,13 +196,13 @@ describe("the id routes", () => {
 
   it("pause is idempotent and resume of a running schedule changes nothing", async () => {
     const view = await created();
-    const paused = (await (await calls.pause(view.id)).json()) as View;
+    const paused = (await (await calls.pause(view.id)).json()) as Schedule;
     expect(paused).toMatchObject({ paused: true, nextRunAt: null });
     expect(await (await calls.pause(view.id)).json()).toMatchObject({
       paused: true,
       nextRunAt: null,
     });
-    const resumed = (await (await calls.resume(view.id)).json()) as View;
+    const resumed = (await (await calls.resume(view.id)).json()) as Schedule;
     expect(resumed.paused).toBe(false);
     expect(await (await calls.resume(view.id)).json()).toEqual(resumed);
   });
@@ -235,7 +225,7 @@ describe("GET /v1/schedules", () => {
     for (let page = 0; page < 100; page += 1) {
       const response = await api(path);
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { items: View[]; nextCursor: string | null };
+      const body = (await response.json()) as { items: Schedule[]; nextCursor: string | null };
       seen.push(...body.items.map((item) => item.id));
       if (body.nextCursor === null) {
         expect(response.headers.get("link")).toBeNull();
