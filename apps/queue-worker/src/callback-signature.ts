@@ -43,15 +43,8 @@ export async function verifyCallbackSignature(
   if (timestamps.length !== 1 || t === undefined || !/^\d{1,12}$/.test(t)) return false;
   const nowSeconds = (options.now ?? Date.now()) / 1000;
   if (Math.abs(nowSeconds - Number(t)) > (options.toleranceSeconds ?? 300)) return false;
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
-  const signed = encoder.encode(`${t}.${body}`);
+  const key = await callbackKey(secret, "verify");
+  const signed = new TextEncoder().encode(`${t}.${body}`);
   for (const signature of signatures) {
     if (!/^[0-9a-f]{64}$/.test(signature)) continue;
     const bytes = new Uint8Array(32);
@@ -60,4 +53,15 @@ export async function verifyCallbackSignature(
     if (await crypto.subtle.verify("HMAC", key, bytes, signed)) return true;
   }
   return false;
+}
+
+/** The HMAC-SHA256 key of `secret`, for signing callbacks (the worker) or verifying them. */
+export function callbackKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [usage],
+  );
 }

@@ -1,5 +1,6 @@
 import { fetchWithinPolicy } from "@edge-async/http";
 import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
+import { callbackKey } from "./callback-signature.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
 import { type JobRow, jobs } from "./db/schema.ts";
@@ -46,15 +47,12 @@ export function callbackDueOnFinish(now: number): {
  * HMAC-SHA256 over `"<t>.<body>"` with `secret`, in lowercase hex.
  */
 export async function signCallback(body: string, secret: string, timestamp: number) {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
+  const key = await callbackKey(secret, "sign");
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode(`${timestamp}.${body}`),
   );
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${timestamp}.${body}`));
   const hex = [...new Uint8Array(mac)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   return `t=${timestamp},v1=${hex}`;
 }
