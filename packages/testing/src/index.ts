@@ -6,5 +6,6 @@
  * @module
  */
 export * from "./arbitraries.ts";
+export * from "./date-times.ts";
 export * from "./problem.ts";
 export * from "./rate-limit-window.ts";
