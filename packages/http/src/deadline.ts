@@ -84,7 +84,7 @@ export function requestDeadline(options: RequestDeadlineOptions = {}): Middlewar
       if (/^0+$/.test(c.req.raw.headers.get(DEADLINE_HEADER) ?? "")) refusal = spentBudget();
     } catch (error) {
       if (!(error instanceof DeadlineHeaderError)) throw error;
-      refusal = malformedHeader(error);
+      refusal = malformedHeader();
     }
     if (refusal !== undefined) {
       refuseAfterAccessCheck(c, refusal);
@@ -99,7 +99,7 @@ export function requestDeadline(options: RequestDeadlineOptions = {}): Middlewar
 // The value is not echoed: it can be anything a client put there, of any length, a key included.
 const MALFORMED = "must be whole milliseconds in plain digits (0-9), such as 1500";
 
-function malformedHeader(_error: DeadlineHeaderError): HttpProblem {
+function malformedHeader(): HttpProblem {
   return invalidInput(
     [{ parameter: DEADLINE_HEADER, detail: MALFORMED }],
     `${DEADLINE_HEADER} ${MALFORMED}.`,
