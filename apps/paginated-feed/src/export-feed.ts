@@ -161,7 +161,7 @@ export async function rawPage(
 }
 
 /** Where the export starts: after a checkpoint, or before everything up to today's highest id. */
-async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) {
+export async function startingPosition(db: FeedDb, from: ExportCheckpoint | undefined) {
   if (from !== undefined) return { ...from };
   // Pages are bounded by `id <= snapshotMaxId`, so reading the bound first pins the export to the
   // items that existed now, as a client walk is pinned (see readPage).

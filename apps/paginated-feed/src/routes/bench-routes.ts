@@ -22,7 +22,7 @@ import {
 } from "../db/feed-store.ts";
 import { type ItemRow, items } from "../db/schema.ts";
 import type { App } from "../env.ts";
-import { EXPORT_PAGE_SIZE, rawPage } from "../export-feed.ts";
+import { EXPORT_PAGE_SIZE, rawPage, startingPosition } from "../export-feed.ts";
 import { toFeedItem } from "../item-json.ts";
 import { readLimit } from "../limits.ts";
 
@@ -173,13 +173,7 @@ function readsOnlyExport(d1: D1Database, signal: AbortSignal): ReadableStream<Ui
     {
       async pull(controller) {
         signal.throwIfAborted();
-        if (position === undefined) {
-          const [highest] = await feedDb(d1)
-            .select({ maxId: max(items.id) })
-            .from(items);
-          const start = Number.MAX_SAFE_INTEGER;
-          position = { publishedAt: start, id: start, snapshotMaxId: highest?.maxId ?? 0 };
-        }
+        position ??= await startingPosition(feedDb(d1), undefined);
         const rows = await rawPage(d1, {}, position, EXPORT_PAGE_SIZE);
         const last = rows.at(-1);
         if (last !== undefined) {
