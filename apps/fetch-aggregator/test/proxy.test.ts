@@ -23,6 +23,16 @@ describe("GET /v1/proxy", () => {
     await expect(response.arrayBuffer()).rejects.toThrow();
   });
 
+  it("answers 504 deadline-exceeded when the caller's request-timeout-ms runs out first", async () => {
+    const response = await gateway(
+      `/v1/proxy?url=${encodeURIComponent(`http://${HOST}/slow/${uniqueKey("budget")}?ms=2000`)}`,
+      { headers: { "request-timeout-ms": "50" } },
+    );
+    expect(response.status).toBe(504);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await response.json()) as { type: string }).type).toMatch(/deadline-exceeded$/);
+  });
+
   it("passes a smaller answer on whole", async () => {
     const response = await proxy(`/large/${uniqueKey("small")}?bytes=10000`);
     expect(response.status).toBe(200);

@@ -187,8 +187,9 @@ function stopIfDone(signal: AbortSignal): void {
  * every `checkpointEvery`-th item when asked. `resume` (a checkpoint) continues after it with the
  * same snapshot and interval. Pull-based (`highWaterMark: 0`) with one page of read-ahead: D1
  * reads the next page while the client takes the current one, and a slow client holds the export
- * at those two pages. A 400 for a bad `resume`, or
- * 503 when checkpoints need CURSOR_SECRET, is thrown before the first byte. `signal` is the
+ * at those two pages. A 400 for a bad `resume`, a 503 when checkpoints need CURSOR_SECRET, and a
+ * TimeoutError when the deadline passed while the first page was read (a 504) are thrown before
+ * the first byte. `signal` is the
  * request's (`c.var.signal`): once the client goes away or its `request-timeout-ms` runs out, no
  * more pages are read or written and the stream errors, which breaks the transfer off (the
  * bytes sent end at a page's last line; only the broken transfer tells the export was cut).
@@ -247,6 +248,11 @@ export async function exportStream(
     // Awaited by the next pull; if the stream is cut first, its failure is nobody's to report.
     ahead.catch(() => {});
   }
+  // The first page is read before the answer starts, so a deadline it outlasts (or a D1
+  // failure) is still a 504 or 500 problem, not a 200 broken off before its first byte.
+  const first = await page();
+  stopIfDone(signal);
+  ahead = Promise.resolve(first);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

@@ -1,11 +1,13 @@
+import { DEADLINE_HEADER, remainingMs } from "@edge-async/async-utils";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { HttpProblem, problemResponse } from "./problem.ts";
 
 /**
  * Hono `onError` handler that answers every error as problem+json: an {@link HttpProblem} as
- * itself, Hono's `HTTPException` with its status, and anything else as a 500 whose detail does
- * not leak internals (the error is logged).
+ * itself, Hono's `HTTPException` with its status, a `TimeoutError` thrown once the request's own
+ * deadline (`c.var.signal`, see {@link requestDeadline}) has passed as 504 `deadline-exceeded`,
+ * and anything else as a 500 whose detail does not leak internals (the error is logged).
  *
  * @example
  * ```ts
@@ -27,6 +29,11 @@ export const problemErrorHandler: ErrorHandler = (error, c) => {
       instance,
     });
   }
+  if (deadlinePassed(c, error)) {
+    return new HttpProblem(504, "deadline-exceeded", "Deadline exceeded", {
+      detail: `The request's time budget (${DEADLINE_HEADER}, or the worker's cap) ran out before it was answered.`,
+    }).toResponse(instance);
+  }
   console.error("unhandled error", c.req.method, instance, error);
   return problemResponse({
     type: "about:blank",
@@ -36,6 +43,14 @@ export const problemErrorHandler: ErrorHandler = (error, c) => {
     instance,
   });
 };
+
+// A timeout that is the request's own: its signal aborted, or its deadline reached by the clock
+// (the deadline's timer may not have run yet). Any other TimeoutError stays a 500.
+function deadlinePassed(c: Context, error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "TimeoutError") return false;
+  const signal = (c.get as (key: string) => unknown)("signal");
+  return signal instanceof AbortSignal && (signal.aborted || remainingMs(signal) === 0);
+}
 
 /**
  * Hono `notFound` handler answering 404 as problem+json.

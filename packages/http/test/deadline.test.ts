@@ -24,6 +24,29 @@ function probeApp(maxMs?: number) {
 
 const withHeader = (value: string) => ({ headers: { [DEADLINE_HEADER]: value } });
 
+describe("problemErrorHandler and the request's deadline", () => {
+  // A route that outlasts its budget, then throws the timeout its own wait raised.
+  const app = new Hono().use(requestDeadline());
+  app.onError(problemErrorHandler);
+  app.get("/late", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const error = new Error("the wait took too long");
+    error.name = "TimeoutError";
+    throw error;
+  });
+
+  it("answers a TimeoutError thrown once the deadline passed as 504 deadline-exceeded", async () => {
+    const response = await app.request("/late", withHeader("5"));
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { type: string }).type).toContain("deadline-exceeded");
+  });
+
+  it("keeps any other TimeoutError a 500", async () => {
+    const response = await app.request("/late", withHeader("60000"));
+    expect(response.status).toBe(500);
+  });
+});
+
 describe("requestDeadline", () => {
   it("gives the request a signal with the caller's budget, never more", async () => {
     const response = await probeApp().request("/probe", withHeader("5000"));
