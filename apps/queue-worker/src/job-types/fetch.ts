@@ -4,7 +4,6 @@ import {
   isRetryableStatus,
   limitedChunks,
   type TargetPolicy,
-  text,
 } from "@edge-async/http";
 import * as z from "zod";
 import { PermanentJobError, RetryableJobError } from "../errors.ts";
